@@ -1,0 +1,151 @@
+/* ckpt/abi.h - the one contract shared by the ckpt pass, runtime and tools.
+ *
+ * Every runtime symbol the pass references, every struct the pass emits and
+ * the runtime reads, the fixed address layout and the checkpoint file's
+ * constants are defined here, once. The structs are X-macro lists: C code
+ * expands them into structs, the LLVM pass expands the same lists into
+ * StructTypes, so the two can never disagree on a field or an offset.
+ *
+ * Field type codes used in the lists: ptr, u32, u64 (all naturally aligned;
+ * every struct below is laid out without padding surprises on LP64).
+ */
+#ifndef CKPT_ABI_H
+#define CKPT_ABI_H
+
+#define CKPT_ABI_VERSION 1
+
+/* ---- Symbol names ------------------------------------------------------ */
+
+/* Every runtime symbol the pass calls or reads is "__ckpt_" + name. */
+#define CKPT_NAME(n) __ckpt_##n
+#define CKPT_STR2(x) #x
+#define CKPT_NAME_STR(n) "__ckpt_" CKPT_STR2(n)
+
+/* The user's main is renamed to this; the runtime owns the real main(). */
+#define CKPT_USER_MAIN_STR CKPT_NAME_STR(main)
+
+/* Runtime functions the pass calls: X(name, return type, parameter types).
+ *   poll(frame)                 slow path of a safe point; may park the thread
+ *   restore_frame(frame, desc)  restoring: fill frame from the checkpoint,
+ *                               return the site id to resume at */
+#define CKPT_RUNTIME_FUNCTIONS(X)                                              \
+  X(poll, void, (ptr))                                                         \
+  X(restore_frame, u32, (ptr, ptr))
+
+/* Runtime variables the pass reads or writes: X(name, type, thread_local).
+ *   pending    non-zero while a checkpoint waits for threads to stop
+ *   restoring  non-zero while threads re-descend their saved stacks
+ *   top        innermost frame record of the current thread */
+#define CKPT_RUNTIME_VARIABLES(X)                                              \
+  X(pending, u32, 0)                                                           \
+  X(restoring, u32, 0)                                                         \
+  X(top, ptr, 1)
+
+/* ---- Structures emitted by the pass ------------------------------------ */
+
+/* Header at offset 0 of every instrumented function's frame record. The rest
+ * of the record is the function's allocas and spill slots, at offsets the
+ * descriptor's frame_size covers. */
+#define CKPT_FRAME_HEADER_FIELDS(X)                                            \
+  X(ptr, parent) /* caller's record, or NULL at a thread's bottom */          \
+  X(ptr, desc)   /* struct ckpt_func_desc of this function */                 \
+  X(u32, site)   /* id of the site the function is at (calls, polls) */       \
+  X(u32, reserved)
+
+/* One per instrumented function, in section CKPT_SECTION_FUNCS. */
+#define CKPT_FUNC_DESC_FIELDS(X)                                               \
+  X(u32, abi_version)                                                          \
+  X(u32, num_sites)                                                            \
+  X(ptr, fn)         /* the function itself */                                \
+  X(ptr, name)       /* NUL-terminated symbol name */                         \
+  X(ptr, file)       /* NUL-terminated source file name, or "" */             \
+  X(u64, frame_size) /* bytes of the frame record, header included */         \
+  X(ptr, sites)      /* struct ckpt_site_desc[num_sites]; site id i is [i-1] */\
+  X(u32, line)       /* source line of the definition, 0 if unknown */        \
+  X(u32, flags)
+
+/* One per site of a function. */
+#define CKPT_SITE_DESC_FIELDS(X)                                               \
+  X(u32, kind)        /* enum ckpt_site_kind */                               \
+  X(u32, line)        /* source line, 0 if unknown */                         \
+  X(ptr, callee)      /* CALL_DIRECT: the function called */                  \
+  X(u64, callee_slot) /* CALL_INDIRECT: frame offset of the spilled callee */
+
+/* One per global variable of an instrumented module, in CKPT_SECTION_GLOBALS. */
+#define CKPT_GLOBAL_DESC_FIELDS(X)                                             \
+  X(ptr, addr)                                                                 \
+  X(u64, size)                                                                 \
+  X(ptr, name) /* NUL-terminated; "fn.var" style for static locals */         \
+  X(u32, flags)                                                                \
+  X(u32, reserved)
+
+enum ckpt_site_kind {
+  CKPT_SITE_POLL = 1,          /* a safe point: loop latch or function entry */
+  CKPT_SITE_CALL_DIRECT = 2,   /* a call to a known function */
+  CKPT_SITE_CALL_INDIRECT = 3, /* a call through a pointer */
+};
+
+enum ckpt_global_flags {
+  CKPT_GLOBAL_EXCLUDED = 1u << 0, /* #pragma ckpt exclude / CKPT_EXCLUDE */
+};
+
+/* ELF sections holding the descriptors; the linker provides
+ * __start_<name>/__stop_<name> for each. */
+#define CKPT_SECTION_FUNCS "ckpt_funcs"
+#define CKPT_SECTION_GLOBALS "ckpt_globals"
+/* Runtime state that must survive a restart (e.g. the rand() state) lives
+ * in this section and is saved whole. */
+#define CKPT_SECTION_RTSTATE "ckpt_rtstate"
+
+/* ---- Fixed address layout ---------------------------------------------- */
+/* Chosen above AddressSanitizer's shadow (ends 0x10007fff7fff) and far below
+ * where Linux places shared libraries (0x7fxxxxxxxxxx). */
+#define CKPT_HEAP_BASE 0x400000000000ULL     /* application heap arena */
+#define CKPT_HEAP_MAX 0x40000000000ULL       /* 4 TiB of address space */
+#define CKPT_STACK_BASE 0x500000000000ULL    /* thread stack slots */
+#define CKPT_STACK_SLOT_STRIDE 0x40000000ULL /* 1 GiB of address per slot */
+#define CKPT_STACK_MAX_SLOTS 4096
+
+/* ---- Checkpoint file --------------------------------------------------- */
+/* The layout of the file is specified in docs/format.md. */
+#define CKPT_FILE_MAGIC "CKPTIMG\0"
+#define CKPT_FILE_VERSION 1
+#define CKPT_FILE_SUFFIX ".ckpt"
+
+/* Section types. Numbers are never reused; new types are only added. */
+#define CKPT_SECTION_TYPES(X)                                                  \
+  X(META, 1)    /* binary, argv, cwd, environment, process state */          \
+  X(LAYOUT, 2)  /* address layout and shared libraries */                    \
+  X(GLOBALS, 3) /* registered globals, by name */                            \
+  X(HEAP, 4)    /* heap arena extents */                                     \
+  X(THREADS, 5) /* threads and their frames */                               \
+  X(FILES, 6)   /* open files */                                             \
+  X(RTSTATE, 7) /* runtime state section bytes */
+
+/* ---- C expansion ------------------------------------------------------- */
+#ifndef __cplusplus
+#include <stdint.h>
+typedef void *ckpt_abi_ptr;
+typedef uint32_t ckpt_abi_u32;
+typedef uint64_t ckpt_abi_u64;
+#define CKPT_C_FIELD(type, name) ckpt_abi_##type name;
+
+struct ckpt_frame_header {
+  CKPT_FRAME_HEADER_FIELDS(CKPT_C_FIELD)
+};
+struct ckpt_func_desc {
+  CKPT_FUNC_DESC_FIELDS(CKPT_C_FIELD)
+};
+struct ckpt_site_desc {
+  CKPT_SITE_DESC_FIELDS(CKPT_C_FIELD)
+};
+struct ckpt_global_desc {
+  CKPT_GLOBAL_DESC_FIELDS(CKPT_C_FIELD)
+};
+
+#define CKPT_C_SECTION_ENUM(name, num) CKPT_SEC_##name = num,
+enum ckpt_section_type { CKPT_SECTION_TYPES(CKPT_C_SECTION_ENUM) };
+#undef CKPT_C_SECTION_ENUM
+#endif
+
+#endif /* CKPT_ABI_H */

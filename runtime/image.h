@@ -1,0 +1,93 @@
+/* runtime/image.h - the checkpoint file container: writing and reading.
+ *
+ * A checkpoint file is a header, a sequence of sections and a section table
+ * (docs/format.md). This module knows nothing of what sections mean: it
+ * stores byte streams, zstd-compressed, with an XXH64 checksum each, and
+ * writes the file atomically (temporary name, fsync, rename, fsync of the
+ * directory). The reader never trusts the file: every length and offset is
+ * checked, and every failure is reported as one line in the caller's buffer.
+ *
+ * Used by libckpt (snapshot/restore) and by the tools (ckpt-run,
+ * ckpt-inspect); it depends only on libc, zstd and xxhash.
+ */
+#ifndef CKPT_IMAGE_H
+#define CKPT_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CKPT_IMAGE_ERRLEN 512
+#define CKPT_BUILD_ID_MAX 32
+
+/* Header fields a writer fills and a reader gets back. */
+struct ckpt_image_info {
+  uint32_t version;      /* CKPT_FILE_VERSION of the file */
+  uint32_t arch;         /* ELF e_machine of the process (EM_X86_64) */
+  uint64_t created_ns;   /* CLOCK_REALTIME at the checkpoint */
+  uint64_t sequence;     /* checkpoint number within its directory, from 1 */
+  uint32_t build_id_len; /* bytes used in build_id */
+  uint8_t build_id[CKPT_BUILD_ID_MAX]; /* GNU build-id of the executable */
+};
+
+struct ckpt_section_info {
+  uint32_t type;        /* enum ckpt_section_type */
+  uint32_t compression; /* 0 = none, 1 = zstd */
+  uint64_t offset;      /* of the stored bytes in the file */
+  uint64_t stored_size; /* bytes in the file */
+  uint64_t raw_size;    /* bytes after decompression */
+  uint64_t checksum;    /* XXH64 (seed 0) of the stored bytes */
+};
+
+/* ---- Writing ------------------------------------------------------------ */
+struct ckpt_image_writer;
+
+/* Create DIR/NAME.tmp for writing. level: zstd level (<= 0: library default
+ * fast level 1... see image.c). Returns NULL and fills err on failure. */
+struct ckpt_image_writer *ckpt_image_create(const char *dir, const char *name,
+                                            const struct ckpt_image_info *info,
+                                            int zstd_level, char *err,
+                                            size_t errlen);
+/* Sections are written one at a time: begin, any number of writes, end. */
+int ckpt_image_begin_section(struct ckpt_image_writer *w, uint32_t type);
+int ckpt_image_write(struct ckpt_image_writer *w, const void *buf, size_t len);
+int ckpt_image_end_section(struct ckpt_image_writer *w);
+/* Write the table and header, fsync, rename DIR/NAME.tmp to DIR/NAME, fsync
+ * DIR. Frees the writer. Returns 0, or -1 with err filled and the temporary
+ * file removed. */
+int ckpt_image_commit(struct ckpt_image_writer *w, char *err, size_t errlen);
+/* Give up: remove the temporary file and free the writer. */
+void ckpt_image_abort(struct ckpt_image_writer *w);
+/* The writer's last error (valid until commit/abort). */
+const char *ckpt_image_error(const struct ckpt_image_writer *w);
+
+/* ---- Reading ------------------------------------------------------------ */
+struct ckpt_image;
+
+/* Open and check the header and section table (not the section contents).
+ * Returns NULL and fills err ("FILE: what is wrong") on any problem. */
+struct ckpt_image *ckpt_image_open(const char *path, char *err, size_t errlen);
+void ckpt_image_close(struct ckpt_image *img);
+const struct ckpt_image_info *ckpt_image_info(const struct ckpt_image *img);
+size_t ckpt_image_num_sections(const struct ckpt_image *img);
+const struct ckpt_section_info *ckpt_image_section(const struct ckpt_image *img,
+                                                   size_t index);
+/* Index of the first section of TYPE at or after index FROM, or -1. */
+long ckpt_image_find(const struct ckpt_image *img, uint32_t type, size_t from);
+/* Check every section's checksum and that it decompresses to raw_size.
+ * Returns 0, or -1 with err naming the file and section. */
+int ckpt_image_verify(struct ckpt_image *img, char *err, size_t errlen);
+
+/* Streaming read of one section, decompressing into caller memory. */
+struct ckpt_section_reader;
+struct ckpt_section_reader *ckpt_section_open(struct ckpt_image *img,
+                                              size_t index, char *err,
+                                              size_t errlen);
+/* Read exactly LEN bytes; -1 (with the reader's error set) if the section
+ * ends first or its data is damaged. */
+int ckpt_section_read(struct ckpt_section_reader *r, void *buf, size_t len);
+/* Bytes of raw data not yet read. */
+uint64_t ckpt_section_remaining(const struct ckpt_section_reader *r);
+const char *ckpt_section_error(const struct ckpt_section_reader *r);
+void ckpt_section_close(struct ckpt_section_reader *r);
+
+#endif /* CKPT_IMAGE_H */
