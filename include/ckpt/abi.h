@@ -122,6 +122,35 @@ enum ckpt_global_flags {
   X(FILES, 6)   /* open files */                                             \
   X(RTSTATE, 7) /* runtime state section bytes */
 
+
+/* META section: a sequence of records {u32 tag, u32 length, bytes[length]}.
+ * Strings are stored without a terminating NUL; string lists (ARGV, ENVP)
+ * as NUL-terminated strings back to back. Unknown tags are skipped. */
+#define CKPT_META_TAGS(X)                                                      \
+  X(EXE_PATH, 1)    /* absolute path of the executable */                    \
+  X(ARGV, 2)        /* the program's arguments */                             \
+  X(ENVP, 3)        /* the environment the program started with */            \
+  X(CWD, 4)         /* working directory at the checkpoint */                 \
+  X(PERSONALITY, 5) /* u32 personality(2) flags */                            \
+  X(PID, 6)         /* u64 pid of the checkpointed process */                 \
+  X(DIR, 7)         /* checkpoint directory (absolute) */                     \
+  X(INTERVAL_MS, 8) /* u64 checkpoint interval, 0 = none */                   \
+  X(KEEP, 9)        /* u32 good checkpoints kept */                           \
+  X(UMASK, 10)      /* u32 */
+
+/* ---- ckpt-run <-> runtime ---------------------------------------------- */
+/* Environment variables ckpt-run sets for the program. */
+#define CKPT_ENV_DIR "CKPT_DIR"           /* where checkpoints go (absolute) */
+#define CKPT_ENV_INTERVAL "CKPT_INTERVAL" /* seconds (decimal), unset = none */
+#define CKPT_ENV_KEEP "CKPT_KEEP"         /* good checkpoints kept */
+#define CKPT_ENV_RESTORE "CKPT_RESTORE"   /* checkpoint file to resume from */
+#define CKPT_DEFAULT_KEEP 2
+/* Control socket: abstract unix stream socket named CKPT_CTL_PREFIX + pid.
+ * Request "checkpoint\n"; reply one line "ok PATH\n" or "error MESSAGE\n",
+ * sent once the checkpoint file is durable (or has failed). */
+#define CKPT_CTL_PREFIX "ckpt-ctl-"
+#define CKPT_CTL_REQUEST "checkpoint\n"
+
 /* ---- C expansion ------------------------------------------------------- */
 #ifndef __cplusplus
 #include <stdint.h>
@@ -146,6 +175,9 @@ struct ckpt_global_desc {
 #define CKPT_C_SECTION_ENUM(name, num) CKPT_SEC_##name = num,
 enum ckpt_section_type { CKPT_SECTION_TYPES(CKPT_C_SECTION_ENUM) };
 #undef CKPT_C_SECTION_ENUM
+#define CKPT_C_META_ENUM(name, num) CKPT_META_##name = num,
+enum ckpt_meta_tag { CKPT_META_TAGS(CKPT_C_META_ENUM) };
+#undef CKPT_C_META_ENUM
 #endif
 
 #endif /* CKPT_ABI_H */
