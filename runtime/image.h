@@ -19,7 +19,28 @@
 #define CKPT_IMAGE_ERRLEN 512
 #define CKPT_BUILD_ID_MAX 32
 
-/* Header fields a writer fills and a reader gets back. */
+/* File names in a checkpoint directory: ckpt-NNNNNN.ckpt, the sequence number
+ * in decimal with at least 6 digits (more once it passes 999999, so compare
+ * parsed numbers, not names). A writer adds CKPT_IMAGE_TMP_SUFFIX while the
+ * file is incomplete; readers ignore such names. */
+#define CKPT_IMAGE_NAME_PREFIX "ckpt-"
+#define CKPT_IMAGE_TMP_SUFFIX ".tmp"
+/* Largest name ckpt_image_name produces, NUL included ("ckpt-" + 20 digits +
+ * ".ckpt"). */
+#define CKPT_IMAGE_NAME_MAX 32
+
+/* Fixed sizes of format version 1 (docs/format.md). */
+#define CKPT_IMAGE_HEADER_SIZE 128
+#define CKPT_IMAGE_TABLE_ENTRY_SIZE 40
+#define CKPT_IMAGE_SECTION_ALIGN 8
+
+/* struct ckpt_section_info.compression */
+#define CKPT_COMPRESSION_NONE 0
+#define CKPT_COMPRESSION_ZSTD 1
+
+/* Header fields a writer fills and a reader gets back. The writer ignores
+ * version (it always writes CKPT_FILE_VERSION) and writes arch 0 as the
+ * architecture it was built for. */
 struct ckpt_image_info {
   uint32_t version;      /* CKPT_FILE_VERSION of the file */
   uint32_t arch;         /* ELF e_machine of the process (EM_X86_64) */
@@ -38,16 +59,33 @@ struct ckpt_section_info {
   uint64_t checksum;    /* XXH64 (seed 0) of the stored bytes */
 };
 
+/* Section type names for messages ("HEAP"), from CKPT_SECTION_TYPES;
+ * "unknown" for numbers this build does not know. */
+const char *ckpt_section_type_name(uint32_t type);
+
+/* Write the file name of checkpoint number SEQ ("ckpt-000042.ckpt") into buf
+ * (at least CKPT_IMAGE_NAME_MAX bytes). */
+void ckpt_image_name(char *buf, size_t len, uint64_t seq);
+/* If NAME is a complete checkpoint's name (not a .tmp), store its sequence
+ * number and return 1; otherwise return 0. */
+int ckpt_image_parse_name(const char *name, uint64_t *seq);
+
 /* ---- Writing ------------------------------------------------------------ */
 struct ckpt_image_writer;
 
-/* Create DIR/NAME.tmp for writing. level: zstd level (<= 0: library default
- * fast level 1... see image.c). Returns NULL and fills err on failure. */
+/* Create DIR/NAME.tmp for writing. zstd_level: zstd compression level; <= 0
+ * means 1 (the fastest regular level), above ZSTD_maxCLevel() means the max.
+ * The environment variable CKPT_ZSTD_WORKERS=N asks zstd for N compression
+ * threads (ignored if the library lacks them). Returns NULL and fills err on
+ * failure. */
 struct ckpt_image_writer *ckpt_image_create(const char *dir, const char *name,
                                             const struct ckpt_image_info *info,
                                             int zstd_level, char *err,
                                             size_t errlen);
-/* Sections are written one at a time: begin, any number of writes, end. */
+/* Sections are written one at a time: begin, any number of writes, end.
+ * Each returns 0, or -1 with the writer's error set; after an error the
+ * temporary file is already removed and every later call fails, so callers
+ * may check only ckpt_image_commit's result. */
 int ckpt_image_begin_section(struct ckpt_image_writer *w, uint32_t type);
 int ckpt_image_write(struct ckpt_image_writer *w, const void *buf, size_t len);
 int ckpt_image_end_section(struct ckpt_image_writer *w);
@@ -83,8 +121,16 @@ struct ckpt_section_reader *ckpt_section_open(struct ckpt_image *img,
                                               size_t index, char *err,
                                               size_t errlen);
 /* Read exactly LEN bytes; -1 (with the reader's error set) if the section
- * ends first or its data is damaged. */
+ * ends first or its data is damaged. Bytes are delivered before the section's
+ * checksum can be known: the read that reaches the end of the stored bytes
+ * checks it (and fails on a mismatch), and so does ckpt_section_finish. Once a
+ * read fails, every later call on the reader fails. */
 int ckpt_section_read(struct ckpt_section_reader *r, void *buf, size_t len);
+/* Call after the last read: checks that every raw byte was read, that the
+ * compressed data ends exactly there, and the checksum of the stored bytes.
+ * Returns 0, or -1 with the reader's error set. Until it returns 0 the data
+ * read so far must not be trusted. */
+int ckpt_section_finish(struct ckpt_section_reader *r);
 /* Bytes of raw data not yet read. */
 uint64_t ckpt_section_remaining(const struct ckpt_section_reader *r);
 const char *ckpt_section_error(const struct ckpt_section_reader *r);

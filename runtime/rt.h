@@ -60,4 +60,148 @@ int ckpt_heap_for_each_extent(int (*fn)(void *ctx, uintptr_t addr, size_t len),
  * place; the allocator state comes back with them. Returns 0 or -1. */
 int ckpt_heap_restore_map(uintptr_t end);
 
+
+/* ---- Threads and frames (frames.c) --------------------------------------
+ * One ckpt_thread per application thread. A thread is "parked" when it has
+ * stopped at a safe point (a poll) or inside a runtime call made from an
+ * instrumented call site (ckpt_checkpoint); its frames are then a consistent
+ * chain from parked_top to the bottom record. */
+enum ckpt_thread_state {
+  CKPT_THREAD_OUTSIDE = 0, /* not running user code (before/after main) */
+  CKPT_THREAD_RUNNING = 1,
+  CKPT_THREAD_PARKED = 2,
+};
+enum ckpt_park_kind {
+  CKPT_PARK_POLL = 1, /* stopped in __ckpt_poll at a poll site */
+  CKPT_PARK_CALL = 2, /* stopped inside a runtime call (e.g. ckpt_checkpoint) */
+};
+
+/* A frame read back from a checkpoint, bottom-up order. */
+struct ckpt_saved_frame {
+  const struct ckpt_func_desc *desc;
+  uintptr_t addr;
+  uint32_t site;
+  uint32_t size;
+  unsigned char *bytes;
+};
+
+struct ckpt_thread {
+  uint32_t slot;
+  uintptr_t stack_lo, stack_hi;
+  int state;     /* enum ckpt_thread_state, guarded by ckpt_stop_lock */
+  int park_kind; /* enum ckpt_park_kind */
+  struct ckpt_frame_header *parked_top;
+  /* Restore: frames to re-enter, consumed by __ckpt_restore_frame. */
+  struct ckpt_saved_frame *restore_frames;
+  uint32_t restore_count, restore_next;
+  int restore_park_kind;     /* how the thread was parked at the checkpoint */
+  int restore_pending_call;  /* the re-issued runtime call must return "restarted" */
+};
+
+extern __thread struct ckpt_thread *ckpt_self;
+extern struct ckpt_thread ckpt_main_thread;
+
+/* Exported to instrumented code (names from abi.h). */
+extern volatile uint32_t CKPT_NAME(pending);
+extern volatile uint32_t CKPT_NAME(restoring);
+extern __thread void *CKPT_NAME(top);
+
+/* Stop protocol, used by the coordinator: raise the flag and wait until every
+ * application thread is parked (or not running user code). Returns 0 when
+ * stopped, -1 with msg filled if the program cannot be stopped now. */
+int ckpt_stop_world(char *msg, size_t msglen);
+void ckpt_resume_world(void);
+/* Park the calling application thread inside a runtime call made from an
+ * instrumented call site whose callee is `callee`. Returns -1 (msg filled)
+ * if the caller's frames are not a chain of instrumented calls. */
+int ckpt_park_in_call(void *callee, char *msg, size_t msglen);
+void ckpt_unpark_from_call(void);
+/* Change a thread's state under the stop lock. */
+void ckpt_thread_set_state(struct ckpt_thread *t, int state);
+/* True if the frames from top down to the bottom record form a chain of
+ * direct calls between instrumented functions. */
+int ckpt_frames_valid(const struct ckpt_frame_header *top, void *innermost_callee);
+
+/* ---- Startup state (main.c) --------------------------------------------- */
+struct ckpt_config {
+  char dir[4096];         /* CKPT_DIR, "" = checkpointing disabled */
+  uint64_t interval_ms;   /* 0 = no periodic checkpoints */
+  uint32_t keep;
+  char restore_path[4096];
+};
+extern struct ckpt_config ckpt_config;
+
+/* What the program started with; kept in the runtime state section so a
+ * restarted process calls the user's main with the very same values. */
+struct ckpt_start_state {
+  int argc;
+  char **argv;        /* arena copy handed to the program */
+  char **envp;        /* arena copy handed to the program */
+  char **pristine_argv; /* arena copies never handed out: for META */
+  char **pristine_envp;
+  char **environ_value; /* environ at the checkpoint */
+  uint64_t stack_size;
+  uint64_t sequence;   /* last checkpoint number written */
+};
+extern struct ckpt_start_state ckpt_start;
+
+#define CKPT_RTSTATE_VAR __attribute__((section(CKPT_SECTION_RTSTATE), used))
+
+/* Enter the user's main on the thread's fixed stack; never returns. */
+void ckpt_run_user_main(void) __attribute__((noreturn));
+/* Start the coordinator (if enabled) and enter ckpt_run_user_main on the
+ * main thread's mapped stack. */
+void ckpt_enter_main_thread(void) __attribute__((noreturn));
+/* Map stack slot `slot` (size bytes below its top); fills lo/hi. */
+int ckpt_map_stack(uint32_t slot, uint64_t size, uintptr_t *lo, uintptr_t *hi);
+
+/* ---- Coordinator (coordinator.c) ---------------------------------------- */
+int ckpt_coordinator_start(void);
+/* Take a checkpoint now and wait until it is durable; path receives the file
+ * name. The caller must be the coordinator, or an app thread parked in a
+ * call. Returns 0 or -1 with msg filled. */
+int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg, size_t msglen);
+
+/* ---- Files (files.c) ----------------------------------------------------- */
+struct ckpt_file_state {
+  int fd;
+  int regular; /* 1 = a regular file reopened by path on restart */
+  int flags;   /* fcntl(F_GETFL) */
+  uint64_t offset, size;
+  char path[4096];
+};
+#define CKPT_MAX_SAVED_FILES 2 /* stdout and stderr */
+/* Flush stdio and record stdout/stderr. Called with the world stopped. */
+int ckpt_files_capture(struct ckpt_file_state *files, int *count);
+int ckpt_files_restore(const struct ckpt_file_state *files, int count,
+                       char *msg, size_t msglen);
+
+/* ---- Snapshot / restore (snapshot.c, restore.c) --------------------------- */
+struct ckpt_image_writer;
+struct ckpt_snapshot_input {
+  struct ckpt_file_state files[CKPT_MAX_SAVED_FILES];
+  int nfiles;
+  uint64_t sequence;
+};
+/* Write the whole checkpoint (runs in the forked writer). */
+int ckpt_snapshot_write(const struct ckpt_snapshot_input *in, char *path,
+                        size_t pathlen, char *msg, size_t msglen);
+/* Restore everything from ckpt_config.restore_path and enter the program;
+ * never returns (exits with an error line on any problem). */
+void ckpt_restore_and_run(void) __attribute__((noreturn));
+
+/* ---- Utilities (util.c) --------------------------------------------------- */
+int ckpt_write_all(int fd, const void *buf, size_t len);
+/* Move fd above the program's range of descriptors; returns the new fd. */
+int ckpt_hide_fd(int fd);
+/* GNU build-id of the running executable; returns its length (0 if none). */
+size_t ckpt_self_build_id(uint8_t *out, size_t max);
+/* Memory range saving: calls emit(ctx, addr, len) for each sub-range of
+ * [addr, addr+len) that holds non-zero data: all-zero pages are skipped,
+ * and, if trust_absent, pages never touched (absent from pagemap) are
+ * skipped unread -- only right for anonymous memory. */
+int ckpt_for_each_data_range(uintptr_t addr, size_t len, int trust_absent,
+                             int (*emit)(void *ctx, uintptr_t a, size_t n),
+                             void *ctx);
+
 #endif /* CKPT_RT_H */

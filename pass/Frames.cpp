@@ -1,0 +1,756 @@
+//===- Frames.cpp - safe points, frame records and restore dispatch ------===//
+//
+// The ckpt-frames pass (DESIGN.md sections 3-5). For every function that can
+// reach a safe point it
+//   1. places polls: at loop latches (except short call-free inner loops) and
+//      at the entry of recursive functions without such loops;
+//   2. gathers the function's allocas into one frame record that starts with
+//      the ckpt_frame_header, pushed on the thread's shadow stack at entry and
+//      popped at every return;
+//   3. at each site (a poll, or a call that may reach one) stores the site id
+//      and every SSA value live across it into the record (before the call;
+//      for polls only in the slow path);
+//   4. adds a restore path: when the runtime is restoring, the function fills
+//      its record from the checkpoint and jumps to its saved site, re-issuing
+//      the call there (the callee restores itself the same way) or resuming
+//      after the poll; reloaded values merge with the originals through phis.
+//
+// Try: opt -load-pass-plugin=ckpt.so -passes=ckpt-frames -S in.ll
+//
+//===----------------------------------------------------------------------===//
+#include "CkptABI.h"
+#include "CkptPasses.h"
+
+#include "llvm/ADT/BitVector.h"
+#include "llvm/ADT/PostOrderIterator.h"
+#include "llvm/ADT/SCCIterator.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/Statistic.h"
+#include "llvm/Analysis/CallGraph.h"
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/Analysis/ScalarEvolution.h"
+#include "llvm/IR/CFG.h"
+#include "llvm/IR/DIBuilder.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/DiagnosticInfo.h"
+#include "llvm/IR/Dominators.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InlineAsm.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
+#include "llvm/IR/MDBuilder.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Debug.h"
+#include "llvm/Transforms/Utils/BasicBlockUtils.h"
+#include "llvm/Transforms/Utils/Local.h"
+#include "llvm/Transforms/Utils/PromoteMemToReg.h"
+
+using namespace llvm;
+using namespace ckpt;
+
+#define DEBUG_TYPE "ckpt-frames"
+
+STATISTIC(NumFunctionsInstrumented, "Functions given a frame record");
+STATISTIC(NumLoopPolls, "Polls placed at loop latches");
+STATISTIC(NumEntryPolls, "Polls placed at function entry (recursion)");
+STATISTIC(NumLoopsSkipped, "Short call-free inner loops left without a poll");
+STATISTIC(NumCallSites, "Calls that may reach a safe point");
+STATISTIC(NumSpilledValues, "Values spilled into frame records");
+
+static cl::opt<unsigned> ClShortLoopTripCount(
+    "ckpt-short-loop-trip-count",
+    cl::desc("Call-free innermost loops that run at most this many times get "
+             "no poll"),
+    cl::init(1000), cl::Hidden);
+
+namespace {
+
+/// A place where a thread may stop, or a call below which it may stop.
+struct Site {
+  enum KindTy { Poll, Call } Kind;
+  unsigned Id = 0;
+  CallBase *CB = nullptr;     // Call: the call; Poll: the __ckpt_poll call
+  BasicBlock *Cont = nullptr; // where execution goes on after the site
+  DebugLoc Loc;
+  SmallVector<Instruction *, 8> Live; // SSA values live across the site
+  SmallVector<Value *, 8> Spill;      // values stored before the site
+  BasicBlock *Resume = nullptr;       // restore path entry for this site
+  DenseMap<Instruction *, Value *> Reloaded; // Live value -> reloaded value
+  CallBase *Reissued = nullptr;              // Call: the re-issued call
+};
+
+/// What the module-level analysis decided about one function.
+struct FunctionPlan {
+  SmallVector<BasicBlock *, 8> PollLatches;
+  bool EntryPoll = false;
+  bool HasUnknownCall = false; // calls that may reach a poll regardless
+  SmallVector<Function *, 8> Callees; // defined functions called directly
+};
+
+/// The runtime's own functions (never instrumented, never sites). The
+/// renamed user main is the program's, not the runtime's.
+bool isRuntimeFunction(const Function &F) {
+  return F.getName().starts_with("__ckpt_") &&
+         F.getName() != CKPT_USER_MAIN_STR;
+}
+
+/// Functions whose body is instrumented in this module.
+bool isInstrumentable(const Function &F) {
+  return !F.isDeclaration() && !F.hasAvailableExternallyLinkage() &&
+         !F.hasFnAttribute(Attribute::Naked) && !isRuntimeFunction(F);
+}
+
+Function *directCallee(const CallBase &CB) {
+  return dyn_cast<Function>(
+      CB.getCalledOperand()->stripPointerCastsAndAliases());
+}
+
+/// Calls whose callee can never reach a safe point, whatever the module's
+/// functions do.
+bool isCallNeverSite(const CallBase &CB) {
+  if (CB.isInlineAsm() || isa<IntrinsicInst>(CB))
+    return true;
+  Function *Callee = directCallee(CB);
+  if (!Callee)
+    return false;
+  if (Callee->isIntrinsic() || isRuntimeFunction(*Callee))
+    return true;
+  if (!isInstrumentable(*Callee))
+    return isCallbackFreeLibraryFunction(Callee->getName());
+  return false;
+}
+
+/// Name of the source file of F, or "".
+std::string sourceFile(const Function &F) {
+  if (DISubprogram *SP = F.getSubprogram())
+    return SP->getFilename().str();
+  return "";
+}
+
+std::string describeLocation(const Function &F, const DebugLoc &DL) {
+  std::string S = "function '" + F.getName().str() + "'";
+  if (DL && DL->getLine())
+    S += " (" + DL->getFilename().str() + ":" + std::to_string(DL->getLine()) +
+         ")";
+  else if (DISubprogram *SP = F.getSubprogram())
+    S += " (" + SP->getFilename().str() + ":" + std::to_string(SP->getLine()) +
+         ")";
+  return S;
+}
+
+class FrameInstrumenter {
+public:
+  FrameInstrumenter(Function &F, const FunctionPlan &Plan,
+                    const DenseSet<Function *> &MayReach, RuntimeSymbols &RT)
+      : F(F), M(*F.getParent()), C(F.getContext()),
+        DL(F.getParent()->getDataLayout()), Plan(Plan), MayReach(MayReach),
+        RT(RT) {}
+
+  /// Returns false (after reporting an error) if F cannot be made
+  /// restartable.
+  bool run();
+
+private:
+  Function &F;
+  Module &M;
+  LLVMContext &C;
+  const DataLayout &DL;
+  const FunctionPlan &Plan;
+  const DenseSet<Function *> &MayReach;
+  RuntimeSymbols &RT;
+
+  AllocaInst *FrameAI = nullptr;
+  GlobalVariable *Desc = nullptr;
+  SmallVector<Site, 16> Sites;
+  SmallVector<AllocaInst *, 16> FrameAllocas;
+  DenseMap<AllocaInst *, uint64_t> AllocaOffset;
+  DenseMap<Value *, uint64_t> SpillOffset;
+  MapVector<Argument *, uint64_t> ByValOffset;
+  uint64_t FrameSize = 0;
+  Align FrameAlign;
+  BasicBlock *Prologue = nullptr;
+  BasicBlock *OldEntry = nullptr;
+
+  bool isSite(const CallBase &CB) const;
+  bool checkSupported();
+  void error(const Twine &Msg, const DebugLoc &Loc);
+  void collectCallSites();
+  void insertPolls();
+  void computeLiveness();
+  void layoutFrame();
+  Value *frameField(IRBuilder<> &B, uint64_t Offset);
+  void insertSpills();
+  void buildRestorePaths(BasicBlock *Dispatch);
+  void buildPrologue(BasicBlock *Dispatch);
+  void mergeRestoredValues();
+  void emitDescriptor();
+  uint64_t headerOffset(unsigned Field) const {
+    return DL.getStructLayout(frameHeaderType(C))->getElementOffset(Field);
+  }
+};
+
+} // namespace
+
+void FrameInstrumenter::error(const Twine &Msg, const DebugLoc &Loc) {
+  C.diagnose(DiagnosticInfoUnsupported(
+      F, "ckpt: " + describeLocation(F, Loc) + " " + Msg, Loc));
+}
+
+bool FrameInstrumenter::isSite(const CallBase &CB) const {
+  if (isCallNeverSite(CB))
+    return false;
+  if (Function *Callee = directCallee(CB))
+    if (isInstrumentable(*Callee))
+      return MayReach.contains(Callee);
+  return true;
+}
+
+/// Constructs a restart cannot reproduce are compile errors, never a
+/// silently wrong restart (docs/limitations.md).
+bool FrameInstrumenter::checkSupported() {
+  bool OK = true;
+  for (BasicBlock &BB : F)
+    for (Instruction &I : BB) {
+      if (auto *AI = dyn_cast<AllocaInst>(&I)) {
+        if (!AI->isStaticAlloca() || &BB != &F.getEntryBlock()) {
+          error("uses a variable-length array or alloca() and can reach a "
+                "checkpoint; its frame could not be rebuilt on restart "
+                "(use malloc instead)",
+                I.getDebugLoc());
+          OK = false;
+        }
+        continue;
+      }
+      if (isa<InvokeInst>(I) || isa<CallBrInst>(I) || isa<LandingPadInst>(I)) {
+        error("uses exceptions or asm goto, which ckpt does not support",
+              I.getDebugLoc());
+        OK = false;
+        continue;
+      }
+      auto *CB = dyn_cast<CallBase>(&I);
+      if (!CB)
+        continue;
+      if (CB->hasFnAttr(Attribute::ReturnsTwice)) {
+        error("calls setjmp (or another returns-twice function) and can "
+              "reach a checkpoint; a longjmp would skip frame records",
+              I.getDebugLoc());
+        OK = false;
+      }
+      if (auto *CI = dyn_cast<CallInst>(CB); CI && CI->isMustTailCall()) {
+        error("makes a musttail call, which cannot keep a frame record",
+              I.getDebugLoc());
+        OK = false;
+      }
+      if (auto *IA = dyn_cast<InlineAsm>(CB->getCalledOperand())) {
+        StringRef Cons = IA->getConstraintString();
+        StringRef Asm = IA->getAsmString();
+        if (Cons.contains("{rsp}") || Cons.contains("{sp}") ||
+            Asm.contains("%rsp") || Asm.contains("%esp")) {
+          error("has inline assembly that changes the stack pointer",
+                I.getDebugLoc());
+          OK = false;
+        }
+      }
+    }
+  return OK;
+}
+
+void FrameInstrumenter::collectCallSites() {
+  SmallVector<CallBase *, 16> Calls;
+  for (BasicBlock &BB : F)
+    for (Instruction &I : BB)
+      if (auto *CB = dyn_cast<CallBase>(&I); CB && isSite(*CB))
+        Calls.push_back(CB);
+  for (CallBase *CB : Calls) {
+    Site S;
+    S.Kind = Site::Call;
+    S.CB = CB;
+    S.Loc = CB->getDebugLoc();
+    // The continuation starts right after the call, so the restore path can
+    // re-issue the call and join there.
+    S.Cont = CB->getParent()->splitBasicBlock(std::next(CB->getIterator()),
+                                              "ckpt.cont");
+    Sites.push_back(std::move(S));
+    ++NumCallSites;
+  }
+}
+
+void FrameInstrumenter::insertPolls() {
+  MDNode *Unlikely = MDBuilder(C).createBranchWeights(1, 1u << 20);
+  auto PlacePoll = [&](Instruction *Before, DebugLoc Loc) {
+    BasicBlock *BB = Before->getParent();
+    BasicBlock *Cont = BB->splitBasicBlock(Before->getIterator(), "ckpt.cont");
+    BasicBlock *Slow = BasicBlock::Create(C, "ckpt.poll", &F, Cont);
+    BB->getTerminator()->eraseFromParent();
+    IRBuilder<> B(BB);
+    B.SetCurrentDebugLocation(Loc);
+    // A relaxed atomic load: one plain mov, but never hoisted out of a loop.
+    LoadInst *Flag = B.CreateAlignedLoad(B.getInt32Ty(), RT.Pending, Align(4),
+                                         "ckpt.pending");
+    Flag->setAtomic(AtomicOrdering::Monotonic);
+    B.CreateCondBr(B.CreateICmpNE(Flag, B.getInt32(0)), Slow, Cont, Unlikely);
+    IRBuilder<> SB(Slow);
+    SB.SetCurrentDebugLocation(Loc);
+    CallInst *PollCall = SB.CreateCall(RT.Poll, {FrameAI});
+    SB.CreateBr(Cont);
+    Site S;
+    S.Kind = Site::Poll;
+    S.CB = PollCall;
+    S.Cont = Cont;
+    S.Loc = Loc;
+    Sites.push_back(std::move(S));
+  };
+  for (BasicBlock *Latch : Plan.PollLatches) {
+    Instruction *Term = Latch->getTerminator();
+    PlacePoll(Term, Term->getDebugLoc());
+    ++NumLoopPolls;
+  }
+  if (Plan.EntryPoll) {
+    BasicBlock &Entry = F.getEntryBlock();
+    Instruction *First = &*Entry.getFirstNonPHIOrDbgOrAlloca();
+    DebugLoc Loc = First->getDebugLoc();
+    if (!Loc)
+      if (DISubprogram *SP = F.getSubprogram())
+        Loc = DILocation::get(C, SP->getLine(), 0, SP);
+    PlacePoll(First, Loc);
+    ++NumEntryPolls;
+  }
+}
+
+/// Classic backward liveness over SSA values, restricted to instructions
+/// that are not gathered into the frame record (allocas) -- arguments need no
+/// saving: the restore path re-issues every call with the same operands.
+void FrameInstrumenter::computeLiveness() {
+  DenseMap<Instruction *, unsigned> Index;
+  SmallVector<Instruction *, 64> Values;
+  for (BasicBlock &BB : F)
+    for (Instruction &I : BB)
+      if (!I.getType()->isVoidTy() && !isa<AllocaInst>(I)) {
+        Index[&I] = Values.size();
+        Values.push_back(&I);
+      }
+  unsigned N = Values.size();
+  DenseMap<BasicBlock *, BitVector> Use, Def, LiveIn, LiveOut;
+  for (BasicBlock &BB : F) {
+    BitVector U(N), D(N);
+    for (Instruction &I : BB) {
+      if (!isa<PHINode>(I))
+        for (Value *Op : I.operands())
+          if (auto *OI = dyn_cast<Instruction>(Op))
+            if (auto It = Index.find(OI);
+                It != Index.end() && OI->getParent() != &BB)
+              U.set(It->second);
+      if (auto It = Index.find(&I); It != Index.end())
+        D.set(It->second);
+    }
+    Use[&BB] = U;
+    Def[&BB] = D;
+    LiveIn[&BB] = BitVector(N);
+    LiveOut[&BB] = BitVector(N);
+  }
+  ReversePostOrderTraversal<Function *> RPOT(&F);
+  SmallVector<BasicBlock *, 64> PostOrder(RPOT.begin(), RPOT.end());
+  std::reverse(PostOrder.begin(), PostOrder.end());
+  bool Changed = true;
+  while (Changed) {
+    Changed = false;
+    for (BasicBlock *BB : PostOrder) {
+      BitVector Out(N);
+      for (BasicBlock *Succ : successors(BB)) {
+        Out |= LiveIn[Succ];
+        for (PHINode &Phi : Succ->phis())
+          if (auto *OI = dyn_cast<Instruction>(Phi.getIncomingValueForBlock(BB)))
+            if (auto It = Index.find(OI); It != Index.end())
+              Out.set(It->second);
+      }
+      BitVector In = Out;
+      In.reset(Def[BB]);
+      In |= Use[BB];
+      if (In != LiveIn[BB] || Out != LiveOut[BB]) {
+        LiveIn[BB] = std::move(In);
+        LiveOut[BB] = std::move(Out);
+        Changed = true;
+      }
+    }
+  }
+  for (Site &S : Sites) {
+    for (unsigned Bit : LiveIn[S.Cont].set_bits()) {
+      Instruction *V = Values[Bit];
+      if (V != S.CB)
+        S.Live.push_back(V);
+    }
+    SetVector<Value *> Spill;
+    for (Instruction *V : S.Live)
+      Spill.insert(V);
+    if (S.Kind == Site::Call) {
+      for (Value *Op : S.CB->args())
+        if (isa<Instruction>(Op) && !isa<AllocaInst>(Op))
+          Spill.insert(Op);
+      // The runtime reads an indirect callee from the frame to check that a
+      // stopped thread's frames are a chain of direct calls.
+      Value *Callee = S.CB->getCalledOperand();
+      if (!directCallee(*S.CB) &&
+          (isa<Instruction>(Callee) || isa<Argument>(Callee)) &&
+          !isa<AllocaInst>(Callee))
+        Spill.insert(Callee);
+    }
+    S.Spill.assign(Spill.begin(), Spill.end());
+  }
+}
+
+void FrameInstrumenter::layoutFrame() {
+  StructType *HeaderTy = frameHeaderType(C);
+  uint64_t Offset = DL.getTypeAllocSize(HeaderTy);
+  FrameAlign = DL.getABITypeAlign(HeaderTy);
+  auto Place = [&](uint64_t Size, Align A) {
+    Offset = alignTo(Offset, A);
+    uint64_t At = Offset;
+    Offset += Size;
+    FrameAlign = std::max(FrameAlign, A);
+    return At;
+  };
+  for (Instruction &I : F.getEntryBlock())
+    if (auto *AI = dyn_cast<AllocaInst>(&I); AI && AI != FrameAI) {
+      FrameAllocas.push_back(AI);
+      uint64_t Size = AI->getAllocationSize(DL)->getFixedValue();
+      AllocaOffset[AI] = Place(std::max<uint64_t>(Size, 1), AI->getAlign());
+    }
+  // A byval argument is the callee's own copy, living in the caller's
+  // outgoing-argument area: a restart would re-create it from the caller's
+  // value, losing the callee's changes. Copy it into the record instead.
+  for (Argument &A : F.args())
+    if (A.hasByValAttr()) {
+      Type *Ty = A.getParamByValType();
+      Align AA = A.getParamAlign().value_or(DL.getABITypeAlign(Ty));
+      ByValOffset[&A] = Place(DL.getTypeAllocSize(Ty), AA);
+    }
+  for (Site &S : Sites)
+    for (Value *V : S.Spill)
+      if (!SpillOffset.count(V)) {
+        Type *Ty = V->getType();
+        SpillOffset[V] = Place(DL.getTypeAllocSize(Ty), DL.getABITypeAlign(Ty));
+        ++NumSpilledValues;
+      }
+  FrameSize = alignTo(Offset, FrameAlign);
+  FrameAI->setAllocatedType(ArrayType::get(Type::getInt8Ty(C), FrameSize));
+  FrameAI->setAlignment(FrameAlign);
+}
+
+Value *FrameInstrumenter::frameField(IRBuilder<> &B, uint64_t Offset) {
+  return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), FrameAI, Offset);
+}
+
+void FrameInstrumenter::insertSpills() {
+  for (Site &S : Sites) {
+    IRBuilder<> B(S.CB);
+    B.SetCurrentDebugLocation(S.Loc);
+    for (Value *V : S.Spill)
+      B.CreateStore(V, frameField(B, SpillOffset[V]));
+    B.CreateStore(B.getInt32(S.Id),
+                  frameField(B, headerOffset(FrameHeaderField::site)));
+  }
+}
+
+void FrameInstrumenter::buildRestorePaths(BasicBlock *Dispatch) {
+  IRBuilder<> DB(Dispatch);
+  CallInst *SiteId =
+      DB.CreateCall(RT.RestoreFrame, {FrameAI, Desc}, "ckpt.site");
+  BasicBlock *Bad = BasicBlock::Create(C, "ckpt.badsite", &F);
+  IRBuilder<> BB(Bad);
+  BB.CreateIntrinsic(Intrinsic::trap, {}, {});
+  BB.CreateUnreachable();
+  SwitchInst *Switch = DB.CreateSwitch(SiteId, Bad, Sites.size());
+  for (Site &S : Sites) {
+    S.Resume = BasicBlock::Create(C, "ckpt.resume" + Twine(S.Id), &F);
+    Switch->addCase(DB.getInt32(S.Id), S.Resume);
+    IRBuilder<> B(S.Resume);
+    B.SetCurrentDebugLocation(S.Loc);
+    auto Reload = [&](Value *V) -> Value * {
+      return B.CreateLoad(V->getType(), frameField(B, SpillOffset[V]),
+                          V->getName() + ".ckpt");
+    };
+    if (S.Kind == Site::Call) {
+      // Re-issue the same call with the same operands; the callee finds
+      // itself restoring and resumes where it stopped.
+      auto *Again = cast<CallBase>(S.CB->clone());
+      for (Use &U : Again->operands())
+        if (isa<Instruction>(U.get()) && SpillOffset.count(U.get()))
+          U.set(Reload(U.get()));
+      B.Insert(Again);
+      S.Reissued = Again;
+    }
+    for (Instruction *V : S.Live)
+      S.Reloaded[V] = Reload(V);
+    B.CreateBr(S.Cont);
+  }
+}
+
+void FrameInstrumenter::buildPrologue(BasicBlock *Dispatch) {
+  OldEntry = &F.getEntryBlock();
+  Prologue = BasicBlock::Create(C, "ckpt.prologue", &F, OldEntry);
+  FrameAI->removeFromParent();
+  FrameAI->insertInto(Prologue, Prologue->end());
+  IRBuilder<> B(Prologue);
+  if (DISubprogram *SP = F.getSubprogram())
+    B.SetCurrentDebugLocation(DILocation::get(C, SP->getLine(), 0, SP));
+
+  DIBuilder DIB(M, /*AllowUnresolved=*/false);
+  for (AllocaInst *AI : FrameAllocas) {
+    uint64_t Off = AllocaOffset[AI];
+    // Lifetime markers would let codegen overlap this slot with others; the
+    // record must keep every object at its own offset.
+    for (User *U : make_early_inc_range(AI->users()))
+      if (auto *II = dyn_cast<IntrinsicInst>(U); II && II->isLifetimeStartOrEnd())
+        II->eraseFromParent();
+    replaceDbgDeclare(AI, FrameAI, DIB, DIExpression::ApplyOffset, Off);
+    Value *Field = frameField(B, Off);
+    Field->takeName(AI);
+    AI->replaceAllUsesWith(Field);
+    AI->eraseFromParent();
+  }
+  SmallVector<std::pair<Argument *, Value *>, 2> ByValCopies;
+  for (auto &[A, Off] : ByValOffset) {
+    Value *Field = frameField(B, Off);
+    A->replaceAllUsesWith(Field);
+    ByValCopies.push_back({A, Field});
+  }
+
+  Value *TopAddr = B.CreateThreadLocalAddress(RT.Top);
+  Value *Parent = B.CreateLoad(B.getPtrTy(), TopAddr, "ckpt.parent");
+  B.CreateStore(Parent, frameField(B, headerOffset(FrameHeaderField::parent)));
+  B.CreateStore(Desc, frameField(B, headerOffset(FrameHeaderField::desc)));
+  B.CreateStore(FrameAI, TopAddr);
+  Value *Restoring =
+      B.CreateLoad(B.getInt32Ty(), RT.Restoring, "ckpt.restoring");
+  B.CreateCondBr(B.CreateICmpNE(Restoring, B.getInt32(0)), Dispatch, OldEntry,
+                 MDBuilder(C).createBranchWeights(1, 1u << 20));
+
+  // On the normal path only: the restore path gets the copies back with the
+  // rest of the record.
+  IRBuilder<> EB(&*OldEntry->getFirstInsertionPt());
+  for (auto &[A, Field] : ByValCopies) {
+    Type *Ty = A->getParamByValType();
+    EB.CreateMemCpy(Field, MaybeAlign(), A, MaybeAlign(),
+                    DL.getTypeAllocSize(Ty));
+  }
+
+  // Pop at every return.
+  for (BasicBlock &BB : F)
+    if (auto *Ret = dyn_cast<ReturnInst>(BB.getTerminator())) {
+      IRBuilder<> RB(Ret);
+      RB.CreateStore(Parent, TopAddr);
+    }
+}
+
+void FrameInstrumenter::mergeRestoredValues() {
+  // Each live value now has a second definition on the restore path. Demote
+  // them to stack slots, store the reloaded values on the restore path and
+  // let mem2reg build the phis -- the same approach as SSAUpdater users, with
+  // less room for error.
+  MapVector<Instruction *, SmallVector<std::pair<BasicBlock *, Value *>, 2>>
+      Defs;
+  for (Site &S : Sites) {
+    for (auto &[V, R] : S.Reloaded)
+      Defs[V].push_back({S.Resume, R});
+    if (S.Reissued && !S.CB->use_empty())
+      Defs[S.CB].push_back({S.Resume, S.Reissued});
+  }
+  SmallVector<AllocaInst *, 16> Slots;
+  for (auto &[V, Alternatives] : Defs) {
+    AllocaInst *Slot = DemoteRegToStack(*V, false, Prologue->begin());
+    for (auto &[BB, R] : Alternatives)
+      new StoreInst(R, Slot, BB->getTerminator()->getIterator());
+    Slots.push_back(Slot);
+  }
+  if (Slots.empty())
+    return;
+  DominatorTree DT(F);
+  PromoteMemToReg(Slots, DT);
+}
+
+void FrameInstrumenter::emitDescriptor() {
+  Type *I32 = Type::getInt32Ty(C), *I64 = Type::getInt64Ty(C);
+  PointerType *Ptr = PointerType::getUnqual(C);
+  StructType *SiteTy = siteDescType(C);
+  SmallVector<Constant *, 16> SiteInits;
+  for (Site &S : Sites) {
+    SmallVector<Constant *, SiteDescField::Count> Fields(SiteDescField::Count);
+    unsigned Kind = CKPT_SITE_POLL;
+    Constant *Callee = ConstantPointerNull::get(Ptr);
+    uint64_t CalleeSlot = 0;
+    if (S.Kind == Site::Call) {
+      if (Function *CF = directCallee(*S.CB)) {
+        Kind = CKPT_SITE_CALL_DIRECT;
+        Callee = CF;
+      } else {
+        Kind = CKPT_SITE_CALL_INDIRECT;
+        auto It = SpillOffset.find(S.CB->getCalledOperand());
+        if (It != SpillOffset.end())
+          CalleeSlot = It->second;
+      }
+    }
+    Fields[SiteDescField::kind] = ConstantInt::get(I32, Kind);
+    Fields[SiteDescField::line] =
+        ConstantInt::get(I32, S.Loc ? S.Loc->getLine() : 0);
+    Fields[SiteDescField::callee] = Callee;
+    Fields[SiteDescField::callee_slot] = ConstantInt::get(I64, CalleeSlot);
+    SiteInits.push_back(ConstantStruct::get(SiteTy, Fields));
+  }
+  ArrayType *SitesTy = ArrayType::get(SiteTy, SiteInits.size());
+  auto *SitesGV = new GlobalVariable(
+      M, SitesTy, true, GlobalValue::PrivateLinkage,
+      ConstantArray::get(SitesTy, SiteInits), "__ckpt_sites." + F.getName());
+
+  auto String = [&](StringRef S, const Twine &Name) {
+    Constant *Init = ConstantDataArray::getString(C, S);
+    auto *GV = new GlobalVariable(M, Init->getType(), true,
+                                  GlobalValue::PrivateLinkage, Init, Name);
+    GV->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+    return GV;
+  };
+  SmallVector<Constant *, FuncDescField::Count> Fields(FuncDescField::Count);
+  Fields[FuncDescField::abi_version] = ConstantInt::get(I32, CKPT_ABI_VERSION);
+  Fields[FuncDescField::num_sites] = ConstantInt::get(I32, Sites.size());
+  Fields[FuncDescField::fn] = &F;
+  Fields[FuncDescField::name] = String(F.getName(), "__ckpt_fname");
+  Fields[FuncDescField::file] = String(sourceFile(F), "__ckpt_ffile");
+  Fields[FuncDescField::frame_size] = ConstantInt::get(I64, FrameSize);
+  Fields[FuncDescField::sites] = SitesGV;
+  DISubprogram *SP = F.getSubprogram();
+  Fields[FuncDescField::line] = ConstantInt::get(I32, SP ? SP->getLine() : 0);
+  Fields[FuncDescField::flags] = ConstantInt::get(I32, 0);
+  Desc->setInitializer(ConstantStruct::get(funcDescType(C), Fields));
+}
+
+bool FrameInstrumenter::run() {
+  if (!checkSupported())
+    return false;
+  // The record; its type is fixed once the layout is known.
+  FrameAI = new AllocaInst(Type::getInt8Ty(C), DL.getAllocaAddrSpace(),
+                           "ckpt.frame",
+                           F.getEntryBlock().getFirstInsertionPt());
+  Desc = new GlobalVariable(M, funcDescType(C), true,
+                            GlobalValue::PrivateLinkage, nullptr,
+                            "__ckpt_desc." + F.getName());
+  Desc->setSection(CKPT_SECTION_FUNCS);
+  Desc->setAlignment(Align(8));
+
+  collectCallSites();
+  insertPolls();
+  unsigned NextId = 1;
+  for (Site &S : Sites)
+    S.Id = NextId++;
+  computeLiveness();
+  for (Site &S : Sites)
+    for (Instruction *V : S.Live)
+      if (V->getType()->isTokenTy()) {
+        error("keeps a token value live across a safe point", S.Loc);
+        return false;
+      }
+  layoutFrame();
+  insertSpills();
+  BasicBlock *Dispatch = BasicBlock::Create(C, "ckpt.restore", &F);
+  buildRestorePaths(Dispatch);
+  buildPrologue(Dispatch);
+  mergeRestoredValues();
+  emitDescriptor();
+  ++NumFunctionsInstrumented;
+  return true;
+}
+
+/// Loops that get no poll: innermost, call-free, and either short or nested
+/// in a loop that polls (DESIGN.md section 3). Their trip count bounds the
+/// delay they add to a stop.
+static bool isShortInnerLoop(Loop &L, ScalarEvolution &SE) {
+  if (!L.isInnermost())
+    return false;
+  for (BasicBlock *BB : L.blocks())
+    for (Instruction &I : *BB)
+      if (auto *CB = dyn_cast<CallBase>(&I); CB && !isCallNeverSite(*CB))
+        return false;
+  unsigned MaxTrips = SE.getSmallConstantMaxTripCount(&L);
+  if (MaxTrips != 0 && MaxTrips <= ClShortLoopTripCount)
+    return true;
+  return L.getParentLoop() &&
+         !isa<SCEVCouldNotCompute>(SE.getBackedgeTakenCount(&L));
+}
+
+PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
+  FunctionAnalysisManager &FAM =
+      MAM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
+  MapVector<Function *, FunctionPlan> Plans;
+
+  // 1. Per function: loop polls and calls.
+  for (Function &F : M) {
+    if (!isInstrumentable(F))
+      continue;
+    FunctionPlan &P = Plans[&F];
+    LoopInfo &LI = FAM.getResult<LoopAnalysis>(F);
+    ScalarEvolution &SE = FAM.getResult<ScalarEvolutionAnalysis>(F);
+    SmallPtrSet<BasicBlock *, 8> Seen;
+    for (Loop *L : LI.getLoopsInPreorder()) {
+      if (isShortInnerLoop(*L, SE)) {
+        ++NumLoopsSkipped;
+        continue;
+      }
+      SmallVector<BasicBlock *, 4> Latches;
+      L->getLoopLatches(Latches);
+      for (BasicBlock *Latch : Latches)
+        if (Seen.insert(Latch).second)
+          P.PollLatches.push_back(Latch);
+    }
+    for (BasicBlock &BB : F)
+      for (Instruction &I : BB)
+        if (auto *CB = dyn_cast<CallBase>(&I); CB && !isCallNeverSite(*CB)) {
+          Function *Callee = directCallee(*CB);
+          if (Callee && isInstrumentable(*Callee))
+            P.Callees.push_back(Callee);
+          else
+            P.HasUnknownCall = true;
+        }
+  }
+
+  // 2. Recursion without a polled loop gets an entry poll, so a deep
+  //    recursion can stop.
+  CallGraph &CG = MAM.getResult<CallGraphAnalysis>(M);
+  for (scc_iterator<CallGraph *> I = scc_begin(&CG); !I.isAtEnd(); ++I) {
+    if (!I.hasCycle())
+      continue;
+    for (CallGraphNode *N : *I)
+      if (Function *F = N->getFunction(); F && Plans.count(F)) {
+        FunctionPlan &P = Plans[F];
+        if (P.PollLatches.empty())
+          P.EntryPoll = true;
+      }
+  }
+
+  // 3. Which functions can reach a safe point: a fixed point over the calls.
+  DenseSet<Function *> MayReach;
+  for (auto &[F, P] : Plans)
+    if (!P.PollLatches.empty() || P.EntryPoll || P.HasUnknownCall)
+      MayReach.insert(F);
+  bool Changed = true;
+  while (Changed) {
+    Changed = false;
+    for (auto &[F, P] : Plans)
+      if (!MayReach.contains(F))
+        for (Function *Callee : P.Callees)
+          if (MayReach.contains(Callee)) {
+            MayReach.insert(F);
+            Changed = true;
+            break;
+          }
+  }
+
+  // 4. Instrument.
+  RuntimeSymbols RT(M);
+  bool Modified = false;
+  for (auto &[F, P] : Plans) {
+    if (!MayReach.contains(F))
+      continue;
+    FrameInstrumenter(*F, P, MayReach, RT).run();
+    Modified = true;
+  }
+  return Modified ? PreservedAnalyses::none() : PreservedAnalyses::all();
+}

@@ -1,0 +1,298 @@
+/* runtime/coordinator.c - the runtime thread that takes checkpoints: on a
+ * request over the control socket (ckpt-run --checkpoint), on the interval
+ * timer, or when the program calls ckpt_checkpoint(). It stops the program's
+ * threads, forks a copy-on-write writer, resumes the program and waits for
+ * the writer to make the file durable. It is never part of a checkpoint. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ckpt.h"
+#include "rt.h"
+
+static int listen_fd = -1;
+static int request_pipe[2] = {-1, -1}; /* ckpt_checkpoint() -> coordinator */
+
+/* Result hand-back for ckpt_checkpoint(). */
+static pthread_mutex_t call_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t call_done = PTHREAD_COND_INITIALIZER;
+static int call_pending, call_result;
+static char call_msg[512];
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int parse_sequence(const char *name, uint64_t *seq) {
+  unsigned long long n;
+  int len = 0;
+  if (sscanf(name, "ckpt-%llu.ckpt%n", &n, &len) != 1 ||
+      (size_t)len != strlen(name))
+    return -1;
+  *seq = n;
+  return 0;
+}
+
+/* Remove stale temporaries and checkpoints beyond the newest `keep`. */
+static void prune_directory(uint64_t newest, int remove_tmp) {
+  DIR *d = opendir(ckpt_config.dir);
+  if (!d)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    uint64_t seq;
+    size_t len = strlen(e->d_name);
+    if (remove_tmp && strncmp(e->d_name, "ckpt-", 5) == 0 && len > 4 &&
+        strcmp(e->d_name + len - 4, ".tmp") == 0) {
+      unlinkat(dirfd(d), e->d_name, 0);
+      continue;
+    }
+    if (parse_sequence(e->d_name, &seq) == 0 && seq + ckpt_config.keep <= newest)
+      unlinkat(dirfd(d), e->d_name, 0);
+  }
+  closedir(d);
+}
+
+static uint64_t highest_sequence(void) {
+  uint64_t best = 0;
+  DIR *d = opendir(ckpt_config.dir);
+  if (!d)
+    return 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    uint64_t seq;
+    if (parse_sequence(e->d_name, &seq) == 0 && seq > best)
+      best = seq;
+  }
+  closedir(d);
+  return best;
+}
+
+int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
+                         size_t msglen) {
+  uint64_t highest = highest_sequence();
+  if (ckpt_stop_world(msg, msglen) != 0)
+    return -1;
+  /* Everything the writer needs is captured while the program is stopped. */
+  struct ckpt_snapshot_input in;
+  memset(&in, 0, sizeof in);
+  ckpt_files_capture(in.files, &in.nfiles);
+  extern char **environ;
+  ckpt_start.environ_value = environ;
+  if (ckpt_start.sequence < highest)
+    ckpt_start.sequence = highest;
+  in.sequence = ++ckpt_start.sequence;
+  snprintf(path, pathlen, "%s/ckpt-%06llu.ckpt", ckpt_config.dir,
+           (unsigned long long)in.sequence);
+
+  int errpipe[2];
+  if (pipe2(errpipe, O_CLOEXEC) != 0) {
+    ckpt_resume_world();
+    snprintf(msg, msglen, "pipe: %s", strerror(errno));
+    return -1;
+  }
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    /* The writer: a frozen copy of the program. It dies with the process
+     * (a half-written temporary never replaces a good checkpoint). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(1);
+    close(errpipe[0]);
+    char wmsg[512] = "";
+    char wpath[4096];
+    int rc = ckpt_snapshot_write(&in, wpath, sizeof wpath, wmsg, sizeof wmsg);
+    if (rc != 0)
+      ckpt_write_all(errpipe[1], wmsg, strlen(wmsg));
+    _exit(rc != 0);
+  }
+  ckpt_resume_world();
+  close(errpipe[1]);
+  if (pid < 0) {
+    close(errpipe[0]);
+    snprintf(msg, msglen, "fork: %s", strerror(errno));
+    return -1;
+  }
+  size_t got = 0;
+  for (;;) {
+    ssize_t n = read(errpipe[0], msg + got, msglen - 1 - got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    got += (size_t)n;
+    if (got >= msglen - 1)
+      break;
+  }
+  msg[got] = 0;
+  close(errpipe[0]);
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (!got)
+      snprintf(msg, msglen, "the checkpoint writer died (status %#x)", status);
+    return -1;
+  }
+  prune_directory(in.sequence, 0);
+  return 0;
+}
+
+static void serve_connection(int fd) {
+  struct timeval tv = {5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char req[64];
+  size_t got = 0;
+  while (got < sizeof req - 1) {
+    ssize_t n = read(fd, req + got, sizeof req - 1 - got);
+    if (n <= 0)
+      break;
+    got += (size_t)n;
+    if (memchr(req, '\n', got))
+      break;
+  }
+  req[got] = 0;
+  char reply[4096 + 600], path[4096], msg[512];
+  if (strcmp(req, CKPT_CTL_REQUEST) != 0) {
+    snprintf(reply, sizeof reply, "error unknown request\n");
+  } else if (ckpt_take_checkpoint(path, sizeof path, msg, sizeof msg) == 0) {
+    snprintf(reply, sizeof reply, "ok %s\n", path);
+  } else {
+    snprintf(reply, sizeof reply, "error %s\n", msg);
+  }
+  ckpt_write_all(fd, reply, strlen(reply));
+}
+
+static void *coordinator_main(void *arg) {
+  (void)arg;
+  uint64_t next = ckpt_config.interval_ms ? now_ms() + ckpt_config.interval_ms : 0;
+  for (;;) {
+    struct pollfd fds[2] = {{listen_fd, POLLIN, 0}, {request_pipe[0], POLLIN, 0}};
+    int timeout = -1;
+    if (next) {
+      uint64_t now = now_ms();
+      timeout = next > now ? (int)(next - now) : 0;
+    }
+    int n = poll(fds, 2, timeout);
+    if (n < 0 && errno != EINTR)
+      ckpt_fatal("coordinator: poll: %s", strerror(errno));
+    char path[4096], msg[512];
+    if (n > 0 && (fds[1].revents & POLLIN)) {
+      char c;
+      if (read(request_pipe[0], &c, 1) == 1) {
+        int rc = ckpt_take_checkpoint(path, sizeof path, msg, sizeof msg);
+        pthread_mutex_lock(&call_lock);
+        call_result = rc;
+        snprintf(call_msg, sizeof call_msg, "%s", msg);
+        call_pending = 0;
+        pthread_cond_broadcast(&call_done);
+        pthread_mutex_unlock(&call_lock);
+      }
+    }
+    if (n > 0 && (fds[0].revents & POLLIN)) {
+      int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+      if (c >= 0) {
+        serve_connection(c);
+        close(c);
+      }
+    }
+    if (next && now_ms() >= next) {
+      if (ckpt_take_checkpoint(path, sizeof path, msg, sizeof msg) != 0)
+        CKPT_WARN("periodic checkpoint failed: %s", msg);
+      next = now_ms() + ckpt_config.interval_ms;
+    }
+  }
+  return NULL;
+}
+
+int ckpt_coordinator_start(void) {
+  listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listen_fd < 0) {
+    CKPT_ERROR("control socket: %s", strerror(errno));
+    return -1;
+  }
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  int len = snprintf(addr.sun_path + 1, sizeof addr.sun_path - 1,
+                     CKPT_CTL_PREFIX "%d", (int)getpid());
+  socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+  if (bind(listen_fd, (struct sockaddr *)&addr, alen) != 0 ||
+      listen(listen_fd, 8) != 0) {
+    CKPT_ERROR("control socket @%s: %s", addr.sun_path + 1, strerror(errno));
+    return -1;
+  }
+  listen_fd = ckpt_hide_fd(listen_fd);
+  if (pipe2(request_pipe, O_CLOEXEC) != 0)
+    return -1;
+  request_pipe[0] = ckpt_hide_fd(request_pipe[0]);
+  request_pipe[1] = ckpt_hide_fd(request_pipe[1]);
+  prune_directory(0, 1);
+
+  /* The coordinator never runs user code and must not take the program's
+   * signals. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t tid;
+  int rc = pthread_create(&tid, NULL, coordinator_main, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0) {
+    CKPT_ERROR("cannot start the coordinator thread: %s", strerror(rc));
+    return -1;
+  }
+  pthread_detach(tid);
+  return 0;
+}
+
+int ckpt_checkpoint(void) {
+  struct ckpt_thread *t = ckpt_self;
+  if (t && t->restore_pending_call) {
+    /* Re-issued by the restore path: the checkpoint this call took is the
+     * one the process was restarted from. */
+    t->restore_pending_call = 0;
+    return CKPT_RESTARTED;
+  }
+  if (!ckpt_config.dir[0])
+    return CKPT_DISABLED;
+  char msg[512];
+  if (ckpt_park_in_call((void *)ckpt_checkpoint, msg, sizeof msg) != 0) {
+    CKPT_ERROR("ckpt_checkpoint(): %s", msg);
+    return CKPT_FAILED;
+  }
+  pthread_mutex_lock(&call_lock);
+  call_pending = 1;
+  char c = 'c';
+  if (write(request_pipe[1], &c, 1) != 1) {
+    call_pending = 0;
+    pthread_mutex_unlock(&call_lock);
+    ckpt_unpark_from_call();
+    CKPT_ERROR("ckpt_checkpoint(): cannot reach the coordinator");
+    return CKPT_FAILED;
+  }
+  while (call_pending)
+    pthread_cond_wait(&call_done, &call_lock);
+  int rc = call_result;
+  snprintf(msg, sizeof msg, "%s", call_msg);
+  pthread_mutex_unlock(&call_lock);
+  ckpt_unpark_from_call();
+  if (rc != 0) {
+    CKPT_ERROR("ckpt_checkpoint(): %s", msg);
+    return CKPT_FAILED;
+  }
+  return CKPT_TAKEN;
+}

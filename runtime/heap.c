@@ -1,0 +1,1024 @@
+/* runtime/heap.c - malloc over self-describing arenas: the checkpointed application heap at a fixed address, and the system heap. */
+
+/*
+ * Design. One allocator, two instances (struct heap). Each arena is a large
+ * PROT_NONE reservation made read-write in granules as its top grows. All
+ * allocator state (bins, top, statistics) lives at the start of the arena,
+ * so restoring the application arena's bytes at the same address restores
+ * the allocator with them. Outside the arena each heap keeps only its lock,
+ * the pointer that says it is initialised, its reserved range and how much
+ * of it is mapped read-write; those describe this process's mappings, which
+ * ckpt_heap_restore_map recreates, not allocator state.
+ *
+ * Chunks: 16-byte header {prev_size, size|flags}, payload 16-byte aligned.
+ * prev_size is kept for every chunk (not only after free ones), which costs
+ * one store per split and lets free() check both neighbours of a pointer
+ * cheaply. Free chunks are fully coalesced, so a free chunk never borders
+ * another free chunk or the top chunk. Bins: exact sizes in 16-byte steps up
+ * to 1 KiB, then 8 log-spaced bins per power of two; a bitmap finds the next
+ * non-empty bin. Free chunks of at least RELEASE_THRESHOLD bytes have their
+ * interior pages returned with MADV_DONTNEED, so checkpoints skip them and
+ * calloc knows they are zero.
+ *
+ * Nothing in here may call a function that could allocate: the allocator
+ * serves ld.so and libc themselves. Only mmap/mprotect/madvise/futex,
+ * memset/memcpy, write(2) and abort.
+ */
+
+#include "heap.h" /* and rt.h, whose heap part this implements */
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+__thread int ckpt_heap_use_app __attribute__((tls_model("initial-exec")));
+
+/* ---- Sizes and constants ------------------------------------------------ */
+
+#define PAGE_SIZE_BYTES 4096u /* x86-64 only */
+#define CHUNK_HDR ((size_t)CKPT_HEAP_CHUNK_HEADER)
+#define CHUNK_ALIGN 16u
+#define MIN_CHUNK 32u /* header + the two free-list links */
+#define INUSE CKPT_HEAP_CHUNK_INUSE
+#define TOP CKPT_HEAP_CHUNK_TOP
+#define FLAGS CKPT_HEAP_CHUNK_FLAGS
+
+/* Larger requests cannot fit in any arena; refusing them early also keeps
+ * every size computation far from overflow. */
+#define MAX_REQUEST ((size_t)1 << 46)
+
+/* Free chunks at least this large give their interior pages back. */
+#define RELEASE_THRESHOLD ((size_t)256 * 1024)
+
+#define SMALL_MAX 1024u                     /* largest exact-size bin */
+#define NUM_SMALL_BINS (SMALL_MAX / 16 + 1) /* index = size / 16 */
+#define LARGE_SUBBINS_LOG2 3                /* 8 bins per power of two */
+#define NUM_BINS 384
+#define BITMAP_WORDS (NUM_BINS / 64)
+/* A large bin is searched for the best fit among at most this many chunks;
+ * past that the next non-empty bin (where everything fits) is used, so a
+ * long list of near-misses cannot make malloc linear. */
+#define LARGE_BIN_SCAN_LIMIT 64
+
+#define APP_GRANULE ((size_t)64 << 20)
+#define SYS_GRANULE ((size_t)8 << 20)
+
+#define MIB ((size_t)1 << 20)
+#define GIB ((size_t)1 << 30)
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+struct chunk {
+  size_t prev_size;    /* size of the chunk below; 0 for the first chunk */
+  size_t head;         /* size | INUSE | TOP */
+  struct chunk *fd;    /* free chunks only: next in the bin */
+  struct chunk *bk;    /* free chunks only: previous in the bin, or NULL */
+};
+
+/* The allocator state at the start of an arena. */
+struct heap_state {
+  struct ckpt_heap_arena_head head;
+  uint64_t bitmap[BITMAP_WORDS]; /* bit i: bins[i] is non-empty */
+  struct chunk *bins[NUM_BINS];  /* heads of NULL-terminated lists */
+};
+
+#define STATE_SPACE ((sizeof(struct heap_state) + 63) & ~(size_t)63)
+
+struct heap {
+  int lock;                 /* futex word: 0 free, 1 held, 2 held + waiters */
+  struct heap_state *state; /* NULL until initialised; set with release */
+  uintptr_t base;           /* reserved arena [base, limit) */
+  uintptr_t limit;
+  uintptr_t mapped_end;     /* [base, mapped_end) is read-write */
+  size_t granule;           /* mprotect step when the top grows */
+};
+
+static struct heap app_heap = {
+    .base = CKPT_HEAP_BASE,
+    .limit = CKPT_HEAP_BASE + CKPT_HEAP_MAX,
+    .granule = APP_GRANULE,
+};
+static struct heap sys_heap = {.granule = SYS_GRANULE};
+
+/* ---- Small helpers ------------------------------------------------------ */
+
+static inline uintptr_t page_up(uintptr_t a) {
+  return (a + PAGE_SIZE_BYTES - 1) & ~(uintptr_t)(PAGE_SIZE_BYTES - 1);
+}
+static inline uintptr_t page_down(uintptr_t a) {
+  return a & ~(uintptr_t)(PAGE_SIZE_BYTES - 1);
+}
+static inline size_t chunk_size(const struct chunk *c) {
+  return c->head & ~(size_t)FLAGS;
+}
+static inline struct chunk *chunk_at(uintptr_t a) { return (struct chunk *)a; }
+static inline struct chunk *chunk_next(struct chunk *c) {
+  return chunk_at((uintptr_t)c + chunk_size(c));
+}
+static inline void *chunk_payload(struct chunk *c) {
+  return (char *)c + CHUNK_HDR;
+}
+static inline struct chunk *payload_chunk(void *p) {
+  return chunk_at((uintptr_t)p - CHUNK_HDR);
+}
+
+/* Chunk size for a request, or 0 if the request is too large. */
+static inline size_t request_to_chunk(size_t n) {
+  if (UNLIKELY(n > MAX_REQUEST))
+    return 0;
+  size_t need = (n + CHUNK_HDR + CHUNK_ALIGN - 1) & ~(size_t)(CHUNK_ALIGN - 1);
+  return need < MIN_CHUNK ? MIN_CHUNK : need;
+}
+
+static inline unsigned bin_index(size_t size) {
+  if (size <= SMALL_MAX)
+    return (unsigned)(size >> 4);
+  unsigned e = 63u - (unsigned)__builtin_clzll(size); /* >= 10 */
+  unsigned sub = (unsigned)(size >> (e - LARGE_SUBBINS_LOG2)) &
+                 ((1u << LARGE_SUBBINS_LOG2) - 1);
+  unsigned i = NUM_SMALL_BINS + ((e - 10) << LARGE_SUBBINS_LOG2) + sub;
+  return i < NUM_BINS ? i : NUM_BINS - 1;
+}
+
+/* ---- Errors ------------------------------------------------------------- */
+
+/* One line on stderr, then abort. write(2) only: stdio could allocate. */
+__attribute__((noreturn)) static void heap_die(const char *what,
+                                                uintptr_t addr) {
+  char buf[160];
+  size_t n = 0;
+  const char *parts[] = {"ckpt: error: ", what, " 0x"};
+  for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+    for (const char *s = parts[i]; *s && n < 100; s++)
+      buf[n++] = *s;
+  char hex[16];
+  int digits = 0;
+  do {
+    hex[digits++] = "0123456789abcdef"[addr & 15];
+    addr >>= 4;
+  } while (addr);
+  while (digits)
+    buf[n++] = hex[--digits];
+  buf[n++] = '\n';
+  ssize_t unused = write(2, buf, n);
+  (void)unused;
+  abort();
+}
+
+/* ---- Lock ---------------------------------------------------------------
+ * A futex lock instead of pthread_mutex_t: it needs nothing from libc that
+ * might not be ready when ld.so makes its first calls, and the fork child
+ * resets it by storing 0. */
+
+static void lock_acquire(int *word) {
+  int expected = 0;
+  if (LIKELY(__atomic_compare_exchange_n(word, &expected, 1, false,
+                                         __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
+    return;
+  for (int spin = 0; spin < 100; spin++) {
+    __asm__ volatile("pause");
+    expected = 0;
+    if (__atomic_load_n(word, __ATOMIC_RELAXED) == 0 &&
+        __atomic_compare_exchange_n(word, &expected, 1, false,
+                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+      return;
+  }
+  int saved_errno = errno;
+  while (__atomic_exchange_n(word, 2, __ATOMIC_ACQUIRE) != 0)
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
+  errno = saved_errno;
+}
+
+static void lock_release(int *word) {
+  if (UNLIKELY(__atomic_exchange_n(word, 0, __ATOMIC_RELEASE) == 2)) {
+    int saved_errno = errno;
+    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    errno = saved_errno;
+  }
+}
+
+static inline struct heap_state *heap_state_acquire(struct heap *h) {
+  return __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
+}
+
+/* ---- Bins --------------------------------------------------------------- */
+
+static void bin_insert(struct heap_state *st, struct chunk *c, size_t size) {
+  unsigned i = bin_index(size);
+  struct chunk *first = st->bins[i];
+  c->fd = first;
+  c->bk = NULL;
+  if (first)
+    first->bk = c;
+  st->bins[i] = c;
+  st->bitmap[i >> 6] |= (uint64_t)1 << (i & 63);
+  st->head.stats.free_chunks++;
+  st->head.stats.free_bytes += size;
+}
+
+static void bin_remove(struct heap_state *st, struct chunk *c, size_t size) {
+  unsigned i = bin_index(size);
+  struct chunk *fd = c->fd, *bk = c->bk;
+  /* Links that do not point back mean a write through a dangling pointer
+   * hit this free chunk: stop before the damage spreads. */
+  if (UNLIKELY((bk ? bk->fd != c : st->bins[i] != c) || (fd && fd->bk != c)))
+    heap_die("malloc(): corrupted free list at", (uintptr_t)c);
+  if (bk)
+    bk->fd = fd;
+  else
+    st->bins[i] = fd;
+  if (fd)
+    fd->bk = bk;
+  if (!st->bins[i])
+    st->bitmap[i >> 6] &= ~((uint64_t)1 << (i & 63));
+  st->head.stats.free_chunks--;
+  st->head.stats.free_bytes -= size;
+}
+
+/* Index of the first non-empty bin at or after `from`, or -1. */
+static int bin_next_nonempty(const struct heap_state *st, unsigned from) {
+  if (from >= NUM_BINS)
+    return -1;
+  unsigned w = from >> 6;
+  uint64_t bits = st->bitmap[w] & (~(uint64_t)0 << (from & 63));
+  while (!bits) {
+    if (++w == BITMAP_WORDS)
+      return -1;
+    bits = st->bitmap[w];
+  }
+  return (int)(w * 64 + (unsigned)__builtin_ctzll(bits));
+}
+
+/* ---- Arena growth and page release -------------------------------------- */
+
+/* Make [base, end) read-write. Called with the lock held. */
+static int heap_ensure_mapped(struct heap *h, uintptr_t end) {
+  if (LIKELY(end <= h->mapped_end))
+    return 0;
+  if (end > h->limit)
+    return -1;
+  uintptr_t new_end = (end + h->granule - 1) & ~(uintptr_t)(h->granule - 1);
+  if (new_end > h->limit || new_end < end)
+    new_end = h->limit;
+  if (mprotect((void *)h->mapped_end, new_end - h->mapped_end,
+               PROT_READ | PROT_WRITE) != 0)
+    return -1;
+  __atomic_store_n(&h->mapped_end, new_end, __ATOMIC_RELAXED);
+  return 0;
+}
+
+/* Make [lo, hi) (page-aligned) zero and unbacked. If the kernel refuses
+ * (e.g. mlocked pages), zero it by hand: callers rely on it being zero. */
+static void release_pages(uintptr_t lo, uintptr_t hi) {
+  if (lo >= hi)
+    return;
+  int saved_errno = errno;
+  if (madvise((void *)lo, hi - lo, MADV_DONTNEED) != 0)
+    memset((void *)lo, 0, hi - lo);
+  errno = saved_errno;
+}
+
+/* A free chunk [start, end) of at least RELEASE_THRESHOLD bytes was formed;
+ * [dirty_lo, dirty_hi) is the part that may hold data (the rest of its
+ * interior was released earlier). Release the pages of its interior -
+ * everything but the header and links - that the dirty part touches. */
+static void release_free_interior(uintptr_t start, uintptr_t end,
+                                  uintptr_t dirty_lo, uintptr_t dirty_hi) {
+  uintptr_t lo = page_down(dirty_lo), hi = page_up(dirty_hi);
+  uintptr_t interior_lo = page_up(start + MIN_CHUNK),
+            interior_hi = page_down(end);
+  if (lo < interior_lo)
+    lo = interior_lo;
+  if (hi > interior_hi)
+    hi = interior_hi;
+  release_pages(lo, hi);
+}
+
+static void set_top(struct heap *h, struct heap_state *st, uintptr_t top) {
+  st->head.top = top;
+  st->head.stats.arena_bytes = top + CHUNK_HDR - h->base;
+}
+
+/* The top chunk just moved down to st->head.top: if a lot of written memory
+ * now lies above it, give those pages back so that they are zero again. */
+static void trim_top(struct heap_state *st) {
+  uintptr_t keep = page_up(st->head.top + CHUNK_HDR);
+  uintptr_t clean = st->head.clean_from;
+  if (clean > keep && clean - keep >= RELEASE_THRESHOLD) {
+    release_pages(keep, page_up(clean));
+    st->head.clean_from = keep;
+  }
+}
+
+/* ---- Heap setup --------------------------------------------------------- */
+
+/* Write an empty allocator state at h->base; [base, mapped_end) must be
+ * read-write and zero. */
+static struct heap_state *heap_format(struct heap *h) {
+  struct heap_state *st = (struct heap_state *)h->base;
+  uintptr_t first = h->base + STATE_SPACE;
+  st->head.magic = CKPT_HEAP_ARENA_MAGIC;
+  st->head.version = CKPT_HEAP_ARENA_VERSION;
+  st->head.state_size = (uint32_t)STATE_SPACE;
+  st->head.first_chunk = first;
+  struct chunk *top = chunk_at(first);
+  top->prev_size = 0;
+  top->head = TOP;
+  st->head.clean_from = first + CHUNK_HDR;
+  set_top(h, st, first);
+  return st;
+}
+
+static void fork_prepare(void) {
+  lock_acquire(&app_heap.lock);
+  lock_acquire(&sys_heap.lock);
+}
+static void fork_parent(void) {
+  lock_release(&sys_heap.lock);
+  lock_release(&app_heap.lock);
+}
+static void fork_child(void) {
+  /* The child has one thread, so no waiter can be lost by a plain reset. */
+  __atomic_store_n(&sys_heap.lock, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&app_heap.lock, 0, __ATOMIC_RELAXED);
+}
+
+/* pthread_atfork allocates, so it is called with no heap lock held, and only
+ * once the process is far enough along to have an application heap. */
+static int register_fork_handlers(void) {
+  static int registered;
+  if (__atomic_exchange_n(&registered, 1, __ATOMIC_ACQ_REL))
+    return 0;
+  if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0) {
+    __atomic_store_n(&registered, 0, __ATOMIC_RELEASE);
+    return -1;
+  }
+  return 0;
+}
+
+/* Reserve the application arena PROT_NONE at its fixed address and make
+ * [base, rw_end) read-write. */
+static int app_arena_map(uintptr_t rw_end) {
+  void *want = (void *)(uintptr_t)CKPT_HEAP_BASE;
+  void *got = mmap(want, CKPT_HEAP_MAX, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+                       MAP_FIXED_NOREPLACE,
+                   -1, 0);
+  if (got == MAP_FAILED)
+    return -1;
+  if (got != want) { /* a kernel older than 4.17 treats the flag as a hint */
+    munmap(got, CKPT_HEAP_MAX);
+    errno = EEXIST;
+    return -1;
+  }
+  if (mprotect(want, rw_end - CKPT_HEAP_BASE, PROT_READ | PROT_WRITE) != 0) {
+    int saved_errno = errno;
+    munmap(want, CKPT_HEAP_MAX);
+    errno = saved_errno;
+    return -1;
+  }
+  return 0;
+}
+
+int ckpt_heap_init_app(void) {
+  struct heap *h = &app_heap;
+  lock_acquire(&h->lock);
+  if (h->state) {
+    lock_release(&h->lock);
+    return 0;
+  }
+  uintptr_t rw_end = h->base + h->granule;
+  if (app_arena_map(rw_end) != 0) {
+    lock_release(&h->lock);
+    return -1;
+  }
+  h->mapped_end = rw_end;
+  struct heap_state *st = heap_format(h);
+  __atomic_store_n(&h->state, st, __ATOMIC_RELEASE);
+  lock_release(&h->lock);
+  return register_fork_handlers();
+}
+
+/* The system heap is set up on its first use, which may be ld.so's first
+ * malloc, before any constructor: raw mmap only. */
+static __attribute__((noinline)) int sys_heap_init(void) {
+  struct heap *h = &sys_heap;
+  static const size_t reserve_sizes[] = {64 * GIB, 4 * GIB, 256 * MIB};
+  lock_acquire(&h->lock);
+  if (h->state) {
+    lock_release(&h->lock);
+    return 0;
+  }
+  void *arena = MAP_FAILED;
+  size_t size = 0;
+  for (size_t i = 0; i < sizeof(reserve_sizes) / sizeof(reserve_sizes[0]) &&
+                     arena == MAP_FAILED;
+       i++) {
+    size = reserve_sizes[i];
+    arena = mmap(NULL, size, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  }
+  if (arena == MAP_FAILED ||
+      mprotect(arena, h->granule, PROT_READ | PROT_WRITE) != 0) {
+    if (arena != MAP_FAILED)
+      munmap(arena, size);
+    lock_release(&h->lock);
+    return -1;
+  }
+  h->base = (uintptr_t)arena;
+  h->limit = h->base + size;
+  h->mapped_end = h->base + h->granule;
+  struct heap_state *st = heap_format(h);
+  __atomic_store_n(&h->state, st, __ATOMIC_RELEASE);
+  lock_release(&h->lock);
+  return 0;
+}
+
+/* The heap a new block comes from, initialising the system heap if needed;
+ * NULL if it cannot be set up. */
+static inline struct heap *heap_for_new(void) {
+  if (ckpt_heap_use_app && heap_state_acquire(&app_heap))
+    return &app_heap;
+  if (LIKELY(heap_state_acquire(&sys_heap) != NULL))
+    return &sys_heap;
+  return sys_heap_init() == 0 ? &sys_heap : NULL;
+}
+
+/* The heap whose arena holds `a`, or NULL. */
+static inline struct heap *heap_owning(uintptr_t a) {
+  if (a - (uintptr_t)CKPT_HEAP_BASE < (uintptr_t)CKPT_HEAP_MAX)
+    return &app_heap;
+  uintptr_t base = __atomic_load_n(&sys_heap.base, __ATOMIC_RELAXED);
+  uintptr_t limit = __atomic_load_n(&sys_heap.limit, __ATOMIC_RELAXED);
+  if (a - base < limit - base)
+    return &sys_heap;
+  return NULL;
+}
+
+/* ---- Core allocation (lock held) ---------------------------------------- */
+
+/* Where calloc can skip zeroing: [clean_lo, clean_hi) of the payload is
+ * known to be zero. */
+struct clean_range {
+  uintptr_t lo, hi;
+};
+
+/* Split free chunk c of `total` bytes (already out of its bin) into an
+ * in-use chunk of `need` bytes and, if big enough, a free remainder. The
+ * chunk above c is in use (free chunks never touch), so the remainder needs
+ * no coalescing. Returns c's final size. */
+static size_t take_free_chunk(struct heap_state *st, struct chunk *c,
+                              size_t total, size_t need) {
+  size_t size = total;
+  if (total - need >= MIN_CHUNK) {
+    struct chunk *rest = chunk_at((uintptr_t)c + need);
+    size_t rest_size = total - need;
+    rest->prev_size = need;
+    rest->head = rest_size;
+    chunk_at((uintptr_t)rest + rest_size)->prev_size = rest_size;
+    bin_insert(st, rest, rest_size);
+    size = need;
+  }
+  c->head = size | INUSE;
+  return size;
+}
+
+/* Best fit among the first chunks of large bin i, or NULL. */
+static struct chunk *large_bin_fit(struct heap_state *st, unsigned i,
+                                   size_t need) {
+  struct chunk *best = NULL;
+  size_t best_size = SIZE_MAX;
+  int scanned = 0;
+  for (struct chunk *c = st->bins[i]; c && scanned < LARGE_BIN_SCAN_LIMIT;
+       c = c->fd, scanned++) {
+    size_t size = chunk_size(c);
+    if (size >= need && size < best_size) {
+      best = c;
+      best_size = size;
+      if (size == need)
+        break;
+    }
+  }
+  return best;
+}
+
+static struct chunk *alloc_chunk(struct heap *h, size_t need,
+                                 struct clean_range *clean) {
+  struct heap_state *st = h->state;
+  unsigned i = bin_index(need);
+  struct chunk *c = need <= SMALL_MAX ? st->bins[i] : large_bin_fit(st, i, need);
+  if (!c) {
+    int j = bin_next_nonempty(st, i + 1);
+    if (j >= 0)
+      c = st->bins[j];
+  }
+  if (c) {
+    size_t total = chunk_size(c);
+    bin_remove(st, c, total);
+    size_t size = take_free_chunk(st, c, total, need);
+    st->head.stats.allocated_chunks++;
+    st->head.stats.allocated_bytes += size - CHUNK_HDR;
+    clean->lo = clean->hi = 0;
+    if (total >= RELEASE_THRESHOLD) {
+      /* Its interior pages were released when it became free. */
+      clean->lo = page_up((uintptr_t)c + MIN_CHUNK);
+      clean->hi = page_down((uintptr_t)c + total);
+      if (clean->hi > (uintptr_t)c + size)
+        clean->hi = (uintptr_t)c + size;
+    }
+    return c;
+  }
+
+  /* Carve from the top chunk. A zero state (restore_map done, extents not
+   * copied back yet) has empty bins and always gets here. */
+  if (UNLIKELY(st->head.magic != CKPT_HEAP_ARENA_MAGIC))
+    heap_die("malloc(): no allocator state in the arena at", h->base);
+  uintptr_t t = st->head.top;
+  if (need > h->limit - t - CHUNK_HDR ||
+      heap_ensure_mapped(h, t + need + CHUNK_HDR) != 0)
+    return NULL;
+  c = chunk_at(t);
+  c->head = need | INUSE; /* prev_size is already right */
+  struct chunk *new_top = chunk_at(t + need);
+  new_top->prev_size = need;
+  new_top->head = TOP;
+  clean->lo = st->head.clean_from;
+  clean->hi = t + need;
+  if (st->head.clean_from < t + need + CHUNK_HDR)
+    st->head.clean_from = t + need + CHUNK_HDR;
+  set_top(h, st, t + need);
+  st->head.stats.allocated_chunks++;
+  st->head.stats.allocated_bytes += need - CHUNK_HDR;
+  return c;
+}
+
+/* Return in-use chunk c to the heap, coalescing with free neighbours. */
+static void free_chunk(struct heap *h, struct chunk *c) {
+  struct heap_state *st = h->state;
+  size_t size = chunk_size(c);
+  st->head.stats.allocated_chunks--;
+  st->head.stats.allocated_bytes -= size - CHUNK_HDR;
+
+  uintptr_t start = (uintptr_t)c, end = start + size;
+  /* The part of the merged chunk that may hold data: a large free
+   * neighbour's interior is already released. */
+  uintptr_t dirty_lo = start, dirty_hi = end;
+  if (c->prev_size) {
+    struct chunk *prev = chunk_at(start - c->prev_size);
+    if (!(prev->head & INUSE)) {
+      size_t prev_size = chunk_size(prev);
+      bin_remove(st, prev, prev_size);
+      start = (uintptr_t)prev;
+      if (prev_size < RELEASE_THRESHOLD)
+        dirty_lo = start;
+    }
+  }
+  struct chunk *next = chunk_at(end);
+  if (next->head & TOP) {
+    struct chunk *top = chunk_at(start); /* its prev_size stays right */
+    top->head = TOP;
+    set_top(h, st, start);
+    trim_top(st);
+    return;
+  }
+  if (!(next->head & INUSE)) {
+    size_t next_size = chunk_size(next);
+    bin_remove(st, next, next_size);
+    end += next_size;
+    dirty_hi = next_size < RELEASE_THRESHOLD ? end : (uintptr_t)next + MIN_CHUNK;
+  }
+  struct chunk *merged = chunk_at(start);
+  size_t merged_size = end - start;
+  merged->head = merged_size;
+  chunk_at(end)->prev_size = merged_size;
+  bin_insert(st, merged, merged_size);
+  if (merged_size >= RELEASE_THRESHOLD)
+    release_free_interior(start, end, dirty_lo, dirty_hi);
+}
+
+/* Split in-use chunk c into two in-use chunks, the first of `first_size`
+ * bytes; returns the second. Used to cut off parts that are then freed. */
+static struct chunk *split_in_use(struct heap_state *st, struct chunk *c,
+                                  size_t first_size) {
+  size_t size = chunk_size(c);
+  struct chunk *second = chunk_at((uintptr_t)c + first_size);
+  second->prev_size = first_size;
+  second->head = (size - first_size) | INUSE;
+  chunk_at((uintptr_t)c + size)->prev_size = size - first_size;
+  c->head = first_size | INUSE;
+  st->head.stats.allocated_chunks++;
+  st->head.stats.allocated_bytes -= CHUNK_HDR;
+  return second;
+}
+
+/* Check that p is a live block of h and return its chunk; report and abort
+ * otherwise. Only touches memory inside [first_chunk, top], which is mapped,
+ * so any pointer value is safe to check. */
+static struct chunk *checked_chunk(struct heap *h, void *p, const char *op) {
+  struct heap_state *st = h->state;
+  uintptr_t a = (uintptr_t)p;
+  if (UNLIKELY(!st || (a & (CHUNK_ALIGN - 1)) ||
+               a < st->head.first_chunk + CHUNK_HDR ||
+               a >= st->head.top + CHUNK_HDR))
+    goto invalid;
+  struct chunk *c = payload_chunk(p);
+  size_t size = chunk_size(c);
+  if (UNLIKELY(!(c->head & INUSE) || (c->head & TOP) || size < MIN_CHUNK ||
+               size > st->head.top - (uintptr_t)c ||
+               chunk_next(c)->prev_size != size))
+    goto invalid;
+  if (c->prev_size) {
+    if (UNLIKELY(c->prev_size > (uintptr_t)c - st->head.first_chunk ||
+                 (c->prev_size & FLAGS) ||
+                 chunk_size(chunk_at((uintptr_t)c - c->prev_size)) !=
+                     c->prev_size))
+      goto invalid;
+  } else if (UNLIKELY((uintptr_t)c != st->head.first_chunk)) {
+    goto invalid;
+  }
+  return c;
+invalid:
+  lock_release(&h->lock);
+  heap_die(op, a);
+}
+
+/* ---- Public allocation API ---------------------------------------------- */
+
+static void *heap_alloc(size_t n, bool zero) {
+  size_t need = request_to_chunk(n);
+  struct heap *h = heap_for_new();
+  if (UNLIKELY(!need || !h)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  struct clean_range clean;
+  lock_acquire(&h->lock);
+  struct chunk *c = alloc_chunk(h, need, &clean);
+  lock_release(&h->lock);
+  if (UNLIKELY(!c)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (zero) {
+    uintptr_t lo = (uintptr_t)chunk_payload(c);
+    uintptr_t hi = (uintptr_t)c + chunk_size(c);
+    if (clean.lo < lo)
+      clean.lo = lo;
+    if (clean.hi > hi)
+      clean.hi = hi;
+    if (clean.lo >= clean.hi) {
+      memset((void *)lo, 0, hi - lo);
+    } else {
+      memset((void *)lo, 0, clean.lo - lo);
+      memset((void *)clean.hi, 0, hi - clean.hi);
+    }
+  }
+  return chunk_payload(c);
+}
+
+void *ckpt_heap_malloc(size_t size) { return heap_alloc(size, false); }
+
+void *ckpt_heap_calloc(size_t count, size_t size) {
+  size_t bytes;
+  if (__builtin_mul_overflow(count, size, &bytes)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return heap_alloc(bytes, true);
+}
+
+void ckpt_heap_free(void *p) {
+  if (!p)
+    return;
+  struct heap *h = heap_owning((uintptr_t)p);
+  if (UNLIKELY(!h))
+    heap_die("free(): invalid pointer", (uintptr_t)p);
+  lock_acquire(&h->lock);
+  struct chunk *c = checked_chunk(h, p, "free(): invalid pointer");
+  free_chunk(h, c);
+  lock_release(&h->lock);
+}
+
+size_t ckpt_heap_usable_size(void *p) {
+  if (!p)
+    return 0;
+  struct heap *h = heap_owning((uintptr_t)p);
+  if (UNLIKELY(!h))
+    heap_die("malloc_usable_size(): invalid pointer", (uintptr_t)p);
+  lock_acquire(&h->lock);
+  struct chunk *c = checked_chunk(h, p, "malloc_usable_size(): invalid pointer");
+  size_t usable = chunk_size(c) - CHUNK_HDR;
+  lock_release(&h->lock);
+  return usable;
+}
+
+/* Resize c to `need` bytes without moving it, if possible (lock held). */
+static bool resize_in_place(struct heap *h, struct chunk *c, size_t need) {
+  struct heap_state *st = h->state;
+  size_t size = chunk_size(c);
+  if (need <= size) {
+    if (size - need >= MIN_CHUNK)
+      free_chunk(h, split_in_use(st, c, need));
+    return true;
+  }
+  struct chunk *next = chunk_next(c);
+  if (next->head & TOP) {
+    uintptr_t t = (uintptr_t)next, new_top = (uintptr_t)c + need;
+    if (need > h->limit - (uintptr_t)c - CHUNK_HDR ||
+        heap_ensure_mapped(h, new_top + CHUNK_HDR) != 0)
+      return false;
+    c->head = need | INUSE;
+    struct chunk *top = chunk_at(new_top);
+    top->prev_size = need;
+    top->head = TOP;
+    if (st->head.clean_from < new_top + CHUNK_HDR)
+      st->head.clean_from = new_top + CHUNK_HDR;
+    set_top(h, st, new_top);
+    st->head.stats.allocated_bytes += new_top - t;
+    return true;
+  }
+  if (!(next->head & INUSE) && size + chunk_size(next) >= need) {
+    size_t next_size = chunk_size(next);
+    bin_remove(st, next, next_size);
+    chunk_at((uintptr_t)next + next_size)->prev_size = size + next_size;
+    size_t new_size = take_free_chunk(st, c, size + next_size, need);
+    st->head.stats.allocated_bytes += new_size - size;
+    return true;
+  }
+  return false;
+}
+
+void *ckpt_heap_realloc(void *p, size_t n) {
+  if (!p)
+    return ckpt_heap_malloc(n);
+  if (n == 0) {
+    ckpt_heap_free(p);
+    return NULL;
+  }
+  struct heap *h = heap_owning((uintptr_t)p);
+  if (UNLIKELY(!h))
+    heap_die("realloc(): invalid pointer", (uintptr_t)p);
+  size_t need = request_to_chunk(n);
+  lock_acquire(&h->lock);
+  struct chunk *c = checked_chunk(h, p, "realloc(): invalid pointer");
+  if (UNLIKELY(!need)) {
+    lock_release(&h->lock);
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (resize_in_place(h, c, need)) {
+    lock_release(&h->lock);
+    return p;
+  }
+  struct clean_range clean;
+  struct chunk *moved = alloc_chunk(h, need, &clean);
+  if (!moved) {
+    lock_release(&h->lock);
+    errno = ENOMEM;
+    return NULL;
+  }
+  /* Only growth gets here, so the whole old payload is copied. */
+  memcpy(chunk_payload(moved), p, chunk_size(c) - CHUNK_HDR);
+  free_chunk(h, c);
+  lock_release(&h->lock);
+  return chunk_payload(moved);
+}
+
+void *ckpt_heap_memalign(size_t align, size_t n) {
+  if (align <= CHUNK_ALIGN)
+    return ckpt_heap_malloc(n);
+  if (align > ((size_t)1 << 40)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  if (align & (align - 1))
+    align = (size_t)1 << (64 - __builtin_clzll(align));
+  size_t need = request_to_chunk(n);
+  struct heap *h = heap_for_new();
+  if (!need || !h) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  /* Room for the block at any alignment offset, plus a lead chunk of at
+   * least MIN_CHUNK in front of it to free. */
+  struct clean_range clean;
+  lock_acquire(&h->lock);
+  struct chunk *c = alloc_chunk(h, need + align + MIN_CHUNK, &clean);
+  if (!c) {
+    lock_release(&h->lock);
+    errno = ENOMEM;
+    return NULL;
+  }
+  struct heap_state *st = h->state;
+  uintptr_t p = (uintptr_t)chunk_payload(c);
+  uintptr_t aligned = (p + align - 1) & ~(uintptr_t)(align - 1);
+  if (aligned != p) {
+    if (aligned - p < MIN_CHUNK)
+      aligned += align;
+    struct chunk *lead = c;
+    c = split_in_use(st, lead, aligned - p);
+    free_chunk(h, lead);
+  }
+  if (chunk_size(c) - need >= MIN_CHUNK)
+    free_chunk(h, split_in_use(st, c, need));
+  lock_release(&h->lock);
+  return chunk_payload(c);
+}
+
+/* ---- Inspection ---------------------------------------------------------- */
+
+static int heap_stats(struct heap *h, struct ckpt_heap_stats *out) {
+  lock_acquire(&h->lock);
+  struct heap_state *st = h->state;
+  if (st)
+    *out = st->head.stats;
+  else
+    memset(out, 0, sizeof(*out));
+  lock_release(&h->lock);
+  return st ? 0 : -1;
+}
+
+int ckpt_heap_app_stats(struct ckpt_heap_stats *out) {
+  return heap_stats(&app_heap, out);
+}
+int ckpt_heap_sys_stats(struct ckpt_heap_stats *out) {
+  return heap_stats(&sys_heap, out);
+}
+
+static int heap_check_locked(struct heap *h) {
+  struct heap_state *st = h->state;
+  if (!st || st->head.magic != CKPT_HEAP_ARENA_MAGIC ||
+      st->head.first_chunk != h->base + STATE_SPACE ||
+      st->head.top < st->head.first_chunk ||
+      st->head.top + CHUNK_HDR > h->mapped_end ||
+      st->head.clean_from < st->head.top + CHUNK_HDR ||
+      st->head.clean_from > h->mapped_end)
+    return -1;
+  struct ckpt_heap_stats seen = {0};
+  size_t prev_size = 0;
+  bool prev_free = false;
+  uintptr_t top = st->head.top;
+  uintptr_t a = st->head.first_chunk;
+  while (a < top) {
+    struct chunk *c = chunk_at(a);
+    size_t size = chunk_size(c);
+    if (c->prev_size != prev_size || (c->head & TOP) || size < MIN_CHUNK ||
+        size > top - a)
+      return -1;
+    if (c->head & INUSE) {
+      seen.allocated_chunks++;
+      seen.allocated_bytes += size - CHUNK_HDR;
+      prev_free = false;
+    } else {
+      if (prev_free) /* coalescing missed */
+        return -1;
+      seen.free_chunks++;
+      seen.free_bytes += size;
+      prev_free = true;
+    }
+    prev_size = size;
+    a += size;
+  }
+  struct chunk *t = chunk_at(top);
+  if (a != top || t->prev_size != prev_size || t->head != TOP || prev_free)
+    return -1;
+  uint64_t listed_chunks = 0, listed_bytes = 0;
+  for (unsigned i = 0; i < NUM_BINS; i++) {
+    bool bit = (st->bitmap[i / 64] >> (i % 64)) & 1;
+    if (bit != (st->bins[i] != NULL))
+      return -1;
+    struct chunk *back = NULL;
+    for (struct chunk *c = st->bins[i]; c; back = c, c = c->fd) {
+      uintptr_t ca = (uintptr_t)c;
+      if (ca < st->head.first_chunk || ca >= top || (ca & (CHUNK_ALIGN - 1)) ||
+          (c->head & (INUSE | TOP)) || bin_index(chunk_size(c)) != i ||
+          c->bk != back || ++listed_chunks > seen.free_chunks)
+        return -1;
+      listed_bytes += chunk_size(c);
+    }
+  }
+  seen.arena_bytes = top + CHUNK_HDR - h->base;
+  if (listed_chunks != seen.free_chunks || listed_bytes != seen.free_bytes ||
+      memcmp(&seen, &st->head.stats, sizeof(seen)) != 0)
+    return -1;
+  return 0;
+}
+
+static int heap_check(struct heap *h) {
+  lock_acquire(&h->lock);
+  int rc = heap_check_locked(h);
+  lock_release(&h->lock);
+  return rc;
+}
+
+int ckpt_heap_app_check(void) { return heap_check(&app_heap); }
+int ckpt_heap_sys_check(void) { return heap_check(&sys_heap); }
+
+/* ---- Checkpoint support -------------------------------------------------- */
+
+uintptr_t ckpt_heap_app_end(void) {
+  if (!heap_state_acquire(&app_heap))
+    return CKPT_HEAP_BASE;
+  return __atomic_load_n(&app_heap.mapped_end, __ATOMIC_RELAXED);
+}
+
+/* Reports ranges to fn, merging ranges that touch. */
+struct extent_run {
+  int (*fn)(void *ctx, uintptr_t addr, size_t len);
+  void *ctx;
+  uintptr_t start, end;
+};
+
+static int extent_add(struct extent_run *run, uintptr_t lo, uintptr_t hi) {
+  if (lo == run->end) {
+    run->end = hi;
+    return 0;
+  }
+  int rc = 0;
+  if (run->end > run->start)
+    rc = run->fn(run->ctx, run->start, run->end - run->start);
+  run->start = lo;
+  run->end = hi;
+  return rc;
+}
+
+int ckpt_heap_for_each_extent(int (*fn)(void *ctx, uintptr_t addr, size_t len),
+                              void *ctx) {
+  /* No lock: the caller guarantees no other thread is in the allocator, and
+   * fn may then allocate from the system heap. */
+  struct heap_state *st = heap_state_acquire(&app_heap);
+  if (!st)
+    return 0;
+  struct extent_run run = {fn, ctx, app_heap.base, st->head.first_chunk};
+  uintptr_t top = st->head.top;
+  int rc;
+  for (uintptr_t a = st->head.first_chunk; a < top;) {
+    struct chunk *c = chunk_at(a);
+    size_t size = chunk_size(c);
+    if (size < MIN_CHUNK || size > top - a) {
+      errno = EFAULT;
+      return -1;
+    }
+    /* A free chunk's boundary tag is the next header's prev_size, which is
+     * reported with that header. */
+    uintptr_t hi = a + ((c->head & INUSE) ? size : MIN_CHUNK);
+    if ((rc = extent_add(&run, a, hi)) != 0)
+      return rc;
+    a += size;
+  }
+  if ((rc = extent_add(&run, top, top + CHUNK_HDR)) != 0)
+    return rc;
+  return run.fn(run.ctx, run.start, run.end - run.start);
+}
+
+int ckpt_heap_restore_map(uintptr_t end) {
+  struct heap *h = &app_heap;
+  end = page_up(end);
+  if (end <= h->base + STATE_SPACE || end > h->limit) {
+    errno = EINVAL;
+    return -1;
+  }
+  lock_acquire(&h->lock);
+  if (h->state) {
+    /* An application heap that was set up but never used can give way; one
+     * holding blocks cannot. */
+    if (h->state->head.stats.allocated_chunks != 0) {
+      lock_release(&h->lock);
+      errno = EBUSY;
+      return -1;
+    }
+    __atomic_store_n(&h->state, NULL, __ATOMIC_RELEASE);
+    munmap((void *)h->base, h->limit - h->base);
+  }
+  if (app_arena_map(end) != 0) {
+    lock_release(&h->lock);
+    return -1;
+  }
+  __atomic_store_n(&h->mapped_end, end, __ATOMIC_RELAXED);
+  __atomic_store_n(&h->state, (struct heap_state *)h->base, __ATOMIC_RELEASE);
+  lock_release(&h->lock);
+  return register_fork_handlers();
+}
+
+#ifdef CKPT_UNIT_TEST
+int ckpt_heap_app_forget(void) {
+  struct heap *h = &app_heap;
+  lock_acquire(&h->lock);
+  if (!h->state) {
+    lock_release(&h->lock);
+    return -1;
+  }
+  __atomic_store_n(&h->state, NULL, __ATOMIC_RELEASE);
+  __atomic_store_n(&h->mapped_end, 0, __ATOMIC_RELAXED);
+  int rc = munmap((void *)h->base, h->limit - h->base);
+  lock_release(&h->lock);
+  return rc;
+}
+#endif

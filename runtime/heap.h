@@ -1,0 +1,97 @@
+/* runtime/heap.h - the fixed-address allocator: internal API and arena layout.
+ *
+ * heap.c implements one allocator used for two heaps (see "Heap" in rt.h):
+ * the application heap at CKPT_HEAP_BASE, whose bytes are the checkpoint's
+ * HEAP section, and the system heap, placed anywhere and never saved.
+ * heap_interpose.c gives these functions libc's names inside libckpt; the
+ * unit test calls them by the names below.
+ *
+ * Arena layout (both heaps; the application arena starts at CKPT_HEAP_BASE):
+ *   [base, first_chunk)   allocator state, starting with
+ *                         struct ckpt_heap_arena_head
+ *   [first_chunk, top)    chunks, each starting with a 16-byte header
+ *                         { u64 prev_size; u64 size | flags }; the payload
+ *                         follows the header and is 16-byte aligned. A free
+ *                         chunk keeps two list links in its first 16 payload
+ *                         bytes. prev_size is the size of the chunk below
+ *                         (0 for the first chunk), kept for every chunk.
+ *   [top, top + 16)       header of the top chunk (flag TOP, size 0); the
+ *                         rest of the arena above it is unused.
+ * Everything at and above head.clean_from is zero. Tools reading a HEAP
+ * section can walk the chunks with these definitions.
+ */
+#ifndef CKPT_HEAP_H
+#define CKPT_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rt.h"
+
+/* ---- malloc family ------------------------------------------------------
+ * New blocks come from the application heap when the calling thread's
+ * ckpt_heap_use_app is set and that heap is initialised, else from the
+ * system heap. free/realloc/usable_size work on blocks of either heap; an
+ * address that is not a live block of either is reported on stderr and the
+ * process aborts. Failures return NULL with errno = ENOMEM (EINVAL for an
+ * impossible alignment). Blocks are 16-byte aligned. */
+void *ckpt_heap_malloc(size_t size);
+void ckpt_heap_free(void *ptr);
+void *ckpt_heap_calloc(size_t count, size_t size);
+/* realloc(NULL, n) is malloc(n); realloc(p, 0) frees p and returns NULL (as
+ * glibc does). The block stays in the heap that owns it. */
+void *ckpt_heap_realloc(void *ptr, size_t size);
+/* align is rounded up to a power of two (as glibc's memalign does). */
+void *ckpt_heap_memalign(size_t align, size_t size);
+/* Usable bytes of a live block (>= the size asked for); 0 for NULL. */
+size_t ckpt_heap_usable_size(void *ptr);
+
+/* ---- Inspection --------------------------------------------------------- */
+struct ckpt_heap_stats {
+  uint64_t allocated_chunks; /* live blocks */
+  uint64_t allocated_bytes;  /* their usable bytes */
+  uint64_t free_chunks;      /* free chunks held in the bins */
+  uint64_t free_bytes;       /* their sizes, headers included */
+  uint64_t arena_bytes;      /* bytes from the arena base to the end of the
+                                top chunk's header */
+};
+
+/* Copy a heap's statistics. Returns 0, or -1 (all zero) if the heap is not
+ * initialised. */
+int ckpt_heap_app_stats(struct ckpt_heap_stats *out);
+int ckpt_heap_sys_stats(struct ckpt_heap_stats *out);
+
+/* Walk a heap and check every chunk header, boundary tag, free list and the
+ * statistics against each other. Returns 0 if consistent, -1 otherwise (or
+ * if the heap is not initialised). Cost is linear in the number of chunks. */
+int ckpt_heap_app_check(void);
+int ckpt_heap_sys_check(void);
+
+/* ---- In-arena layout (shared with tools) ------------------------------- */
+#define CKPT_HEAP_ARENA_MAGIC 0x3150414548544b43ULL /* "CKTHEAP1" */
+#define CKPT_HEAP_ARENA_VERSION 1
+#define CKPT_HEAP_CHUNK_HEADER 16 /* bytes of a chunk header */
+#define CKPT_HEAP_CHUNK_INUSE 1u  /* size flag: chunk is allocated */
+#define CKPT_HEAP_CHUNK_TOP 2u    /* size flag: the top chunk */
+#define CKPT_HEAP_CHUNK_FLAGS 15u /* size & ~this is the chunk size */
+
+/* At offset 0 of each arena. Addresses are absolute. */
+struct ckpt_heap_arena_head {
+  uint64_t magic;       /* CKPT_HEAP_ARENA_MAGIC */
+  uint32_t version;     /* CKPT_HEAP_ARENA_VERSION */
+  uint32_t state_size;  /* bytes of allocator state at the arena base */
+  uint64_t first_chunk; /* address of the first chunk */
+  uint64_t top;         /* address of the top chunk's header */
+  uint64_t clean_from;  /* all bytes at and above this address are zero */
+  struct ckpt_heap_stats stats;
+};
+
+#ifdef CKPT_UNIT_TEST
+/* Unmap the application arena and forget the heap, as if the process had
+ * just started, so a test can save, unmap, ckpt_heap_restore_map and copy
+ * the extents back within one process. Returns 0, or -1 if there is no
+ * application heap. */
+int ckpt_heap_app_forget(void);
+#endif
+
+#endif /* CKPT_HEAP_H */

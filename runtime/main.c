@@ -1,0 +1,170 @@
+/* runtime/main.c - the program's real main(): reads ckpt-run's settings,
+ * puts argv and the environment into the application heap, moves the main
+ * thread onto a stack at a fixed address and calls the user's main (renamed
+ * __ckpt_main by the pass) -- or restores a checkpoint first. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "heap.h"
+#include "rt.h"
+
+extern int CKPT_NAME(main)(int, char **, char **);
+extern char **environ;
+
+struct ckpt_config ckpt_config;
+struct ckpt_start_state ckpt_start CKPT_RTSTATE_VAR;
+
+static int is_ckpt_variable(const char *s) {
+  static const char *const names[] = {CKPT_ENV_DIR, CKPT_ENV_INTERVAL,
+                                      CKPT_ENV_KEEP, CKPT_ENV_RESTORE};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    size_t n = strlen(names[i]);
+    if (strncmp(s, names[i], n) == 0 && s[n] == '=')
+      return 1;
+  }
+  return 0;
+}
+
+static void read_config(void) {
+  const char *dir = getenv(CKPT_ENV_DIR);
+  if (dir && *dir) {
+    if (strlen(dir) >= sizeof ckpt_config.dir)
+      ckpt_fatal("%s is too long", CKPT_ENV_DIR);
+    strcpy(ckpt_config.dir, dir);
+  }
+  const char *interval = getenv(CKPT_ENV_INTERVAL);
+  if (interval && *interval) {
+    char *end;
+    double s = strtod(interval, &end);
+    if (*end || !(s > 0) || s > 1e9)
+      ckpt_fatal("%s=%s is not a positive number of seconds",
+                 CKPT_ENV_INTERVAL, interval);
+    ckpt_config.interval_ms = (uint64_t)(s * 1000 + 0.5);
+    if (!ckpt_config.interval_ms)
+      ckpt_config.interval_ms = 1;
+  }
+  ckpt_config.keep = CKPT_DEFAULT_KEEP;
+  const char *keep = getenv(CKPT_ENV_KEEP);
+  if (keep && *keep) {
+    char *end;
+    long k = strtol(keep, &end, 10);
+    if (*end || k < 1 || k > 1000000)
+      ckpt_fatal("%s=%s is not a count >= 1", CKPT_ENV_KEEP, keep);
+    ckpt_config.keep = (uint32_t)k;
+  }
+  const char *restore = getenv(CKPT_ENV_RESTORE);
+  if (restore && *restore) {
+    if (strlen(restore) >= sizeof ckpt_config.restore_path)
+      ckpt_fatal("%s is too long", CKPT_ENV_RESTORE);
+    strcpy(ckpt_config.restore_path, restore);
+  }
+}
+
+/* A NULL-terminated copy of a string vector in the application heap. */
+static char **copy_strings(char **v, int skip_ckpt, int *count) {
+  int n = 0, kept = 0;
+  while (v[n])
+    n++;
+  char **copy = malloc(sizeof(char *) * ((size_t)n + 1));
+  if (!copy)
+    ckpt_fatal("out of memory copying the program's arguments");
+  for (int i = 0; i < n; i++) {
+    if (skip_ckpt && is_ckpt_variable(v[i]))
+      continue;
+    if (!(copy[kept++] = strdup(v[i])))
+      ckpt_fatal("out of memory copying the program's arguments");
+  }
+  copy[kept] = NULL;
+  if (count)
+    *count = kept;
+  return copy;
+}
+
+static uint64_t stack_size(void) {
+  struct rlimit rl;
+  uint64_t size = 8ull << 20;
+  if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      rl.rlim_cur > size)
+    size = rl.rlim_cur;
+  if (size > CKPT_STACK_SLOT_STRIDE / 2)
+    size = CKPT_STACK_SLOT_STRIDE / 2;
+  return (size + 4095) & ~4095ull;
+}
+
+int ckpt_map_stack(uint32_t slot, uint64_t size, uintptr_t *lo,
+                   uintptr_t *hi) {
+  /* Slot s owns [BASE + s*STRIDE, BASE + (s+1)*STRIDE); the stack sits at
+   * its top, the page below it stays unmapped as a guard. */
+  uintptr_t top = CKPT_STACK_BASE + (uintptr_t)(slot + 1) * CKPT_STACK_SLOT_STRIDE;
+  uintptr_t bottom = top - size;
+  void *p = mmap((void *)bottom, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+                     MAP_FIXED_NOREPLACE,
+                 -1, 0);
+  if (p == MAP_FAILED || p != (void *)bottom) {
+    CKPT_ERROR("cannot map the stack of thread slot %u at %#lx: %s", slot,
+               (unsigned long)bottom, strerror(errno));
+    return -1;
+  }
+  *lo = bottom;
+  *hi = top;
+  return 0;
+}
+
+void ckpt_run_user_main(void) {
+  struct ckpt_thread *t = ckpt_self;
+  ckpt_heap_use_app = 1;
+  ckpt_thread_set_state(t, CKPT_THREAD_RUNNING);
+  int rc = CKPT_NAME(main)(ckpt_start.argc, ckpt_start.argv, ckpt_start.envp);
+  ckpt_thread_set_state(t, CKPT_THREAD_OUTSIDE);
+  exit(rc);
+}
+
+/* Jump to the top of the thread's own stack and run the user's main there.
+ * The same instructions run on the first start and on every restore, so the
+ * user's frames land at the same addresses. */
+__attribute__((noreturn, noinline)) static void enter_stack(uintptr_t top) {
+  __asm__ volatile("mov %0, %%rsp\n\t"
+                   "xor %%ebp, %%ebp\n\t"
+                   "call ckpt_run_user_main\n\t"
+                   "ud2"
+                   :
+                   : "r"(top)
+                   : "memory");
+  __builtin_unreachable();
+}
+
+void ckpt_enter_main_thread(void) {
+  struct ckpt_thread *t = &ckpt_main_thread;
+  ckpt_self = t;
+  if (ckpt_config.dir[0] && ckpt_coordinator_start() != 0)
+    ckpt_fatal("cannot start the checkpoint coordinator");
+  enter_stack(t->stack_hi - 64);
+}
+
+int main(int argc, char **argv, char **envp) {
+  (void)argc;
+  read_config();
+  if (ckpt_config.restore_path[0])
+    ckpt_restore_and_run();
+  if (ckpt_heap_init_app() != 0)
+    ckpt_fatal("cannot reserve the application heap at %#llx",
+               (unsigned long long)CKPT_HEAP_BASE);
+  ckpt_heap_use_app = 1;
+  ckpt_start.argv = copy_strings(argv, 0, &ckpt_start.argc);
+  ckpt_start.pristine_argv = copy_strings(argv, 0, NULL);
+  ckpt_start.envp = copy_strings(envp, 1, NULL);
+  ckpt_start.pristine_envp = copy_strings(envp, 1, NULL);
+  ckpt_heap_use_app = 0;
+  environ = ckpt_start.envp;
+  ckpt_start.stack_size = stack_size();
+  struct ckpt_thread *t = &ckpt_main_thread;
+  t->slot = 0;
+  if (ckpt_map_stack(0, ckpt_start.stack_size, &t->stack_lo, &t->stack_hi))
+    ckpt_fatal("cannot set up the main thread's stack");
+  ckpt_enter_main_thread();
+}

@@ -1,0 +1,323 @@
+/* runtime/restore.c - resumes a checkpoint: runs in main() of the restarted
+ * program before any user code. Checks that this is the same binary and the
+ * same address layout, puts heap, globals, runtime state and stdout/stderr
+ * back, loads the saved frames and re-enters the user's main, which
+ * re-descends into them (__ckpt_restore_frame). Any problem is one error line
+ * and exit status 70: a restore never half-runs the program. */
+#include <errno.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "heap.h"
+#include "image.h"
+#include "rt.h"
+#include "sections.h"
+
+extern const struct ckpt_global_desc __start_ckpt_globals[]
+    __attribute__((weak));
+extern const struct ckpt_global_desc __stop_ckpt_globals[]
+    __attribute__((weak));
+extern char __start_ckpt_rtstate[] __attribute__((weak));
+extern char __stop_ckpt_rtstate[] __attribute__((weak));
+extern char __bss_start[];
+extern char **environ;
+
+static const char *restore_path;
+static struct ckpt_image *image;
+
+#define FAIL(...)                                                              \
+  do {                                                                         \
+    char fail_buf_[768];                                                       \
+    snprintf(fail_buf_, sizeof fail_buf_, __VA_ARGS__);                        \
+    ckpt_fatal("restore from %s: %s", restore_path, fail_buf_);                \
+  } while (0)
+
+static struct ckpt_section_reader *open_section(uint32_t type) {
+  long idx = ckpt_image_find(image, type, 0);
+  if (idx < 0)
+    FAIL("the file has no %s section", ckpt_section_type_name(type));
+  char err[CKPT_IMAGE_ERRLEN];
+  struct ckpt_section_reader *r = ckpt_section_open(image, (size_t)idx, err,
+                                                    sizeof err);
+  if (!r)
+    ckpt_fatal("%s", err);
+  return r;
+}
+
+static void get(struct ckpt_section_reader *r, void *buf, size_t len) {
+  if (ckpt_section_read(r, buf, len) != 0)
+    ckpt_fatal("%s", ckpt_section_error(r));
+}
+
+static void finish(struct ckpt_section_reader *r) {
+  if (ckpt_section_finish(r) != 0)
+    ckpt_fatal("%s", ckpt_section_error(r));
+  ckpt_section_close(r);
+}
+
+struct lib_check {
+  struct ckpt_lib_rec *recs;
+  char **paths;
+  uint32_t n, seen;
+  int mismatch;
+  char what[600];
+};
+
+static int check_lib(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  struct lib_check *c = data;
+  const char *name = info->dlpi_name ? info->dlpi_name : "";
+  if (!*name)
+    return 0;
+  if (c->seen >= c->n) {
+    snprintf(c->what, sizeof c->what, "%s is loaded now but was not then",
+             name);
+    c->mismatch = 1;
+    return 1;
+  }
+  uint32_t i = c->seen++;
+  if (strcmp(c->paths[i], name) != 0 || c->recs[i].base != info->dlpi_addr) {
+    snprintf(c->what, sizeof c->what,
+             "shared library %s is at %#lx, the checkpoint has %s at %#lx",
+             name, (unsigned long)info->dlpi_addr, c->paths[i],
+             (unsigned long)c->recs[i].base);
+    c->mismatch = 1;
+    return 1;
+  }
+  return 0;
+}
+
+static uint64_t restore_layout(void) {
+  struct ckpt_section_reader *r = open_section(CKPT_SEC_LAYOUT);
+  struct ckpt_layout_rec lay;
+  get(r, &lay, sizeof lay);
+  if (lay.heap_base != CKPT_HEAP_BASE || lay.stack_base != CKPT_STACK_BASE ||
+      lay.stack_stride != CKPT_STACK_SLOT_STRIDE ||
+      lay.bss_start != (uint64_t)(uintptr_t)__bss_start)
+    FAIL("the checkpoint's address layout differs from this build's");
+  if (lay.heap_end < lay.heap_base ||
+      lay.heap_end - lay.heap_base > CKPT_HEAP_MAX || lay.nlibs > 4096)
+    FAIL("the layout section is damaged");
+  struct lib_check c = {calloc(lay.nlibs + 1, sizeof(struct ckpt_lib_rec)),
+                        calloc(lay.nlibs + 1, sizeof(char *)), lay.nlibs, 0, 0,
+                        ""};
+  for (uint32_t i = 0; i < lay.nlibs; i++) {
+    get(r, &c.recs[i], sizeof c.recs[i]);
+    if (c.recs[i].path_len > 4096)
+      FAIL("the layout section is damaged");
+    c.paths[i] = calloc(1, c.recs[i].path_len + 1);
+    get(r, c.paths[i], c.recs[i].path_len);
+  }
+  finish(r);
+  /* Pointers into shared libraries (stdout, function pointers handed out by
+   * libc) are only valid if every library sits where it was. */
+  dl_iterate_phdr(check_lib, &c);
+  if (!c.mismatch && c.seen != c.n)
+    snprintf(c.what, sizeof c.what, "%s was loaded then but is not now",
+             c.paths[c.seen]), c.mismatch = 1;
+  if (c.mismatch)
+    FAIL("%s; restart on a host with the same libraries, under ckpt-run",
+         c.what);
+  for (uint32_t i = 0; i < lay.nlibs; i++)
+    free(c.paths[i]);
+  free(c.paths);
+  free(c.recs);
+  return lay.heap_end;
+}
+
+static void restore_heap(uint64_t layout_end) {
+  struct ckpt_section_reader *r = open_section(CKPT_SEC_HEAP);
+  uint64_t end;
+  get(r, &end, sizeof end);
+  if (end != layout_end)
+    FAIL("heap and layout sections disagree");
+  if (ckpt_heap_restore_map((uintptr_t)end) != 0)
+    FAIL("cannot map the application heap at %#llx",
+         (unsigned long long)CKPT_HEAP_BASE);
+  for (;;) {
+    struct ckpt_extent_rec e;
+    get(r, &e, sizeof e);
+    if (e.len == 0)
+      break;
+    if (e.addr < CKPT_HEAP_BASE || e.addr > end || e.len > end - e.addr)
+      FAIL("heap extent %#llx+%llu is outside the heap",
+           (unsigned long long)e.addr, (unsigned long long)e.len);
+    get(r, (void *)(uintptr_t)e.addr, e.len);
+  }
+  finish(r);
+}
+
+static const struct ckpt_global_desc *find_global(uint64_t addr) {
+  for (const struct ckpt_global_desc *g = __start_ckpt_globals;
+       g && g < __stop_ckpt_globals; g++)
+    if ((uint64_t)(uintptr_t)g->addr == addr)
+      return g;
+  return NULL;
+}
+
+static int zero_range(void *ctx, uintptr_t addr, size_t len) {
+  (void)ctx;
+  memset((void *)addr, 0, len);
+  return 0;
+}
+
+/* Zero what the checkpoint says was zero, touching only pages that hold
+ * something now. */
+static void zero_gap(uintptr_t addr, size_t len) {
+  if (len)
+    ckpt_for_each_data_range(addr, len, addr >= (uintptr_t)__bss_start,
+                             zero_range, NULL);
+}
+
+static void restore_globals(void) {
+  struct ckpt_section_reader *r = open_section(CKPT_SEC_GLOBALS);
+  char name[4096];
+  for (;;) {
+    struct ckpt_global_rec g;
+    get(r, &g, sizeof g);
+    if (g.addr == 0)
+      break;
+    if (g.name_len >= sizeof name)
+      FAIL("the globals section is damaged");
+    get(r, name, g.name_len);
+    name[g.name_len] = 0;
+    const struct ckpt_global_desc *d = find_global(g.addr);
+    if (!d || d->size != g.size || strcmp(d->name, name) != 0)
+      FAIL("global %s (%llu bytes at %#llx) does not exist in this binary",
+           name, (unsigned long long)g.size, (unsigned long long)g.addr);
+    uintptr_t base = (uintptr_t)d->addr, done = 0;
+    for (;;) {
+      struct ckpt_extent_rec e;
+      get(r, &e, sizeof e);
+      if (e.len == 0)
+        break;
+      if (e.addr < done || e.addr > g.size || e.len > g.size - e.addr)
+        FAIL("global %s: extent out of bounds", name);
+      zero_gap(base + done, e.addr - done);
+      get(r, (void *)(base + e.addr), e.len);
+      done = e.addr + e.len;
+    }
+    zero_gap(base + done, g.size - done);
+  }
+  finish(r);
+}
+
+static void restore_rtstate(void) {
+  struct ckpt_section_reader *r = open_section(CKPT_SEC_RTSTATE);
+  uint64_t len;
+  get(r, &len, sizeof len);
+  if (len != (uint64_t)(__stop_ckpt_rtstate - __start_ckpt_rtstate))
+    FAIL("the runtime state section has the wrong size");
+  get(r, __start_ckpt_rtstate, len);
+  finish(r);
+}
+
+static void restore_files(void) {
+  struct ckpt_section_reader *r = open_section(CKPT_SEC_FILES);
+  uint32_t head[2];
+  get(r, head, sizeof head);
+  if (head[0] > CKPT_MAX_SAVED_FILES)
+    FAIL("the files section is damaged");
+  struct ckpt_file_state files[CKPT_MAX_SAVED_FILES];
+  memset(files, 0, sizeof files);
+  for (uint32_t i = 0; i < head[0]; i++) {
+    struct ckpt_file_rec f;
+    get(r, &f, sizeof f);
+    if (f.path_len >= sizeof files[i].path || f.fd < 0 || f.fd > 2)
+      FAIL("the files section is damaged");
+    files[i].fd = f.fd;
+    files[i].regular = (int)f.regular;
+    files[i].flags = f.flags;
+    files[i].offset = f.offset;
+    files[i].size = f.size;
+    get(r, files[i].path, f.path_len);
+  }
+  finish(r);
+  char msg[600];
+  if (ckpt_files_restore(files, (int)head[0], msg, sizeof msg) != 0)
+    FAIL("%s", msg);
+}
+
+static void restore_threads(void) {
+  struct ckpt_section_reader *r = open_section(CKPT_SEC_THREADS);
+  uint32_t head[2];
+  get(r, head, sizeof head);
+  if (head[0] != 1)
+    FAIL("the checkpoint has %u threads; this runtime restores one",
+         head[0]);
+  struct ckpt_thread_rec tr;
+  get(r, &tr, sizeof tr);
+  struct ckpt_thread *t = &ckpt_main_thread;
+  if (tr.slot != 0 || tr.nframes == 0 || tr.nframes > 10000000 ||
+      (tr.park_kind != CKPT_PARK_POLL && tr.park_kind != CKPT_PARK_CALL))
+    FAIL("the threads section is damaged");
+  uint64_t size = tr.stack_hi - tr.stack_lo;
+  if (tr.stack_hi != CKPT_STACK_BASE + CKPT_STACK_SLOT_STRIDE ||
+      size == 0 || size > CKPT_STACK_SLOT_STRIDE / 2)
+    FAIL("the main thread's stack is not where this runtime puts it");
+  t->slot = 0;
+  t->restore_frames = calloc(tr.nframes, sizeof *t->restore_frames);
+  if (!t->restore_frames)
+    FAIL("out of memory for %u frames", tr.nframes);
+  char name[4096];
+  for (uint32_t i = 0; i < tr.nframes; i++) {
+    struct ckpt_frame_rec f;
+    get(r, &f, sizeof f);
+    if (f.name_len >= sizeof name || f.size < sizeof(struct ckpt_frame_header) ||
+        f.addr < tr.stack_lo || f.addr > tr.stack_hi ||
+        f.size > tr.stack_hi - f.addr)
+      FAIL("the threads section is damaged (frame %u)", i);
+    get(r, name, f.name_len);
+    name[f.name_len] = 0;
+    /* The descriptor must be this binary's descriptor of that function. */
+    const struct ckpt_func_desc *d = (const void *)(uintptr_t)f.desc;
+    extern const struct ckpt_func_desc __start_ckpt_funcs[] __attribute__((weak));
+    extern const struct ckpt_func_desc __stop_ckpt_funcs[] __attribute__((weak));
+    if (d < __start_ckpt_funcs || d >= __stop_ckpt_funcs ||
+        ((uintptr_t)d - (uintptr_t)__start_ckpt_funcs) % sizeof *d != 0 ||
+        strcmp(d->name, name) != 0 || d->frame_size != f.size ||
+        f.site == 0 || f.site > d->num_sites)
+      FAIL("frame %u (%s) does not match this binary's code", i, name);
+    struct ckpt_saved_frame *s = &t->restore_frames[i];
+    s->desc = d;
+    s->addr = f.addr;
+    s->site = f.site;
+    s->size = f.size;
+    s->bytes = malloc(f.size);
+    if (!s->bytes)
+      FAIL("out of memory");
+    get(r, s->bytes, f.size);
+  }
+  finish(r);
+  t->restore_count = tr.nframes;
+  t->restore_next = 0;
+  t->restore_park_kind = (int)tr.park_kind;
+  ckpt_start.stack_size = size;
+  if (ckpt_map_stack(0, size, &t->stack_lo, &t->stack_hi))
+    FAIL("cannot map the main thread's stack");
+}
+
+void ckpt_restore_and_run(void) {
+  restore_path = ckpt_config.restore_path;
+  char err[CKPT_IMAGE_ERRLEN];
+  image = ckpt_image_open(restore_path, err, sizeof err);
+  if (!image)
+    ckpt_fatal("%s", err);
+  const struct ckpt_image_info *info = ckpt_image_info(image);
+  uint8_t bid[CKPT_BUILD_ID_MAX];
+  size_t bid_len = ckpt_self_build_id(bid, sizeof bid);
+  if (bid_len != info->build_id_len || memcmp(bid, info->build_id, bid_len))
+    FAIL("the checkpoint was taken by a different build of this program");
+  uint64_t heap_end = restore_layout();
+  restore_heap(heap_end);
+  restore_globals();
+  restore_rtstate();
+  restore_files();
+  restore_threads();
+  ckpt_image_close(image);
+  environ = ckpt_start.environ_value;
+  CKPT_NAME(restoring) = 1;
+  ckpt_enter_main_thread();
+}

@@ -1,0 +1,58 @@
+/* runtime/sections.h - record layouts inside checkpoint sections (the file
+ * container is image.h). Shared by snapshot.c, restore.c and ckpt-inspect;
+ * docs/format.md specifies them. All fields little-endian, naturally
+ * aligned; strings are not NUL-terminated in the file. */
+#ifndef CKPT_SECTIONS_H
+#define CKPT_SECTIONS_H
+#include <stdint.h>
+
+/* LAYOUT: one ckpt_layout_rec, then nlibs x (ckpt_lib_rec + path). */
+struct ckpt_layout_rec {
+  uint64_t heap_base, heap_end;
+  uint64_t stack_base, stack_stride;
+  uint64_t bss_start; /* executable's __bss_start */
+  uint32_t nlibs, reserved;
+};
+struct ckpt_lib_rec {
+  uint64_t base;
+  uint32_t path_len, reserved;
+};
+
+/* GLOBALS: records (ckpt_global_rec + name + extents), ended by a record
+ * with addr == 0. Extents: (ckpt_extent_rec + len bytes), ended by len == 0;
+ * offsets are relative to the global. Bytes not covered are zero. */
+struct ckpt_global_rec {
+  uint64_t addr, size;
+  uint32_t name_len, flags;
+};
+struct ckpt_extent_rec {
+  uint64_t addr, len;
+};
+
+/* HEAP: uint64_t heap_end, then extents with absolute addresses (ckpt_extent_rec
+ * + bytes), ended by len == 0. Arena bytes not covered are zero. */
+
+/* THREADS: uint32_t nthreads, uint32_t reserved, then per thread a
+ * ckpt_thread_rec followed by nframes x (ckpt_frame_rec + name + bytes),
+ * outermost frame first. */
+struct ckpt_thread_rec {
+  uint32_t slot, park_kind, nframes, reserved;
+  uint64_t stack_lo, stack_hi;
+};
+struct ckpt_frame_rec {
+  uint64_t desc, addr;
+  uint32_t site, size, name_len, line; /* line: source line of the site */
+};
+
+/* FILES: uint32_t count, uint32_t reserved, then count x (ckpt_file_rec +
+ * path). */
+struct ckpt_file_rec {
+  int32_t fd;
+  uint32_t regular;
+  int32_t flags;
+  uint32_t path_len;
+  uint64_t offset, size;
+};
+
+/* RTSTATE: uint64_t length, then the bytes of section ckpt_rtstate. */
+#endif

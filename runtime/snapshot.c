@@ -1,0 +1,275 @@
+/* runtime/snapshot.c - writes a checkpoint: runs in the forked writer, a
+ * frozen copy-on-write image of the program, while the program goes on.
+ * Section record layouts: sections.h and docs/format.md. */
+#include <elf.h>
+#include <errno.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "heap.h"
+#include "image.h"
+#include "rt.h"
+#include "sections.h"
+
+extern const struct ckpt_global_desc __start_ckpt_globals[]
+    __attribute__((weak));
+extern const struct ckpt_global_desc __stop_ckpt_globals[]
+    __attribute__((weak));
+extern char __start_ckpt_rtstate[] __attribute__((weak));
+extern char __stop_ckpt_rtstate[] __attribute__((weak));
+extern char __bss_start[];
+
+struct out {
+  struct ckpt_image_writer *w;
+};
+
+static int put(struct out *o, const void *buf, size_t len) {
+  return ckpt_image_write(o->w, buf, len);
+}
+
+static int put_meta(struct out *o, uint32_t tag, const void *buf,
+                    uint32_t len) {
+  uint32_t hdr[2] = {tag, len};
+  return put(o, hdr, sizeof hdr) || put(o, buf, len);
+}
+
+static int put_meta_strings(struct out *o, uint32_t tag, char **v) {
+  uint32_t len = 0;
+  for (char **p = v; *p; p++)
+    len += (uint32_t)strlen(*p) + 1;
+  uint32_t hdr[2] = {tag, len};
+  if (put(o, hdr, sizeof hdr))
+    return -1;
+  for (char **p = v; *p; p++)
+    if (put(o, *p, strlen(*p) + 1))
+      return -1;
+  return 0;
+}
+
+static int write_meta(struct out *o) {
+  char exe[4096], cwd[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0)
+    return -1;
+  exe[n] = 0;
+  if (!getcwd(cwd, sizeof cwd))
+    cwd[0] = 0;
+  uint32_t pers = (uint32_t)personality(0xffffffff);
+  uint64_t pid = (uint64_t)getppid(); /* the program, not this writer */
+  uint64_t interval = ckpt_config.interval_ms;
+  uint32_t keep = ckpt_config.keep;
+  mode_t mask = umask(0);
+  umask(mask);
+  uint32_t um = (uint32_t)mask;
+  return put_meta(o, CKPT_META_EXE_PATH, exe, (uint32_t)n) ||
+         put_meta_strings(o, CKPT_META_ARGV, ckpt_start.pristine_argv) ||
+         put_meta_strings(o, CKPT_META_ENVP, ckpt_start.pristine_envp) ||
+         put_meta(o, CKPT_META_CWD, cwd, (uint32_t)strlen(cwd)) ||
+         put_meta(o, CKPT_META_PERSONALITY, &pers, sizeof pers) ||
+         put_meta(o, CKPT_META_PID, &pid, sizeof pid) ||
+         put_meta(o, CKPT_META_DIR, ckpt_config.dir,
+                  (uint32_t)strlen(ckpt_config.dir)) ||
+         put_meta(o, CKPT_META_INTERVAL_MS, &interval, sizeof interval) ||
+         put_meta(o, CKPT_META_KEEP, &keep, sizeof keep) ||
+         put_meta(o, CKPT_META_UMASK, &um, sizeof um);
+}
+
+struct lib_list {
+  struct out *o;
+  int count, err, writing;
+};
+
+static int visit_lib(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  struct lib_list *l = data;
+  const char *name = info->dlpi_name ? info->dlpi_name : "";
+  if (!*name)
+    return 0; /* the executable and the vdso: fixed by the layout itself */
+  if (l->writing) {
+    struct ckpt_lib_rec r = {info->dlpi_addr, (uint32_t)strlen(name), 0};
+    if (put(l->o, &r, sizeof r) || put(l->o, name, r.path_len))
+      l->err = 1;
+  }
+  l->count++;
+  return 0;
+}
+
+static int write_layout(struct out *o) {
+  struct lib_list l = {o, 0, 0, 0};
+  dl_iterate_phdr(visit_lib, &l);
+  struct ckpt_layout_rec r = {CKPT_HEAP_BASE, ckpt_heap_app_end(),
+                              CKPT_STACK_BASE, CKPT_STACK_SLOT_STRIDE,
+                              (uint64_t)(uintptr_t)__bss_start,
+                              (uint32_t)l.count, 0};
+  if (put(o, &r, sizeof r))
+    return -1;
+  l.writing = 1;
+  l.count = 0;
+  dl_iterate_phdr(visit_lib, &l);
+  return l.err ? -1 : 0;
+}
+
+struct extent_ctx {
+  struct out *o;
+  uintptr_t base; /* extents relative to this (0 = absolute) */
+};
+
+static int emit_extent(void *ctx, uintptr_t addr, size_t len) {
+  struct extent_ctx *e = ctx;
+  struct ckpt_extent_rec r = {addr - e->base, len};
+  return put(e->o, &r, sizeof r) || put(e->o, (const void *)addr, len);
+}
+
+static int emit_heap_extent(void *ctx, uintptr_t addr, size_t len) {
+  /* Within the allocator's data, pages never touched or all zero are still
+   * skipped: a calloc'ed 200 MB block of which little was written costs
+   * little. */
+  return ckpt_for_each_data_range(addr, len, 1, emit_extent, ctx);
+}
+
+static int write_globals(struct out *o) {
+  for (const struct ckpt_global_desc *g = __start_ckpt_globals;
+       g && g < __stop_ckpt_globals; g++) {
+    if (g->flags & CKPT_GLOBAL_EXCLUDED)
+      continue;
+    const char *name = g->name;
+    struct ckpt_global_rec r = {(uint64_t)(uintptr_t)g->addr, g->size,
+                                (uint32_t)strlen(name), g->flags};
+    if (put(o, &r, sizeof r) || put(o, name, r.name_len))
+      return -1;
+    struct extent_ctx e = {o, (uintptr_t)g->addr};
+    /* .data pages not yet touched hold the file's initial values, not
+     * zeros: only .bss may be skipped unread. */
+    int trust_absent = (uintptr_t)g->addr >= (uintptr_t)__bss_start;
+    if (ckpt_for_each_data_range((uintptr_t)g->addr, g->size, trust_absent,
+                                 emit_extent, &e))
+      return -1;
+    struct ckpt_extent_rec end = {0, 0};
+    if (put(o, &end, sizeof end))
+      return -1;
+  }
+  struct ckpt_global_rec end = {0, 0, 0, 0};
+  return put(o, &end, sizeof end);
+}
+
+static int write_heap(struct out *o) {
+  uint64_t end = ckpt_heap_app_end();
+  if (put(o, &end, sizeof end))
+    return -1;
+  struct extent_ctx e = {o, 0};
+  if (ckpt_heap_for_each_extent(emit_heap_extent, &e))
+    return -1;
+  struct ckpt_extent_rec last = {0, 0};
+  return put(o, &last, sizeof last);
+}
+
+static int write_threads(struct out *o, char *msg, size_t msglen) {
+  struct ckpt_thread *t = &ckpt_main_thread;
+  const struct ckpt_frame_header *chain[65536];
+  uint32_t n = 0;
+  for (const struct ckpt_frame_header *fr = t->parked_top; fr; fr = fr->parent) {
+    if (n == sizeof chain / sizeof chain[0]) {
+      snprintf(msg, msglen, "more than %u nested frames", n);
+      return -1;
+    }
+    chain[n++] = fr;
+  }
+  uint32_t head[2] = {1, 0};
+  struct ckpt_thread_rec tr = {t->slot, (uint32_t)t->park_kind, n, 0,
+                               t->stack_lo, t->stack_hi};
+  if (put(o, head, sizeof head) || put(o, &tr, sizeof tr))
+    return -1;
+  for (uint32_t i = n; i-- > 0;) {
+    const struct ckpt_frame_header *fr = chain[i];
+    const struct ckpt_func_desc *d = fr->desc;
+    const char *name = d->name;
+    uint32_t line = 0;
+    if (fr->site >= 1 && fr->site <= d->num_sites)
+      line = ((const struct ckpt_site_desc *)d->sites)[fr->site - 1].line;
+    struct ckpt_frame_rec r = {(uint64_t)(uintptr_t)d,
+                               (uint64_t)(uintptr_t)fr, fr->site,
+                               (uint32_t)d->frame_size, (uint32_t)strlen(name),
+                               line};
+    if (put(o, &r, sizeof r) || put(o, name, r.name_len) ||
+        put(o, fr, d->frame_size))
+      return -1;
+  }
+  return 0;
+}
+
+static int write_files(struct out *o, const struct ckpt_snapshot_input *in) {
+  uint32_t head[2] = {(uint32_t)in->nfiles, 0};
+  if (put(o, head, sizeof head))
+    return -1;
+  for (int i = 0; i < in->nfiles; i++) {
+    const struct ckpt_file_state *f = &in->files[i];
+    struct ckpt_file_rec r = {f->fd, (uint32_t)f->regular, f->flags,
+                              (uint32_t)strlen(f->path), f->offset, f->size};
+    if (put(o, &r, sizeof r) || put(o, f->path, r.path_len))
+      return -1;
+  }
+  return 0;
+}
+
+static int write_rtstate(struct out *o) {
+  uint64_t len = (uint64_t)(__stop_ckpt_rtstate - __start_ckpt_rtstate);
+  return put(o, &len, sizeof len) || put(o, __start_ckpt_rtstate, len);
+}
+
+int ckpt_snapshot_write(const struct ckpt_snapshot_input *in, char *path,
+                        size_t pathlen, char *msg, size_t msglen) {
+  struct ckpt_image_info info;
+  memset(&info, 0, sizeof info);
+  info.version = CKPT_FILE_VERSION;
+  info.arch = EM_X86_64;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  info.created_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  info.sequence = in->sequence;
+  info.build_id_len = (uint32_t)ckpt_self_build_id(info.build_id,
+                                                   sizeof info.build_id);
+  char name[64];
+  snprintf(name, sizeof name, "ckpt-%06llu.ckpt",
+           (unsigned long long)in->sequence);
+  snprintf(path, pathlen, "%s/%s", ckpt_config.dir, name);
+  int level = 1;
+  const char *lv = getenv("CKPT_ZSTD_LEVEL");
+  if (lv && *lv)
+    level = atoi(lv);
+  struct ckpt_image_writer *w =
+      ckpt_image_create(ckpt_config.dir, name, &info, level, msg, msglen);
+  if (!w)
+    return -1;
+  struct out o = {w};
+  struct {
+    uint32_t type;
+    int (*fn)(struct out *);
+  } simple[] = {{CKPT_SEC_META, write_meta},
+                {CKPT_SEC_LAYOUT, write_layout},
+                {CKPT_SEC_RTSTATE, write_rtstate},
+                {CKPT_SEC_GLOBALS, write_globals},
+                {CKPT_SEC_HEAP, write_heap}};
+  for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
+    if (ckpt_image_begin_section(w, simple[i].type) || simple[i].fn(&o) ||
+        ckpt_image_end_section(w))
+      goto fail;
+  }
+  if (ckpt_image_begin_section(w, CKPT_SEC_FILES) || write_files(&o, in) ||
+      ckpt_image_end_section(w))
+    goto fail;
+  msg[0] = 0;
+  if (ckpt_image_begin_section(w, CKPT_SEC_THREADS) ||
+      write_threads(&o, msg, msglen) || ckpt_image_end_section(w))
+    goto fail;
+  return ckpt_image_commit(w, msg, msglen);
+fail:
+  if (!msg[0])
+    snprintf(msg, msglen, "%s", ckpt_image_error(w));
+  ckpt_image_abort(w);
+  return -1;
+}

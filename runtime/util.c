@@ -1,0 +1,178 @@
+/* runtime/util.c - error reporting, fd and memory helpers shared by libckpt. */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "rt.h"
+
+const char *ckpt_msg_prefix = "ckpt";
+
+static void vmsg(const char *level, const char *fmt, va_list ap) {
+  char line[1024];
+  int n = snprintf(line, sizeof line, "%s: %s: ", ckpt_msg_prefix, level);
+  if (n < 0)
+    return;
+  int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+  if (m < 0)
+    return;
+  size_t len = (size_t)n + (size_t)m;
+  if (len > sizeof line - 2)
+    len = sizeof line - 2;
+  line[len++] = '\n';
+  ckpt_write_all(2, line, len);
+}
+
+void ckpt_msg(const char *level, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vmsg(level, fmt, ap);
+  va_end(ap);
+}
+
+void ckpt_fatal(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vmsg("error", fmt, ap);
+  va_end(ap);
+  _exit(70);
+}
+
+int ckpt_write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+int ckpt_hide_fd(int fd) {
+  /* The program must see the same descriptor numbers as in a plain run, so
+   * the runtime's own descriptors live far above the usual range. */
+  struct rlimit rl;
+  long floor = 1000;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      (long)rl.rlim_cur <= floor + 16)
+    floor = (long)rl.rlim_cur / 2;
+  int hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)floor);
+  if (hi < 0)
+    return fd;
+  close(fd);
+  return hi;
+}
+
+struct build_id_search {
+  uint8_t *out;
+  size_t max, len;
+};
+
+static int find_build_id(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  struct build_id_search *s = data;
+  /* The first object is the executable. */
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_NOTE)
+      continue;
+    const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+    const char *end = p + ph->p_memsz;
+    while (p + sizeof(ElfW(Nhdr)) <= end) {
+      const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+      const char *name = p + sizeof *nh;
+      const char *desc = name + ((nh->n_namesz + 3) & ~3u);
+      if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+          memcmp(name, "GNU", 4) == 0) {
+        s->len = nh->n_descsz < s->max ? nh->n_descsz : s->max;
+        memcpy(s->out, desc, s->len);
+        return 1;
+      }
+      p = desc + ((nh->n_descsz + 3) & ~3u);
+    }
+  }
+  return 1;
+}
+
+size_t ckpt_self_build_id(uint8_t *out, size_t max) {
+  struct build_id_search s = {out, max, 0};
+  dl_iterate_phdr(find_build_id, &s);
+  return s.len;
+}
+
+/* Pages never touched are absent from /proc/self/pagemap (bit 63 present,
+ * bit 62 swapped); they hold zeros and need neither saving nor reading. */
+#define PAGEMAP_BATCH 512
+
+int ckpt_for_each_data_range(uintptr_t addr, size_t len, int trust_absent,
+                             int (*emit)(void *ctx, uintptr_t a, size_t n),
+                             void *ctx) {
+  static int pagemap_fd = -2;
+  const uintptr_t page = 4096;
+  if (pagemap_fd == -2) {
+    pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  }
+  uintptr_t end = addr + len, run_start = 0;
+  int in_run = 0;
+  uint64_t entries[PAGEMAP_BATCH];
+  uintptr_t batch_first = 0;
+  size_t batch_n = 0;
+  for (uintptr_t p = addr; p < end;) {
+    uintptr_t pg = p & ~(page - 1);
+    uintptr_t next = pg + page < end ? pg + page : end;
+    int present = 1;
+    if (trust_absent && pagemap_fd >= 0) {
+      uintptr_t idx = pg / page;
+      if (batch_n == 0 || idx < batch_first || idx >= batch_first + batch_n) {
+        ssize_t got = pread(pagemap_fd, entries, sizeof entries,
+                            (off_t)(idx * sizeof(uint64_t)));
+        batch_first = idx;
+        batch_n = got > 0 ? (size_t)got / sizeof(uint64_t) : 0;
+      }
+      if (batch_n > 0) {
+        uint64_t e = entries[idx - batch_first];
+        present = (e >> 63) & 1 || (e >> 62) & 1;
+      }
+    }
+    int data = 0;
+    if (present) {
+      uintptr_t b = p;
+      for (; b < next && (b & 7); b++)
+        if (*(const unsigned char *)b) {
+          data = 1;
+          break;
+        }
+      for (; !data && b + 8 <= next; b += 8)
+        if (*(const uint64_t *)b) {
+          data = 1;
+          break;
+        }
+      for (; !data && b < next; b++)
+        if (*(const unsigned char *)b)
+          data = 1;
+    }
+    if (data && !in_run) {
+      run_start = p;
+      in_run = 1;
+    } else if (!data && in_run) {
+      int rc = emit(ctx, run_start, p - run_start);
+      if (rc)
+        return rc;
+      in_run = 0;
+    }
+    p = next;
+  }
+  if (in_run)
+    return emit(ctx, run_start, end - run_start);
+  return 0;
+}
