@@ -39,6 +39,15 @@
 
 __thread int ckpt_heap_use_app __attribute__((tls_model("initial-exec")));
 
+#ifndef CKPT_UNIT_TEST
+/* libckpt is a static archive: a program that calls malloc only through libc
+ * (strdup, fopen) would not pull heap_interpose.o out of it, and libc's
+ * malloc would serve it. This reference makes the linker take
+ * heap_interpose.o whenever it takes heap.o. */
+__attribute__((used)) static void *(*const heap_interpose_anchor)(size_t) =
+    malloc;
+#endif
+
 /* ---- Sizes and constants ------------------------------------------------ */
 
 #define PAGE_SIZE_BYTES 4096u /* x86-64 only */
@@ -177,14 +186,10 @@ __attribute__((noreturn)) static void heap_die(const char *what,
  * might not be ready when ld.so makes its first calls, and the fork child
  * resets it by storing 0. */
 
-static void lock_acquire(int *word) {
-  int expected = 0;
-  if (LIKELY(__atomic_compare_exchange_n(word, &expected, 1, false,
-                                         __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
-    return;
+static __attribute__((noinline)) void lock_acquire_slow(int *word) {
   for (int spin = 0; spin < 100; spin++) {
     __asm__ volatile("pause");
-    expected = 0;
+    int expected = 0;
     if (__atomic_load_n(word, __ATOMIC_RELAXED) == 0 &&
         __atomic_compare_exchange_n(word, &expected, 1, false,
                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
@@ -196,12 +201,22 @@ static void lock_acquire(int *word) {
   errno = saved_errno;
 }
 
-static void lock_release(int *word) {
-  if (UNLIKELY(__atomic_exchange_n(word, 0, __ATOMIC_RELEASE) == 2)) {
-    int saved_errno = errno;
-    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-    errno = saved_errno;
-  }
+static __attribute__((noinline)) void lock_wake(int *word) {
+  int saved_errno = errno;
+  syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+  errno = saved_errno;
+}
+
+static inline void lock_acquire(int *word) {
+  int expected = 0;
+  if (UNLIKELY(!__atomic_compare_exchange_n(
+          word, &expected, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
+    lock_acquire_slow(word);
+}
+
+static inline void lock_release(int *word) {
+  if (UNLIKELY(__atomic_exchange_n(word, 0, __ATOMIC_RELEASE) == 2))
+    lock_wake(word);
 }
 
 static inline struct heap_state *heap_state_acquire(struct heap *h) {
@@ -432,8 +447,9 @@ static __attribute__((noinline)) int sys_heap_init(void) {
     lock_release(&h->lock);
     return -1;
   }
-  h->base = (uintptr_t)arena;
-  h->limit = h->base + size;
+  /* heap_owning reads base and limit without the lock. */
+  __atomic_store_n(&h->base, (uintptr_t)arena, __ATOMIC_RELAXED);
+  __atomic_store_n(&h->limit, (uintptr_t)arena + size, __ATOMIC_RELAXED);
   h->mapped_end = h->base + h->granule;
   struct heap_state *st = heap_format(h);
   __atomic_store_n(&h->state, st, __ATOMIC_RELEASE);
@@ -949,6 +965,9 @@ static int extent_add(struct extent_run *run, uintptr_t lo, uintptr_t hi) {
   return rc;
 }
 
+/* As rt.h describes; also returns -1 (errno EFAULT) if it meets a chunk
+ * header that cannot be right, rather than walk off into the arena. fn must
+ * not allocate from the application heap. */
 int ckpt_heap_for_each_extent(int (*fn)(void *ctx, uintptr_t addr, size_t len),
                               void *ctx) {
   /* No lock: the caller guarantees no other thread is in the allocator, and

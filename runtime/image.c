@@ -497,8 +497,8 @@ int ckpt_image_begin_section(struct ckpt_image_writer *w, uint32_t type) {
                 w->num_sections);
     return -1;
   }
-  /* A section's frame starts from a clean state even if the previous
-   * section's writer bailed out half-way. */
+  /* ZSTD_e_end already left the context ready for a new frame; the reset
+   * costs nothing and makes each section's frame independent by design. */
   size_t rc = ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only);
   if (ZSTD_isError(rc)) {
     writer_fail(w, "%s: zstd reset failed: %s", w->tmp_path,
@@ -1116,6 +1116,10 @@ struct ckpt_section_reader *ckpt_section_open(struct ckpt_image *img,
   if (!r->xxh)
     goto err_nomem;
   XXH64_reset(r->xxh, 0);
+  /* With no stored bytes no chunk will ever come in: check the checksum
+   * (of nothing) now; a mismatch fails the first read or the finish. */
+  if (r->stored_left == 0)
+    (void)reader_hash(r, "", 0);
   if (r->sec->compression == CKPT_COMPRESSION_ZSTD) {
     /* The decoder's window is capped by zstd's default windowLogMax (27,
      * 128 MiB) whatever a damaged frame header claims. */

@@ -111,10 +111,13 @@ static size_t pattern_check(const void *p, size_t n, uint64_t tag) {
 }
 
 static bool all_zero(const void *p, size_t n) {
+  static const uint8_t zeros[PAGE];
   const uint8_t *b = p;
-  for (size_t i = 0; i < n; i++)
-    if (b[i])
+  for (size_t off = 0; off < n; off += PAGE) {
+    size_t len = n - off < PAGE ? n - off : PAGE;
+    if (memcmp(b + off, zeros, len) != 0)
       return false;
+  }
   return true;
 }
 
@@ -288,9 +291,22 @@ static void test_basics(bool app) {
   errno = 0;
   CHECK(ckpt_heap_calloc(SIZE_MAX / 2, 3) == NULL && errno == ENOMEM,
         "calloc overflow");
+  /* Below the request limit but beyond what either arena can hold. */
+  size_t too_big = (size_t)1 << 43;
+  errno = 0;
+  CHECK(ckpt_heap_malloc(too_big) == NULL && errno == ENOMEM,
+        "malloc(8 TiB)");
+  errno = 0;
+  CHECK(ckpt_heap_memalign(64, too_big) == NULL && errno == ENOMEM,
+        "memalign(64, 8 TiB)");
   void *p = ckpt_heap_realloc(NULL, 40);
   CHECK(p, "realloc(NULL, 40)");
   expect_heap(p, app, "realloc(NULL)");
+  memset(p, 0x31, 40);
+  errno = 0;
+  CHECK(ckpt_heap_realloc(p, too_big) == NULL && errno == ENOMEM,
+        "realloc to 8 TiB");
+  CHECK(((char *)p)[39] == 0x31, "failed realloc damaged the block");
   errno = 0;
   CHECK(ckpt_heap_realloc(p, SIZE_MAX - 8) == NULL && errno == ENOMEM,
         "realloc to SIZE_MAX");
@@ -731,13 +747,13 @@ static int stop_at_third(void *ctx, uintptr_t addr, size_t len) {
   return ++*(int *)ctx == 3 ? 77 : 0;
 }
 
-static void test_save_restore(void) {
+static void test_save_restore(uint64_t seed) {
   enum { BLOCKS = 30000 };
   ckpt_heap_use_app = 1;
   struct ckpt_heap_stats empty = app_stats();
   struct block *set = calloc(BLOCKS, sizeof(*set));
   CHECK(set, "out of memory");
-  uint64_t rng = 2024;
+  uint64_t rng = seed * 2654435761u + 2024;
   for (size_t i = 0; i < BLOCKS; i++) {
     size_t n = i % 1000 == 0 ? 300000 + rng_below(&rng, 2 * MIB)
                              : random_size(&rng) % 20000;
@@ -788,6 +804,8 @@ static void test_save_restore(void) {
   CHECK(ckpt_heap_app_end() == CKPT_HEAP_BASE, "app end after forget");
   CHECK(ckpt_heap_restore_map(CKPT_HEAP_BASE) == -1 && errno == EINVAL,
         "restore_map of an empty arena accepted");
+  /* A fresh application heap with nothing allocated may be replaced. */
+  CHECK(ckpt_heap_init_app() == 0, "init after forget");
   CHECK(ckpt_heap_restore_map(s.end) == 0, "restore_map: %s", strerror(errno));
   CHECK(ckpt_heap_app_end() == s.end, "app end after restore_map");
   CHECK(resident_pages((void *)(uintptr_t)CKPT_HEAP_BASE,
@@ -871,7 +889,7 @@ int main(void) {
   test_threads();
   test_fork();
   test_invalid_free();
-  test_save_restore();
+  test_save_restore(seed);
   fflush(stdout);
   printf("heap_test: ok\n");
   return 0;

@@ -695,6 +695,8 @@ static void test_crafted(void) {
   CRAFT_CASE(ok, 2, put64(file + H_TABLE_OFFSET, table_offset + 8);
              memmove(ent0 + 8, ent0, 80); len += 8, expect_open_fails,
              "does not follow the last section");
+  CRAFT_CASE(ok, 3, put64(ent0 + 80 + 32, 1), expect_verify_fails,
+             "section 2 (FILES) is damaged: checksum mismatch");
   /* Padding between sections is checked by verify. */
   CRAFT_CASE(ok, 3, file[128 + sizeof raw] = 1, expect_verify_fails,
              "the padding after section 0 (META) is not zero");
@@ -1062,6 +1064,12 @@ static void run_unprivileged(void (*fn)(void)) {
   pid_t pid = fork();
   CHECK(pid >= 0, "fork");
   if (pid == 0) {
+    /* Relative paths from inside the test root: the directories above it
+     * (lit's private TMPDIR, say) need not be searchable by nobody. */
+    if (chdir(test_root) < 0) {
+      fprintf(stderr, "image_test: %s: %s\n", test_root, strerror(errno));
+      _exit(1);
+    }
     if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0)) {
       fprintf(stderr, "image_test: cannot drop privileges: %s\n",
               strerror(errno));
@@ -1076,24 +1084,23 @@ static void run_unprivileged(void (*fn)(void)) {
         "unprivileged test failed (status %d)", status);
 }
 
+/* Runs in the test root (relative paths), without privileges. */
 static void readonly_child(void) {
   /* Created read-only: no checkpoint can be started, nothing is left. */
   char err[CKPT_IMAGE_ERRLEN] = "";
-  const char *ro = tpath("ro");
-  CHECK(!ckpt_image_create(ro, "ckpt-000001.ckpt", NULL, 1, err, sizeof err),
+  CHECK(!ckpt_image_create("ro", "ckpt-000001.ckpt", NULL, 1, err, sizeof err),
         "created in a read-only directory");
-  check_error(err, tpath("ro/ckpt-000001.ckpt.tmp"),
+  check_error(err, "ro/ckpt-000001.ckpt.tmp",
               "cannot create: Permission denied");
-  CHECK(!strcmp(dir_listing(ro), ""), "left: %s", dir_listing(ro));
+  CHECK(!strcmp(dir_listing("ro"), ""), "left: %s", dir_listing("ro"));
 
   /* Made read-only while a checkpoint is written: the commit fails and says
    * that the temporary file could not be removed either. */
-  const char *rw = tpath("rw");
-  struct ckpt_image_writer *w = create_or_die(rw, "ckpt-000001.ckpt", 1, 1);
+  struct ckpt_image_writer *w = create_or_die("rw", "ckpt-000001.ckpt", 1, 1);
   put_section(w, CKPT_SEC_META, "m", 1);
-  CHECK(chmod(rw, 0555) == 0, "chmod: %s", strerror(errno));
+  CHECK(chmod("rw", 0555) == 0, "chmod: %s", strerror(errno));
   CHECK(ckpt_image_commit(w, err, sizeof err) == -1, "commit read-only");
-  check_error(err, tpath("rw/ckpt-000001.ckpt.tmp"),
+  check_error(err, "rw/ckpt-000001.ckpt.tmp",
               "cannot rename to ckpt-000001.ckpt: Permission denied (and the "
               "temporary file could not be removed: Permission denied)");
 }

@@ -140,7 +140,9 @@ int main(int argc, char **argv) {
              r + 1, ptrs[0], ptrs[N / 2], ptrs[N - 1],
              (unsigned long long)h1, (unsigned long long)h2);
   }
-  printf("done: comparisons %ld total %016llx\n", ncmp,
+  /* The number of comparisons is not printed: it depends on the qsort
+   * implementation (sanitizers, for one, add calls of their own). */
+  printf("done: comparator %s, total %016llx\n", ncmp > 0 ? "called" : "unused",
          (unsigned long long)total);
   return 0;
 }
