@@ -2,7 +2,7 @@
 
 /*
  * Design. One allocator, two instances (struct heap). Each arena is a large
- * PROT_NONE reservation made read-write in granules as its top grows. All
+ * PROT_NONE reservation made read-write in steps as its top grows. All
  * allocator state (bins, top, statistics) lives at the start of the arena,
  * so restoring the application arena's bytes at the same address restores
  * the allocator with them. Outside the arena each heap keeps only its lock,
@@ -17,7 +17,8 @@
  * another free chunk or the top chunk. Bins: exact sizes in 16-byte steps up
  * to 1 KiB, then 8 log-spaced bins per power of two; a bitmap finds the next
  * non-empty bin. Free chunks of at least RELEASE_THRESHOLD bytes have their
- * interior pages returned with MADV_DONTNEED, so checkpoints skip them and
+ * interior returned with MADV_DONTNEED (in 64 KiB granules), as is written
+ * memory above a top chunk that moved down, so checkpoints skip them and
  * calloc knows they are zero.
  *
  * Nothing in here may call a function that could allocate: the allocator
@@ -62,8 +63,10 @@ __attribute__((used)) static void *(*const heap_interpose_anchor)(size_t) =
  * every size computation far from overflow. */
 #define MAX_REQUEST ((size_t)1 << 46)
 
-/* Free chunks at least this large give their interior pages back. */
+/* Free chunks at least this large give their interior pages back, in
+ * aligned granules of RELEASE_GRANULE bytes (see release_free_interior). */
 #define RELEASE_THRESHOLD ((size_t)256 * 1024)
+#define RELEASE_GRANULE ((size_t)64 * 1024)
 
 #define SMALL_MAX 1024u                     /* largest exact-size bin */
 #define NUM_SMALL_BINS (SMALL_MAX / 16 + 1) /* index = size / 16 */
@@ -75,8 +78,9 @@ __attribute__((used)) static void *(*const heap_interpose_anchor)(size_t) =
  * long list of near-misses cannot make malloc linear. */
 #define LARGE_BIN_SCAN_LIMIT 64
 
-#define APP_GRANULE ((size_t)64 << 20)
-#define SYS_GRANULE ((size_t)8 << 20)
+/* The read-write part of an arena grows in steps of this many bytes. */
+#define APP_GROW_STEP ((size_t)64 << 20)
+#define SYS_GROW_STEP ((size_t)8 << 20)
 
 #define MIB ((size_t)1 << 20)
 #define GIB ((size_t)1 << 30)
@@ -106,23 +110,26 @@ struct heap {
   uintptr_t base;           /* reserved arena [base, limit) */
   uintptr_t limit;
   uintptr_t mapped_end;     /* [base, mapped_end) is read-write */
-  size_t granule;           /* mprotect step when the top grows */
+  size_t grow_step;         /* mprotect step when the top grows */
 };
 
 static struct heap app_heap = {
     .base = CKPT_HEAP_BASE,
     .limit = CKPT_HEAP_BASE + CKPT_HEAP_MAX,
-    .granule = APP_GRANULE,
+    .grow_step = APP_GROW_STEP,
 };
-static struct heap sys_heap = {.granule = SYS_GRANULE};
+static struct heap sys_heap = {.grow_step = SYS_GROW_STEP};
 
 /* ---- Small helpers ------------------------------------------------------ */
 
 static inline uintptr_t page_up(uintptr_t a) {
   return (a + PAGE_SIZE_BYTES - 1) & ~(uintptr_t)(PAGE_SIZE_BYTES - 1);
 }
-static inline uintptr_t page_down(uintptr_t a) {
-  return a & ~(uintptr_t)(PAGE_SIZE_BYTES - 1);
+static inline uintptr_t granule_up(uintptr_t a) {
+  return (a + RELEASE_GRANULE - 1) & ~(uintptr_t)(RELEASE_GRANULE - 1);
+}
+static inline uintptr_t granule_down(uintptr_t a) {
+  return a & ~(uintptr_t)(RELEASE_GRANULE - 1);
 }
 static inline size_t chunk_size(const struct chunk *c) {
   return c->head & ~(size_t)FLAGS;
@@ -279,7 +286,7 @@ static int heap_ensure_mapped(struct heap *h, uintptr_t end) {
     return 0;
   if (end > h->limit)
     return -1;
-  uintptr_t new_end = (end + h->granule - 1) & ~(uintptr_t)(h->granule - 1);
+  uintptr_t new_end = (end + h->grow_step - 1) & ~(uintptr_t)(h->grow_step - 1);
   if (new_end > h->limit || new_end < end)
     new_end = h->limit;
   if (mprotect((void *)h->mapped_end, new_end - h->mapped_end,
@@ -301,14 +308,18 @@ static void release_pages(uintptr_t lo, uintptr_t hi) {
 }
 
 /* A free chunk [start, end) of at least RELEASE_THRESHOLD bytes was formed;
- * [dirty_lo, dirty_hi) is the part that may hold data (the rest of its
- * interior was released earlier). Release the pages of its interior -
- * everything but the header and links - that the dirty part touches. */
+ * [dirty_lo, dirty_hi) is the part that may hold data. Invariant: in every
+ * such free chunk, each RELEASE_GRANULE-aligned granule lying wholly in its
+ * interior (all but header and links) is released. Working in granules
+ * rather than pages means a free chunk growing a few bytes at a time (a
+ * run of frees in address order) costs one madvise per granule, not per
+ * page. Releases the interior granules the dirty part touches; the others
+ * are inside a former free neighbour and were released already. */
 static void release_free_interior(uintptr_t start, uintptr_t end,
                                   uintptr_t dirty_lo, uintptr_t dirty_hi) {
-  uintptr_t lo = page_down(dirty_lo), hi = page_up(dirty_hi);
-  uintptr_t interior_lo = page_up(start + MIN_CHUNK),
-            interior_hi = page_down(end);
+  uintptr_t lo = granule_down(dirty_lo), hi = granule_up(dirty_hi);
+  uintptr_t interior_lo = granule_up(start + MIN_CHUNK),
+            interior_hi = granule_down(end);
   if (lo < interior_lo)
     lo = interior_lo;
   if (hi > interior_hi)
@@ -409,7 +420,7 @@ int ckpt_heap_init_app(void) {
     lock_release(&h->lock);
     return 0;
   }
-  uintptr_t rw_end = h->base + h->granule;
+  uintptr_t rw_end = h->base + h->grow_step;
   if (app_arena_map(rw_end) != 0) {
     lock_release(&h->lock);
     return -1;
@@ -441,7 +452,7 @@ static __attribute__((noinline)) int sys_heap_init(void) {
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   }
   if (arena == MAP_FAILED ||
-      mprotect(arena, h->granule, PROT_READ | PROT_WRITE) != 0) {
+      mprotect(arena, h->grow_step, PROT_READ | PROT_WRITE) != 0) {
     if (arena != MAP_FAILED)
       munmap(arena, size);
     lock_release(&h->lock);
@@ -450,7 +461,7 @@ static __attribute__((noinline)) int sys_heap_init(void) {
   /* heap_owning reads base and limit without the lock. */
   __atomic_store_n(&h->base, (uintptr_t)arena, __ATOMIC_RELAXED);
   __atomic_store_n(&h->limit, (uintptr_t)arena + size, __ATOMIC_RELAXED);
-  h->mapped_end = h->base + h->granule;
+  h->mapped_end = h->base + h->grow_step;
   struct heap_state *st = heap_format(h);
   __atomic_store_n(&h->state, st, __ATOMIC_RELEASE);
   lock_release(&h->lock);
@@ -543,9 +554,9 @@ static struct chunk *alloc_chunk(struct heap *h, size_t need,
     st->head.stats.allocated_bytes += size - CHUNK_HDR;
     clean->lo = clean->hi = 0;
     if (total >= RELEASE_THRESHOLD) {
-      /* Its interior pages were released when it became free. */
-      clean->lo = page_up((uintptr_t)c + MIN_CHUNK);
-      clean->hi = page_down((uintptr_t)c + total);
+      /* Its interior granules were released when it became free. */
+      clean->lo = granule_up((uintptr_t)c + MIN_CHUNK);
+      clean->hi = granule_down((uintptr_t)c + total);
       if (clean->hi > (uintptr_t)c + size)
         clean->hi = (uintptr_t)c + size;
     }

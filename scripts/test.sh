@@ -8,7 +8,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=$("$root/scripts/build.sh") || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 lit=$(llvm-config-19 --prefix)/build/utils/lit/lit.py
 log=$(mktemp)
-python3 "$lit" -v --timeout 600 "$build/test" "$@" 2>&1 | tee "$log"
+# Debian's python3 has psutil, which lit needs for per-test timeouts.
+py=/usr/bin/python3; [ -x "$py" ] || py=python3
+"$py" "$lit" -v --timeout 600 "$build/test" "$@" 2>&1 | tee "$log"
 lit_status=${PIPESTATUS[0]}
 passed=$(grep -cE '^(PASS|XFAIL): ' "$log")
 failed=$(grep -cE '^(FAIL|XPASS|UNRESOLVED|TIMEOUT): ' "$log")

@@ -35,6 +35,9 @@
 
 #define MIB ((size_t)1 << 20)
 #define PAGE 4096u
+/* A large free chunk is released in aligned 64 KiB granules, so up to one
+ * partial granule at each end stays resident. */
+#define RELEASE_SLACK_PAGES (2 * 16 + 2)
 
 static const struct ckpt_heap_arena_head *const app_head =
     (const struct ckpt_heap_arena_head *)(uintptr_t)CKPT_HEAP_BASE;
@@ -432,14 +435,15 @@ static void test_calloc(bool app) {
   memset(big, 0xcd, 8 * MIB);
   CHECK(resident_pages(big, 8 * MIB) > 2000, "pages of a written block");
   ckpt_heap_free(big);
-  CHECK(resident_pages(big, 8 * MIB) <= 2, "free 8 MiB chunk still has %zu"
-        " resident pages", resident_pages(big, 8 * MIB));
+  CHECK(resident_pages(big, 8 * MIB) <= RELEASE_SLACK_PAGES,
+        "free 8 MiB chunk still has %zu resident pages",
+        resident_pages(big, 8 * MIB));
   /* Reuses it, zero for free. (Reading the zero pages would map them, so
    * residency is checked first.) */
   char *part = ckpt_heap_calloc(1, 3 * MIB);
   CHECK(part == big, "calloc did not reuse the released chunk");
-  CHECK(resident_pages(part, 3 * MIB) <= 2, "calloc touched %zu zero pages",
-        resident_pages(part, 3 * MIB));
+  CHECK(resident_pages(part, 3 * MIB) <= RELEASE_SLACK_PAGES,
+        "calloc touched %zu zero pages", resident_pages(part, 3 * MIB));
   CHECK(all_zero(part, 3 * MIB), "calloc from released chunk not zero");
   ckpt_heap_free(part);
   ckpt_heap_free(lo);
@@ -514,7 +518,8 @@ static void test_big(void) {
             during.allocated_bytes >= before.allocated_bytes + n,
         "stats do not show the block");
   ckpt_heap_free(p);
-  CHECK(resident_pages(p, n) <= 2, "256 MiB still resident after free");
+  CHECK(resident_pages(p, n) <= RELEASE_SLACK_PAGES,
+        "256 MiB still resident after free");
   struct ckpt_heap_stats after = app_stats();
   CHECK(after.allocated_chunks == before.allocated_chunks &&
             after.allocated_bytes == before.allocated_bytes,
