@@ -1,0 +1,137 @@
+"""restart_driver.py - drives ckpt-run through the restart error cases of
+test/restart/*.test and prints one line per case for FileCheck:
+    CASE <name> exit=<status> <first stderr line>
+Usage: restart_driver.py SCENARIO WORKDIR CLANG_ARGS... (see the .test files)
+"""
+import os, shutil, signal, subprocess, sys, time
+
+bindir = os.environ.get("CKPT_BIN") or os.path.dirname(shutil.which("ckpt-run"))
+CKPT_RUN = os.path.join(bindir, "ckpt-run")
+CKPT_CC = os.path.join(bindir, "ckpt-cc")
+SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs", "counter.c")
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, **kw)
+
+
+def report(name, proc):
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    first = lines[0] if lines else "(no stderr)"
+    print(f"CASE {name} exit={proc.returncode} lines={len(lines)} {first}", flush=True)
+
+
+def build(work, name="counter", extra=()):
+    exe = os.path.join(work, name)
+    subprocess.run([CKPT_CC, "-O2", SRC, "-o", exe, *extra], check=True)
+    return exe
+
+
+def take_checkpoint(work, exe, steps="30", blob_mb="1", env=None):
+    """Start exe under ckpt-run, checkpoint it once, kill it. Returns dir."""
+    ckdir = os.path.join(work, "ck")
+    out = open(os.path.join(work, "out.txt"), "w")
+    p = subprocess.Popen([CKPT_RUN, "--dir", ckdir, "--", exe, steps, "no", blob_mb],
+                         stdout=out, stderr=subprocess.DEVNULL, env=env)
+    time.sleep(0.3)
+    c = run([CKPT_RUN, "--checkpoint", str(p.pid)])
+    if c.returncode != 0:
+        sys.exit(f"checkpoint failed: {c.stderr}")
+    p.kill()
+    p.wait()
+    return ckdir, c.stdout.strip()
+
+
+def reference(work, steps="30"):
+    ref = os.path.join(work, "ref")
+    subprocess.run(["clang-19", "-O2", SRC, "-o", ref], check=True)
+    return run([ref, steps, "no", "1"]).stdout
+
+
+def bad_files(work):
+    exe = build(work)
+    ckdir, good = take_checkpoint(work, exe)
+    data = open(good, "rb").read()
+    cases = {
+        "empty": b"",
+        "truncated-header": data[:40],
+        "truncated-middle": data[: len(data) // 2],
+        "foreign": open("/bin/true", "rb").read(),
+    }
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0x10
+    cases["corrupted"] = bytes(flipped)
+    header = bytearray(data)
+    header[9] ^= 0x01  # inside the version field
+    cases["bad-header"] = bytes(header)
+    for name, content in cases.items():
+        path = os.path.join(work, name + ".ckpt")
+        open(path, "wb").write(content)
+        report(name, run([CKPT_RUN, "--restart", path]))
+    # A directory whose only checkpoint is damaged.
+    bad_dir = os.path.join(work, "baddir")
+    os.mkdir(bad_dir)
+    shutil.copy(os.path.join(work, "corrupted.ckpt"), os.path.join(bad_dir, "ckpt-000001.ckpt"))
+    report("dir-all-bad", run([CKPT_RUN, "--restart", bad_dir]))
+    # A damaged newer checkpoint is skipped for the older good one.
+    shutil.copy(os.path.join(work, "corrupted.ckpt"), os.path.join(ckdir, "ckpt-000009.ckpt"))
+    out_path = os.path.join(work, "out.txt")
+    p = run([CKPT_RUN, "--restart", ckdir])
+    report("newer-damaged", p)
+    print("OUTPUT", "same" if open(out_path).read() == reference(work) else "DIFFERENT")
+
+
+def wrong_binary(work):
+    exe = build(work)
+    ckdir, good = take_checkpoint(work, exe)
+    build(work, extra=["-DREBUILT=1", "-g"])  # same path, different build-id
+    report("rebuilt", run([CKPT_RUN, "--restart", good]))
+    os.unlink(exe)
+    report("missing", run([CKPT_RUN, "--restart", good]))
+
+
+def layout(work):
+    exe = build(work)
+    ckdir, good = take_checkpoint(work, exe)
+    # Run the binary directly with address randomisation on: its shared
+    # libraries land elsewhere, so pointers into them could not be trusted.
+    env = dict(os.environ, CKPT_RESTORE=good)
+    p = run(["setarch", "-R", "--", "true"])  # noop: make sure setarch exists
+    report("randomized-libs", run([exe], env=env))
+
+
+def kill_during_write(work):
+    exe = build(work)
+    env = dict(os.environ, CKPT_TEST_WRITE_DELAY_MS="400")
+    ckdir = os.path.join(work, "ck")
+    out = open(os.path.join(work, "out.txt"), "w")
+    p = subprocess.Popen([CKPT_RUN, "--dir", ckdir, "--", exe, "30", "no", "12"],
+                         stdout=out, stderr=subprocess.DEVNULL, env=env,
+                         start_new_session=True)
+    time.sleep(0.3)
+    first = run([CKPT_RUN, "--checkpoint", str(p.pid)])
+    print("FIRST", first.returncode)
+    second = subprocess.Popen([CKPT_RUN, "--checkpoint", str(p.pid)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)  # the writer is sleeping between its buffers now
+    tmp = [f for f in os.listdir(ckdir) if f.endswith(".tmp")]
+    print("TMP-WHILE-WRITING", len(tmp))
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait()
+    second.wait(timeout=30)
+    print("SECOND", "failed" if second.returncode != 0 else "ok")
+    time.sleep(0.2)
+    names = sorted(os.listdir(ckdir))
+    print("FILES", " ".join(n for n in names if n.endswith(".ckpt")))
+    r = run([CKPT_RUN, "--restart", ckdir])
+    print("RESTART", r.returncode)
+    ref = reference(work)
+    print("OUTPUT", "same" if open(os.path.join(work, "out.txt")).read() == ref else "DIFFERENT")
+    print("TMP-AFTER", len([f for f in os.listdir(ckdir) if f.endswith(".tmp")]))
+
+
+if __name__ == "__main__":
+    scenario, work = sys.argv[1], sys.argv[2]
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    globals()[scenario](work)
