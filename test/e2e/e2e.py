@@ -486,12 +486,14 @@ def run_trial(ctx, tdir, rng, backoff):
                 raise Fail("no %s file in %s after a checkpoint" % (CKPT_SUFFIX, ckdir))
             seg = Segment(ctx, [ctx.ckpt_run, "--restart", ckdir], tdir, link + 1, pipe, tdir)
             segs.append(seg)
-    except Miss:
-        rc = seg.wait(ctx.hang_timeout, "the program")
+    except Miss as m:
+        which = "the first run" if seg.index == 0 else "restart %d" % seg.index
+        rc = seg.wait(ctx.hang_timeout, which)
         problem = verify(ctx, segs, rc)
         if problem:
-            raise Fail("a run that finished on its own (before the checkpoint) is wrong:\n  " + problem)
-        raise
+            raise Fail("%s ended (%s) before it was checkpointed, and its output is wrong:\n  %s"
+                       % (which, status_str(rc), problem))
+        raise Miss("%s: %s" % (which, m))
     rc = seg.wait(ctx.hang_timeout, "the restarted program" if ctx.chain else "the program")
     problem = verify(ctx, segs, rc)
     if problem:
