@@ -92,6 +92,8 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   ckpt_files_capture(in.files, &in.nfiles);
   extern char **environ;
   ckpt_start.environ_value = environ;
+  ckpt_start.pointer_guard = ckpt_pointer_guard();
+  ckpt_start.stdio_list = ckpt_stdio_list_head();
   if (ckpt_start.sequence < highest)
     ckpt_start.sequence = highest;
   in.sequence = ++ckpt_start.sequence;

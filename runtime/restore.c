@@ -315,6 +315,10 @@ void ckpt_restore_and_run(void) {
   restore_globals();
   restore_rtstate();
   restore_files();
+  char msg[600];
+  if (ckpt_stdio_restore(ckpt_start.stdio_list, ckpt_start.pointer_guard,
+                         heap_end, msg, sizeof msg) != 0)
+    FAIL("%s", msg);
   restore_threads();
   ckpt_image_close(image);
   environ = ckpt_start.environ_value;

@@ -142,6 +142,8 @@ struct ckpt_start_state {
   char **environ_value; /* environ at the checkpoint */
   uint64_t stack_size;
   uint64_t sequence;   /* last checkpoint number written */
+  uintptr_t pointer_guard; /* glibc's pointer guard at the checkpoint */
+  void *stdio_list;        /* glibc's _IO_list_all at the checkpoint */
 };
 extern struct ckpt_start_state ckpt_start;
 
@@ -175,6 +177,13 @@ struct ckpt_file_state {
 int ckpt_files_capture(struct ckpt_file_state *files, int *count);
 int ckpt_files_restore(const struct ckpt_file_state *files, int count,
                        char *msg, size_t msglen);
+
+/* ---- stdio streams (stdio.c) --------------------------------------------- */
+uintptr_t ckpt_pointer_guard(void);
+void *ckpt_stdio_list_head(void);
+/* Link the restored streams into libc's list and re-mangle their callbacks. */
+int ckpt_stdio_restore(void *saved_head, uintptr_t saved_guard,
+                       uintptr_t heap_end, char *msg, size_t msglen);
 
 /* ---- Snapshot / restore (snapshot.c, restore.c) --------------------------- */
 struct ckpt_image_writer;

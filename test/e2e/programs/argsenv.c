@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
   uint64_t h = 0;
   for (long r = 0; r < rounds; r++) {
     /* hash every argument and environment value many times */
-    for (int rep = 0; rep < 1100; rep++)
+    for (int rep = 0; rep < 1500; rep++)
       for (int i = 1; i < g_argc; i++) {
         const char *s = args[i].s;
         for (size_t k = 0; k < args[i].len; k++)

@@ -36,7 +36,7 @@ int main(int argc, char **argv) {
   int scale = argc > 1 ? atoi(argv[1]) : 1;
   if (scale < 1)
     scale = 1;
-  const int rounds = 200 * scale;
+  const int rounds = 500 * scale;
   /* choose USED distinct pages: a partial Fisher-Yates shuffle */
   uint32_t *perm = malloc(NPAGES * sizeof *perm);
   unsigned char *cleared = calloc(USED, 1);

@@ -204,7 +204,7 @@ int main(int argc, char **argv) {
   int scale = argc > 1 ? atoi(argv[1]) : 1;
   if (scale < 1)
     scale = 1;
-  const long nops = 1500000L * scale;
+  const long nops = 2000000L * scale;
   struct strtab st = {NULL, 8, 0, 0};
   struct inttab it = {NULL, NULL, 16, 0, 0};
   st.buckets = calloc(st.nbuckets, sizeof *st.buckets);

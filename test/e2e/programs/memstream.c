@@ -56,7 +56,7 @@ int main(int argc, char **argv) {
   printf("memstream: %ld lines\n", nlines);
   uint64_t x = 1;
   for (long i = 0; i < nlines; i++) {
-    x = churn(x + (uint64_t)i, 1000);
+    x = churn(x + (uint64_t)i, 1300);
     int nw = 1 + (int)(rnd() % 12);
     fprintf(w, "%ld %llu", i, (unsigned long long)(x % 1000000));
     for (int k = 0; k < nw; k++)
@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
     words_seen += nw;
     if (n > longest)
       longest = n;
-    uint64_t y = churn(val ^ fnv(line, (size_t)n), 1100);
+    uint64_t y = churn(val ^ fnv(line, (size_t)n), 1400);
     fprintf(o, "%ld:%ld:%llx\n", idx, nw, (unsigned long long)(y & 0xffffff));
     count++;
     if (count % (nlines / 10) == 0) {

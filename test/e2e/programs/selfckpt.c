@@ -88,7 +88,7 @@ int main(int argc, char **argv) {
   int scale = argc > 1 ? atoi(argv[1]) : 1;
   if (scale < 1)
     scale = 1;
-  const int gens = 1000 * scale;
+  const int gens = 2000 * scale;
   static const int at_percent[] = {8, 22, 38, 55, 70, 85};
   int next_ckpt = 0;
   uint64_t s = 42;

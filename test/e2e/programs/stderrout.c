@@ -39,7 +39,7 @@ int main(int argc, char **argv) {
   int scale = argc > 1 ? atoi(argv[1]) : 1;
   if (scale < 1)
     scale = 1;
-  const long gens = 32000L * scale;
+  const long gens = 48000L * scale;
   unsigned char *x = a, *y = b, *p = c, *q = d;
   x[CELLS / 2] = 1;
   for (int i = 0; i < CELLS; i += 97)

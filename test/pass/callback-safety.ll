@@ -1,0 +1,96 @@
+; ckpt-frames, callbacks (DESIGN.md section 3): qsort calls back into the
+; program, so it is not on the callback-free list and a call to it is a site
+; (direct, kind 2, callee @qsort), even in a function that calls nothing else:
+; the caller gets a frame, stores the site id before the call, and re-issues
+; the call on restore. This is what lets the runtime see that a comparator's
+; frame was entered from qsort, not from its parent's site, and refuse to stop
+; there. A comparator with a loop gets its own frame and poll like any
+; function; a loop-free comparator gets nothing.
+
+; RUN: %opt-ckpt -passes=ckpt-frames -verify-each -S %s | FileCheck %s \
+; RUN:   --implicit-check-not=__ckpt_desc.cmp_int
+
+target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
+target triple = "x86_64-pc-linux-gnu"
+
+declare void @qsort(ptr, i64, i64, ptr)
+
+; CHECK: @__ckpt_sites.cmp_str = private constant [1 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 1, i32 0, ptr null, i64 0 }]
+; CHECK: @__ckpt_sites.sort_strings = private constant [1 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 2, i32 0, ptr @qsort, i64 0 }]
+; CHECK: @__ckpt_sites.sort_ints = private constant [1 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 2, i32 0, ptr @qsort, i64 0 }]
+
+; strcmp on two char **: a loop, hence a poll and a frame of its own.
+define internal i32 @cmp_str(ptr %a, ptr %b) {
+; CHECK-LABEL: define internal i32 @cmp_str(ptr %a, ptr %b) {
+; CHECK-NEXT:  ckpt.prologue:
+; CHECK-NEXT:    %ckpt.frame = alloca
+; CHECK:         store ptr @__ckpt_desc.cmp_str, ptr
+; CHECK:         %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic
+; CHECK:         call void @__ckpt_poll(ptr %ckpt.frame)
+; CHECK:       }
+entry:
+  %pa = load ptr, ptr %a, align 8
+  %pb = load ptr, ptr %b, align 8
+  br label %loop
+
+loop:
+  %i = phi i64 [ 0, %entry ], [ %i.next, %next ]
+  %ca.addr = getelementptr inbounds i8, ptr %pa, i64 %i
+  %ca = load i8, ptr %ca.addr, align 1
+  %cb.addr = getelementptr inbounds i8, ptr %pb, i64 %i
+  %cb = load i8, ptr %cb.addr, align 1
+  %ne = icmp ne i8 %ca, %cb
+  %end = icmp eq i8 %ca, 0
+  %stop = or i1 %ne, %end
+  br i1 %stop, label %done, label %next
+
+next:
+  %i.next = add i64 %i, 1
+  br label %loop
+
+done:
+  %za = zext i8 %ca to i32
+  %zb = zext i8 %cb to i32
+  %d = sub i32 %za, %zb
+  ret i32 %d
+}
+
+define internal i32 @cmp_int(ptr %a, ptr %b) {
+; CHECK-LABEL: define internal i32 @cmp_int(ptr %a, ptr %b) {
+; CHECK-NEXT:  entry:
+; CHECK-NEXT:    %x = load i32, ptr %a, align 4
+entry:
+  %x = load i32, ptr %a, align 4
+  %y = load i32, ptr %b, align 4
+  %d = sub i32 %x, %y
+  ret i32 %d
+}
+
+define void @sort_strings(ptr %v, i64 %n) {
+; CHECK-LABEL: define void @sort_strings(ptr %v, i64 %n) {
+; CHECK-NEXT:  ckpt.prologue:
+; CHECK-NEXT:    %ckpt.frame = alloca [24 x i8], align 8
+; CHECK:       entry:
+; CHECK-NEXT:    [[SITE:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 16
+; CHECK-NEXT:    store i32 1, ptr [[SITE]], align 4
+; CHECK-NEXT:    call void @qsort(ptr %v, i64 %n, i64 8, ptr @cmp_str)
+; CHECK:       ckpt.resume1:
+; CHECK-NEXT:    call void @qsort(ptr %v, i64 %n, i64 8, ptr @cmp_str)
+entry:
+  call void @qsort(ptr %v, i64 %n, i64 8, ptr @cmp_str)
+  ret void
+}
+
+; The comparator cannot reach a poll, but qsort is still a site.
+define void @sort_ints(ptr %v, i64 %n) {
+; CHECK-LABEL: define void @sort_ints(ptr %v, i64 %n) {
+; CHECK-NEXT:  ckpt.prologue:
+; CHECK-NEXT:    %ckpt.frame = alloca [24 x i8], align 8
+; CHECK:       entry:
+; CHECK-NEXT:    [[SITE:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 16
+; CHECK-NEXT:    store i32 1, ptr [[SITE]], align 4
+; CHECK-NEXT:    call void @qsort(ptr %v, i64 %n, i64 4, ptr @cmp_int)
+entry:
+  call void @qsort(ptr %v, i64 %n, i64 4, ptr @cmp_int)
+  ret void
+}
