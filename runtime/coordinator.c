@@ -89,7 +89,11 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   /* Everything the writer needs is captured while the program is stopped. */
   struct ckpt_snapshot_input in;
   memset(&in, 0, sizeof in);
-  ckpt_files_capture(in.files, &in.nfiles);
+  if (ckpt_files_capture(&in.files, &in.nfiles) != 0) {
+    ckpt_resume_world();
+    snprintf(msg, msglen, "cannot record the program's open files");
+    return -1;
+  }
   extern char **environ;
   ckpt_start.environ_value = environ;
   ckpt_start.pointer_guard = ckpt_pointer_guard();
@@ -103,6 +107,7 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   int errpipe[2];
   if (pipe2(errpipe, O_CLOEXEC) != 0) {
     ckpt_resume_world();
+    free(in.files);
     snprintf(msg, msglen, "pipe: %s", strerror(errno));
     return -1;
   }
@@ -123,6 +128,7 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
     _exit(rc != 0);
   }
   ckpt_resume_world();
+  free(in.files);
   close(errpipe[1]);
   if (pid < 0) {
     close(errpipe[0]);

@@ -214,30 +214,32 @@ static void restore_rtstate(void) {
   finish(r);
 }
 
-static void restore_files(void) {
+/* Read the FILES section; applied only once the image is closed, since the
+ * image's own descriptor may have a number the program used. */
+static struct ckpt_file_state *read_files(uint32_t *count) {
   struct ckpt_section_reader *r = open_section(CKPT_SEC_FILES);
   uint32_t head[2];
   get(r, head, sizeof head);
   if (head[0] > CKPT_MAX_SAVED_FILES)
     FAIL("the files section is damaged");
-  struct ckpt_file_state files[CKPT_MAX_SAVED_FILES];
-  memset(files, 0, sizeof files);
+  struct ckpt_file_state *files = calloc(head[0] + 1, sizeof *files);
+  if (!files)
+    FAIL("out of memory");
   for (uint32_t i = 0; i < head[0]; i++) {
     struct ckpt_file_rec f;
     get(r, &f, sizeof f);
-    if (f.path_len >= sizeof files[i].path || f.fd < 0 || f.fd > 2)
+    if (f.path_len >= sizeof files[i].path || f.fd < 0 || f.kind > CKPT_FILE_DIR)
       FAIL("the files section is damaged");
     files[i].fd = f.fd;
-    files[i].regular = (int)f.regular;
+    files[i].kind = (int)f.kind;
     files[i].flags = f.flags;
     files[i].offset = f.offset;
     files[i].size = f.size;
     get(r, files[i].path, f.path_len);
   }
   finish(r);
-  char msg[600];
-  if (ckpt_files_restore(files, (int)head[0], msg, sizeof msg) != 0)
-    FAIL("%s", msg);
+  *count = head[0];
+  return files;
 }
 
 static void restore_threads(void) {
@@ -314,13 +316,17 @@ void ckpt_restore_and_run(void) {
   restore_heap(heap_end);
   restore_globals();
   restore_rtstate();
-  restore_files();
+  uint32_t nfiles;
+  struct ckpt_file_state *files = read_files(&nfiles);
+  restore_threads();
+  ckpt_image_close(image);
   char msg[600];
+  if (ckpt_files_restore(files, (int)nfiles, msg, sizeof msg) != 0)
+    FAIL("%s", msg);
+  free(files);
   if (ckpt_stdio_restore(ckpt_start.stdio_list, ckpt_start.pointer_guard,
                          heap_end, msg, sizeof msg) != 0)
     FAIL("%s", msg);
-  restore_threads();
-  ckpt_image_close(image);
   environ = ckpt_start.environ_value;
   CKPT_NAME(restoring) = 1;
   ckpt_enter_main_thread();

@@ -165,16 +165,26 @@ int ckpt_coordinator_start(void);
 int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg, size_t msglen);
 
 /* ---- Files (files.c) ----------------------------------------------------- */
+enum ckpt_file_kind {
+  CKPT_FILE_OTHER = 0,   /* pipe, socket, eventfd...: cannot come back */
+  CKPT_FILE_REGULAR = 1, /* reopened by path; cut back if written */
+  CKPT_FILE_DEVICE = 2,  /* character device (/dev/null, a tty): reopened */
+  CKPT_FILE_DIR = 3,     /* directory: reopened */
+};
 struct ckpt_file_state {
   int fd;
-  int regular; /* 1 = a regular file reopened by path on restart */
-  int flags;   /* fcntl(F_GETFL) */
+  int kind;  /* enum ckpt_file_kind */
+  int flags; /* fcntl(F_GETFL), plus FD_CLOEXEC as O_CLOEXEC */
   uint64_t offset, size;
   char path[4096];
 };
-#define CKPT_MAX_SAVED_FILES 2 /* stdout and stderr */
-/* Flush stdio and record stdout/stderr. Called with the world stopped. */
-int ckpt_files_capture(struct ckpt_file_state *files, int *count);
+#define CKPT_MAX_SAVED_FILES 4096
+/* Flush stdio and record the program's open descriptors (a malloc'ed array
+ * in *files). Called with the world stopped. */
+int ckpt_files_capture(struct ckpt_file_state **files, int *count);
+/* Descriptors the runtime itself holds (never saved or restored). */
+void ckpt_register_runtime_fd(int fd);
+int ckpt_is_runtime_fd(int fd);
 int ckpt_files_restore(const struct ckpt_file_state *files, int count,
                        char *msg, size_t msglen);
 
@@ -188,7 +198,7 @@ int ckpt_stdio_restore(void *saved_head, uintptr_t saved_guard,
 /* ---- Snapshot / restore (snapshot.c, restore.c) --------------------------- */
 struct ckpt_image_writer;
 struct ckpt_snapshot_input {
-  struct ckpt_file_state files[CKPT_MAX_SAVED_FILES];
+  struct ckpt_file_state *files;
   int nfiles;
   uint64_t sequence;
 };

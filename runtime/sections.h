@@ -48,7 +48,7 @@ struct ckpt_frame_rec {
  * path). */
 struct ckpt_file_rec {
   int32_t fd;
-  uint32_t regular;
+  uint32_t kind; /* enum ckpt_file_kind (rt.h) */
   int32_t flags;
   uint32_t path_len;
   uint64_t offset, size;

@@ -208,7 +208,7 @@ static int write_files(struct out *o, const struct ckpt_snapshot_input *in) {
     return -1;
   for (int i = 0; i < in->nfiles; i++) {
     const struct ckpt_file_state *f = &in->files[i];
-    struct ckpt_file_rec r = {f->fd, (uint32_t)f->regular, f->flags,
+    struct ckpt_file_rec r = {f->fd, (uint32_t)f->kind, f->flags,
                               (uint32_t)strlen(f->path), f->offset, f->size};
     if (put(o, &r, sizeof r) || put(o, f->path, r.path_len))
       return -1;

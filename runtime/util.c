@@ -67,9 +67,12 @@ int ckpt_hide_fd(int fd) {
       (long)rl.rlim_cur <= floor + 16)
     floor = (long)rl.rlim_cur / 2;
   int hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)floor);
-  if (hi < 0)
+  if (hi < 0) {
+    ckpt_register_runtime_fd(fd);
     return fd;
+  }
   close(fd);
+  ckpt_register_runtime_fd(hi);
   return hi;
 }
 
@@ -121,6 +124,8 @@ int ckpt_for_each_data_range(uintptr_t addr, size_t len, int trust_absent,
   const uintptr_t page = 4096;
   if (pagemap_fd == -2) {
     pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (pagemap_fd >= 0)
+      pagemap_fd = ckpt_hide_fd(pagemap_fd);
   }
   uintptr_t end = addr + len, run_start = 0;
   int in_run = 0;

@@ -202,6 +202,8 @@ def check_pipe_segments(name, ref, parts):
     a suffix, the ones between pieces of it; each run must start no later
     than where the previous one stopped (at a checkpoint stdio is flushed, so
     the killed run wrote at least up to it). Returns None or a description."""
+    if len(parts) == 1:
+        return compare(name, ref, parts[0])
     first = parts[0]
     if not ref.startswith(first):
         return "%s of the first run is not a prefix of the reference; %s" % (
@@ -479,6 +481,13 @@ def run_trial(ctx, tdir, rng, backoff):
                 done, note = checkpoint_by_program(ctx, seg, ckdir, known, rng, done, links_left, backoff)
             rc = seg.kill()
             if rc != -signal.SIGKILL:
+                # It ended on its own between the checkpoint and the kill:
+                # that run must be complete and right, like any other.
+                which = "the first run" if seg.index == 0 else "restart %d" % seg.index
+                problem = verify(ctx, segs, rc)
+                if problem:
+                    raise Fail("%s ended (%s) after the checkpoint, before the kill, and is wrong:"
+                               "\n  %s" % (which, status_str(rc), problem))
                 note += " (%s before the kill)" % status_str(rc)
             notes.append(note)
             known = list_checkpoints(ckdir)

@@ -8,7 +8,7 @@
  * A checkpoint should cost about the 10 MiB in use, not 256 MiB.
  * An initialised global table (.data) is updated as well.
  *
- * Usage: bigglobal [scale]   (default 1; ~1.3 s at -O2)
+ * Usage: bigglobal [scale]   (default 1; ~1.0 s at -O2)
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * Values are kept below 2^16 so the data is partly compressible, like real
  * data, not random.
  *
- * Usage: bigheap [scale]   (default 1; ~1.5 s at -O2)
+ * Usage: bigheap [scale]   (default 1; ~1.2 s at -O2)
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * double shows. The inner loops have fixed trip counts and no calls: a
  * checkpoint stops the program only at an outer loop's safe point.
  *
- * Usage: fpstencil [scale]   (default 1; ~1.5 s at -O2)
+ * Usage: fpstencil [scale]   (default 1; ~1.3 s at -O2)
  */
 #include <math.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@
  * the names reached through the pointers are folded into the checksums, so
  * every code and rodata pointer must still be valid after a restart.
  *
- * Usage: funcptr [scale]   (default 1; ~1.5 s at -O2)
+ * Usage: funcptr [scale]   (default 1; ~1.3 s at -O2)
  */
 #include <stdint.h>
 #include <stdio.h>

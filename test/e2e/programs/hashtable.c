@@ -7,7 +7,7 @@
  * hashed. The bucket arrays move in the heap while pointers to the entries
  * stay valid.
  *
- * Usage: hashtable [scale]   (default 1; ~1.5 s at -O2)
+ * Usage: hashtable [scale]   (default 1; ~1.3 s at -O2)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>

@@ -130,7 +130,7 @@ int main(int argc, char **argv) {
   int scale = argc > 1 ? atoi(argv[1]) : 1;
   if (scale < 1)
     scale = 1;
-  const long nops = 1800000L * scale;
+  const long nops = 1600000L * scale;
   const long keyspace = 240000;
   long local_counts[8] = {0};     /* heap -> stack */
   struct node sentinel;           /* heap -> stack */

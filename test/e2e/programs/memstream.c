@@ -8,7 +8,7 @@
  * buffers are checksummed. Both FILE objects live in the heap the program
  * allocated through libc, and point into libc.
  *
- * Usage: memstream [scale]   (default 1; ~1.5 s at -O2)
+ * Usage: memstream [scale]   (default 1; ~1.2 s at -O2)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>

@@ -8,7 +8,7 @@
  * (depth ~20, many calls) passes a buffer down by pointer.
  * After a restart every frame must be back at its address with its data.
  *
- * Usage: recursion [scale]   (default 1; ~1.5 s at -O2)
+ * Usage: recursion [scale]   (default 1; ~1.3 s at -O2)
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -11,7 +11,7 @@
  * The state lives only in the statics, so a restart that loses or mixes up
  * any of them changes the printed counters and sums.
  *
- * Usage: statics [scale]   (default 1; ~1.5 s at -O2)
+ * Usage: statics [scale]   (default 1; ~1.1 s at -O2)
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * from there. The last stdout line has no newline, and the program ends by
  * calling exit(3) from a nested function: the status must pass through.
  *
- * Usage: stderrout [scale]   (default 1; ~1.2 s at -O2)
+ * Usage: stderrout [scale]   (default 1; ~0.9 s at -O2)
  */
 #include <stdint.h>
 #include <stdio.h>
