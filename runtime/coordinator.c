@@ -214,7 +214,10 @@ static void *coordinator_main(void *arg) {
     if (n > 0 && (fds[0].revents & POLLIN)) {
       int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
       if (c >= 0) {
+        /* The requester's connection is not the program's descriptor. */
+        ckpt_register_runtime_fd(c);
         serve_connection(c);
+        ckpt_unregister_runtime_fd(c);
         close(c);
       }
     }

@@ -31,6 +31,14 @@ void ckpt_register_runtime_fd(int fd) {
     runtime_fds[num_runtime_fds++] = fd;
 }
 
+void ckpt_unregister_runtime_fd(int fd) {
+  for (int i = 0; i < num_runtime_fds; i++)
+    if (runtime_fds[i] == fd) {
+      runtime_fds[i] = runtime_fds[--num_runtime_fds];
+      return;
+    }
+}
+
 int ckpt_is_runtime_fd(int fd) {
   for (int i = 0; i < num_runtime_fds; i++)
     if (runtime_fds[i] == fd)

@@ -184,6 +184,7 @@ struct ckpt_file_state {
 int ckpt_files_capture(struct ckpt_file_state **files, int *count);
 /* Descriptors the runtime itself holds (never saved or restored). */
 void ckpt_register_runtime_fd(int fd);
+void ckpt_unregister_runtime_fd(int fd);
 int ckpt_is_runtime_fd(int fd);
 int ckpt_files_restore(const struct ckpt_file_state *files, int count,
                        char *msg, size_t msglen);
