@@ -102,10 +102,12 @@ def layout(work):
 
 def kill_during_write(work):
     exe = build(work)
-    env = dict(os.environ, CKPT_TEST_WRITE_DELAY_MS="400")
+    # The writer sleeps 1.5 s after each output buffer: the kill lands while
+    # the second checkpoint is being written.
+    env = dict(os.environ, CKPT_TEST_WRITE_DELAY_MS="1500")
     ckdir = os.path.join(work, "ck")
     out = open(os.path.join(work, "out.txt"), "w")
-    p = subprocess.Popen([CKPT_RUN, "--dir", ckdir, "--", exe, "30", "no", "12"],
+    p = subprocess.Popen([CKPT_RUN, "--dir", ckdir, "--", exe, "150", "no", "12"],
                          stdout=out, stderr=subprocess.DEVNULL, env=env,
                          start_new_session=True)
     time.sleep(0.3)
@@ -125,7 +127,7 @@ def kill_during_write(work):
     print("FILES", " ".join(n for n in names if n.endswith(".ckpt")))
     r = run([CKPT_RUN, "--restart", ckdir])
     print("RESTART", r.returncode)
-    ref = reference(work)
+    ref = reference(work, "150")
     print("OUTPUT", "same" if open(os.path.join(work, "out.txt")).read() == ref else "DIFFERENT")
     print("TMP-AFTER", len([f for f in os.listdir(ckdir) if f.endswith(".tmp")]))
 
