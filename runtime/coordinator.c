@@ -81,9 +81,33 @@ static uint64_t highest_sequence(void) {
   return best;
 }
 
+/* Threads of the process: the program's plus this coordinator. */
+static int count_threads(void) {
+  DIR *d = opendir("/proc/self/task");
+  if (!d)
+    return -1;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if (e->d_name[0] != '.')
+      n++;
+  closedir(d);
+  return n;
+}
+
 int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
                          size_t msglen) {
   uint64_t highest = highest_sequence();
+  /* This version saves one application thread; refuse rather than write a
+   * checkpoint that would restart without the others. */
+  int threads = count_threads();
+  if (threads > 2) {
+    snprintf(msg, msglen,
+             "the program runs %d threads; this version of ckpt checkpoints "
+             "single-threaded programs only",
+             threads - 1);
+    return -1;
+  }
   if (ckpt_stop_world(msg, msglen) != 0)
     return -1;
   /* Everything the writer needs is captured while the program is stopped. */

@@ -114,6 +114,10 @@ long ckpt_image_find(const struct ckpt_image *img, uint32_t type, size_t from);
 /* Check every section's checksum and that it decompresses to raw_size.
  * Returns 0, or -1 with err naming the file and section. */
 int ckpt_image_verify(struct ckpt_image *img, char *err, size_t errlen);
+/* Only the checksums of the stored bytes (and padding), without
+ * decompressing: what ckpt-run checks before a restart, at memory speed. */
+int ckpt_image_verify_checksums(struct ckpt_image *img, char *err,
+                                size_t errlen);
 
 /* Streaming read of one section, decompressing into caller memory. */
 struct ckpt_section_reader;

@@ -375,7 +375,7 @@ static struct ckpt_image *open_verified(const char *path, char *err,
   struct ckpt_image *img = ckpt_image_open(path, err, errlen);
   if (!img)
     return NULL;
-  if (ckpt_image_verify(img, err, errlen) < 0) {
+  if (ckpt_image_verify_checksums(img, err, errlen) < 0) {
     ckpt_image_close(img);
     return NULL;
   }
