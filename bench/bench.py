@@ -61,16 +61,18 @@ def rss_kb(pid):
 def checkpoint(bindir, work, reps):
     run = os.path.join(bindir, "ckpt-run")
     print("\n## Checkpoint and restart, -O2 (one checkpoint at 40% of the run)\n")
-    print("| program | RSS MB | file MB | request→durable s | restart→resumed s |")
-    print("|---|---:|---:|---:|---:|")
+    print("| program | RSS MB | file MB | stop ms | pause ms | durable ms | restart→resumed s |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for src in PROGRAMS:
         name, plain, inst = build(bindir, work, src)
         t_ref = timed([plain], work)
         ck = os.path.join(work, name + ".ck")
         shutil.rmtree(ck, ignore_errors=True)
         out = open(os.path.join(work, name + ".out"), "w")
+        stats = os.path.join(work, name + ".stats")
+        env = dict(os.environ, CKPT_STATS_FILE=stats)
         p = subprocess.Popen([run, "--dir", ck, "--", inst], cwd=work, stdout=out,
-                             stderr=subprocess.DEVNULL)
+                             stderr=subprocess.DEVNULL, env=env)
         time.sleep(t_ref * 0.4)
         rss = rss_kb(p.pid) / 1024
         t = time.perf_counter()
@@ -79,8 +81,9 @@ def checkpoint(bindir, work, reps):
         p.kill()
         p.wait()
         if c.returncode != 0:
-            print(f"| {name} | {rss:.1f} | (no checkpoint: {c.stderr.strip()[:60]}) | | |")
+            print(f"| {name} | {rss:.1f} | (no checkpoint: {c.stderr.strip()[:60]}) | | | | |")
             continue
+        fields = dict(kv.split("=") for kv in open(stats).read().split()[1:])
         size = os.path.getsize(c.stdout.strip()) / 1e6
         # Restart until the program resumed: measured as the time until the
         # restarted process has the control socket, i.e. restore is done.
@@ -100,7 +103,9 @@ def checkpoint(bindir, work, reps):
             resumed = time.perf_counter() - t
         r.kill()
         r.wait()
-        print(f"| {name} | {rss:.1f} | {size:.2f} | {t_ck:.3f} | {resumed:.3f} |", flush=True)
+        print(f"| {name} | {rss:.1f} | {size:.2f} | {float(fields['stop_ms']):.2f} | "
+              f"{float(fields['pause_ms']):.2f} | {float(fields['durable_ms']):.0f} | "
+              f"{resumed:.3f} |", flush=True)
 
 
 def main():

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -81,6 +82,36 @@ static uint64_t highest_sequence(void) {
   return best;
 }
 
+static double ms_between(const struct timespec *a, const struct timespec *b) {
+  return (double)(b->tv_sec - a->tv_sec) * 1e3 +
+         (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/* With CKPT_STATS_FILE set (bench/), one line per checkpoint: time from the
+ * request until the program stopped, how long it was paused, how long until
+ * the file was durable, and the file's size. */
+static void record_stats(const char *path, const struct timespec *request,
+                         const struct timespec *stopped,
+                         const struct timespec *resumed,
+                         const struct timespec *durable) {
+  const char *stats = getenv("CKPT_STATS_FILE");
+  if (!stats || !*stats)
+    return;
+  struct stat st;
+  long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
+  char line[512];
+  int n = snprintf(line, sizeof line,
+                   "%s stop_ms=%.3f pause_ms=%.3f durable_ms=%.3f bytes=%lld\n",
+                   path, ms_between(request, stopped),
+                   ms_between(stopped, resumed), ms_between(request, durable),
+                   size);
+  int fd = open(stats, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    ckpt_write_all(fd, line, (size_t)n);
+    close(fd);
+  }
+}
+
 /* Threads of the process: the program's plus this coordinator. */
 static int count_threads(void) {
   DIR *d = opendir("/proc/self/task");
@@ -98,6 +129,8 @@ static int count_threads(void) {
 int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
                          size_t msglen) {
   uint64_t highest = highest_sequence();
+  struct timespec t_request, t_stopped, t_resumed, t_durable;
+  clock_gettime(CLOCK_MONOTONIC, &t_request);
   /* This version saves one application thread; refuse rather than write a
    * checkpoint that would restart without the others. */
   int threads = count_threads();
@@ -110,6 +143,7 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   }
   if (ckpt_stop_world(msg, msglen) != 0)
     return -1;
+  clock_gettime(CLOCK_MONOTONIC, &t_stopped);
   /* Everything the writer needs is captured while the program is stopped. */
   struct ckpt_snapshot_input in;
   memset(&in, 0, sizeof in);
@@ -152,6 +186,7 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
     _exit(rc != 0);
   }
   ckpt_resume_world();
+  clock_gettime(CLOCK_MONOTONIC, &t_resumed);
   free(in.files);
   close(errpipe[1]);
   if (pid < 0) {
@@ -180,7 +215,9 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
       snprintf(msg, msglen, "the checkpoint writer died (status %#x)", status);
     return -1;
   }
+  clock_gettime(CLOCK_MONOTONIC, &t_durable);
   prune_directory(in.sequence, 0);
+  record_stats(path, &t_request, &t_stopped, &t_resumed, &t_durable);
   return 0;
 }
 
