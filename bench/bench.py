@@ -83,7 +83,8 @@ def checkpoint(bindir, work, reps):
         if c.returncode != 0:
             print(f"| {name} | {rss:.1f} | (no checkpoint: {c.stderr.strip()[:60]}) | | | | |")
             continue
-        fields = dict(kv.split("=") for kv in open(stats).read().split()[1:])
+        line = [l for l in open(stats) if l.startswith(c.stdout.strip() + " ")][-1]
+        fields = dict(kv.split("=") for kv in line.split()[1:])
         size = os.path.getsize(c.stdout.strip()) / 1e6
         # Restart until the program resumed: measured as the time until the
         # restarted process has the control socket, i.e. restore is done.

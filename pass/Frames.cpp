@@ -22,6 +22,7 @@
 #include "CkptPasses.h"
 
 #include "llvm/ADT/BitVector.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/PostOrderIterator.h"
 #include "llvm/ADT/SCCIterator.h"
 #include "llvm/ADT/SetVector.h"
@@ -29,6 +30,7 @@
 #include "llvm/Analysis/CallGraph.h"
 #include "llvm/Analysis/LoopInfo.h"
 #include "llvm/Analysis/ScalarEvolution.h"
+#include "llvm/IR/AttributeMask.h"
 #include "llvm/IR/CFG.h"
 #include "llvm/IR/DIBuilder.h"
 #include "llvm/IR/DebugInfoMetadata.h"
@@ -45,6 +47,8 @@
 #include "llvm/Transforms/Utils/BasicBlockUtils.h"
 #include "llvm/Transforms/Utils/Local.h"
 #include "llvm/Transforms/Utils/PromoteMemToReg.h"
+
+#include <optional>
 
 using namespace llvm;
 using namespace ckpt;
@@ -76,7 +80,8 @@ struct Site {
   SmallVector<Instruction *, 8> Live; // SSA values live across the site
   SmallVector<Value *, 8> Spill;      // values stored before the site
   BasicBlock *Resume = nullptr;       // restore path entry for this site
-  DenseMap<Instruction *, Value *> Reloaded; // Live value -> reloaded value
+  // Live value -> reloaded value; ordered, so the output is reproducible.
+  MapVector<Instruction *, Value *> Reloaded;
   CallBase *Reissued = nullptr;              // Call: the re-issued call
 };
 
@@ -111,10 +116,19 @@ Function *directCallee(const CallBase &CB) {
 bool isCallNeverSite(const CallBase &CB) {
   if (CB.isInlineAsm() || isa<IntrinsicInst>(CB))
     return true;
+  // setjmp and friends return into this frame; they never stop. (Functions
+  // that both call them and can reach a poll are refused.)
+  if (CB.hasFnAttr(Attribute::ReturnsTwice))
+    return true;
   Function *Callee = directCallee(CB);
   if (!Callee)
     return false;
   if (Callee->isIntrinsic() || isRuntimeFunction(*Callee))
+    return true;
+  // A function that touches no memory cannot stop for a checkpoint; keeping
+  // it a site would also let later passes delete the site's stores, since
+  // the call promises not to read them.
+  if (Callee->doesNotAccessMemory())
     return true;
   if (!isInstrumentable(*Callee))
     return isCallbackFreeLibraryFunction(Callee->getName());
@@ -173,6 +187,8 @@ private:
   BasicBlock *OldEntry = nullptr;
 
   bool isSite(const CallBase &CB) const;
+  void hoistEntryAllocas();
+  void dropStaleAttributes();
   bool checkSupported();
   void error(const Twine &Msg, const DebugLoc &Loc);
   void collectCallSites();
@@ -195,6 +211,38 @@ private:
 void FrameInstrumenter::error(const Twine &Msg, const DebugLoc &Loc) {
   C.diagnose(DiagnosticInfoUnsupported(
       F, "ckpt: " + describeLocation(F, Loc) + " " + Msg, Loc));
+}
+
+/// Splitting the entry block at a site would strand static allocas that come
+/// after it; the record must gather them all, so they go to the top first.
+void FrameInstrumenter::hoistEntryAllocas() {
+  BasicBlock &Entry = F.getEntryBlock();
+  Instruction *InsertPt = &*Entry.getFirstInsertionPt();
+  for (Instruction &I : make_early_inc_range(Entry))
+    if (auto *AI = dyn_cast<AllocaInst>(&I); AI && AI->isStaticAlloca() &&
+                                              AI != InsertPt)
+      AI->moveBefore(InsertPt);
+}
+
+/// What the optimiser inferred before the pass is no longer true once the
+/// function stores into its frame record around calls: `tail` (the callee
+/// may read the record through the shadow stack) and memory/sync
+/// attributes. Left in place, a later IR pass could delete the site stores.
+void FrameInstrumenter::dropStaleAttributes() {
+  AttributeMask Stale;
+  Stale.addAttribute(Attribute::Memory);
+  Stale.addAttribute(Attribute::NoSync);
+  Stale.addAttribute(Attribute::NoFree);
+  Stale.addAttribute(Attribute::WillReturn);
+  Stale.addAttribute(Attribute::NoRecurse);
+  F.removeFnAttrs(Stale);
+  for (BasicBlock &BB : F)
+    for (Instruction &I : BB)
+      if (auto *CB = dyn_cast<CallBase>(&I); CB && isSite(*CB)) {
+        CB->removeFnAttrs(Stale);
+        if (auto *CI = dyn_cast<CallInst>(CB); CI && CI->isTailCall())
+          CI->setTailCallKind(CallInst::TCK_None);
+      }
 }
 
 bool FrameInstrumenter::isSite(const CallBase &CB) const {
@@ -636,8 +684,12 @@ bool FrameInstrumenter::run() {
   Desc->setSection(CKPT_SECTION_FUNCS);
   Desc->setAlignment(Align(8));
 
-  collectCallSites();
+  hoistEntryAllocas();
+  dropStaleAttributes();
+  // Polls first, so a latch's poll sits right before its back-edge even when
+  // the latch also holds a call site.
   insertPolls();
+  collectCallSites();
   unsigned NextId = 1;
   for (Site &S : Sites)
     S.Id = NextId++;
@@ -743,13 +795,15 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
           }
   }
 
-  // 4. Instrument.
-  RuntimeSymbols RT(M);
+  // 4. Instrument. The runtime's symbols are declared only if needed.
+  std::optional<RuntimeSymbols> RT;
   bool Modified = false;
   for (auto &[F, P] : Plans) {
     if (!MayReach.contains(F))
       continue;
-    FrameInstrumenter(*F, P, MayReach, RT).run();
+    if (!RT)
+      RT.emplace(M);
+    FrameInstrumenter(*F, P, MayReach, *RT).run();
     Modified = true;
   }
   return Modified ? PreservedAnalyses::none() : PreservedAnalyses::all();

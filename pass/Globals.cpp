@@ -30,10 +30,16 @@ PreservedAnalyses ckpt::MainTakeoverPass::run(Module &M,
   Function *Main = M.getFunction("main");
   if (!Main || Main->isDeclaration())
     return PreservedAnalyses::all();
-  if (M.getFunction(CKPT_USER_MAIN_STR)) {
+  if (Function *Existing = M.getFunction(CKPT_USER_MAIN_STR);
+      Existing && !Existing->isDeclaration()) {
     M.getContext().diagnose(DiagnosticInfoUnsupported(
         *Main, "ckpt: this module defines both main and " CKPT_USER_MAIN_STR));
     return PreservedAnalyses::all();
+  }
+  if (Function *Decl = M.getFunction(CKPT_USER_MAIN_STR)) {
+    // A declaration of the renamed main (a module that calls it): fold it in.
+    Decl->replaceAllUsesWith(Main);
+    Decl->eraseFromParent();
   }
   Main->setName(CKPT_USER_MAIN_STR);
   // The runtime calls it through an external declaration.

@@ -22,6 +22,7 @@ for var in ("CKPT_E2E_SEED", "CKPT_E2E_TRIALS", "HOME", "TMPDIR"):
 
 plugin = os.path.join(config.ckpt_lib_dir, "ckpt.so")
 config.substitutions.append(("%opt-ckpt", "%s -load-pass-plugin=%s" % (os.path.join(config.llvm_tools_dir, "opt"), plugin)))
+config.substitutions.append(("%ckpt-plugin", plugin))
 config.substitutions.append(("%clang", config.clang))
 config.substitutions.append(("%ckpt-cc", os.path.join(config.ckpt_bin_dir, "ckpt-cc")))
 config.substitutions.append(("%ckpt-run", os.path.join(config.ckpt_bin_dir, "ckpt-run")))

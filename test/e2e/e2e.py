@@ -10,6 +10,11 @@ One lifecycle for every program in test/e2e/programs:
      checkpoint at a random moment, SIGKILL the program, `ckpt-run --restart D`,
      possibly several times in a chain (--chain K), let the last one finish;
      the final stdout/stderr and exit status must equal the reference's.
+     Restarts run from another directory than the first run, and the
+     streams of `ckpt-run --restart` itself must stay empty (the program
+     writes to the files it had). A run that ends on its own before it could
+     be checkpointed or killed is checked too, then the trial is retried
+     with earlier times (a "miss"; five in one trial fail the test).
 
 Modes (how the checkpoint is taken, and where the output goes):
   kill      `ckpt-run --checkpoint PID` at random times; output to regular files
@@ -44,14 +49,15 @@ import tempfile
 import threading
 import time
 
-# A checkpoint request that fails while the program runs is retried only
-# this soon after the program (or its restart) was started: the runtime may
-# not be listening yet.
+# A checkpoint request that fails while the program runs is retried only if
+# the runtime is not listening yet (starting, or still restoring), or, where
+# that cannot be told, this soon after the program (or its restart) started.
 STARTUP_GRACE = 1.0
 # A trial whose program keeps finishing before it can be checkpointed is
 # retried with earlier times this many times, then fails.
 MAX_MISSES_PER_TRIAL = 5
 CKPT_SUFFIX = ".ckpt"  # CKPT_FILE_SUFFIX in include/ckpt/abi.h
+CKPT_CTL_PREFIX = "ckpt-ctl-"  # CKPT_CTL_PREFIX in include/ckpt/abi.h
 
 
 class Fail(Exception):
@@ -328,11 +334,9 @@ class Ctx:
     pass
 
 
-def find_tool(explicit, name, env_var=None):
+def find_tool(explicit, name):
     if explicit:
         return os.path.abspath(explicit) if os.sep in explicit else (shutil.which(explicit) or explicit)
-    if env_var and os.environ.get(env_var):
-        return os.environ[env_var]
     path = shutil.which(name)
     if not path:
         raise Fail("%s not found on PATH (pass --%s)" % (name, name))
@@ -356,6 +360,17 @@ def list_checkpoints(ckdir):
     return found
 
 
+def control_socket_up(pid):
+    """Whether the runtime of process pid listens on its control socket (the
+    abstract unix socket @ckpt-ctl-PID); None if that cannot be told."""
+    name = "@%s%d" % (CKPT_CTL_PREFIX, pid)
+    try:
+        with open("/proc/net/unix") as f:
+            return any(line.split()[-1:] == [name] for line in f)
+    except OSError:
+        return None
+
+
 def request_checkpoint(ctx, seg):
     """`ckpt-run --checkpoint PID`. Returns the time of the request, or raises
     Miss if the program ended, Fail if the request failed while it ran."""
@@ -370,11 +385,29 @@ def request_checkpoint(ctx, seg):
                 log("  note: ckpt-run --checkpoint printed %r, not a %s path" % (path, CKPT_SUFFIX))
             elif path and not os.path.exists(path):
                 log("  note: checkpoint %s reported but not found" % path)
+            if ctx.socket_visible is None:
+                # Can this driver see whether a program listens for requests?
+                ctx.socket_visible = control_socket_up(seg.pid)
             return t_req
         if not seg.alive():
             raise Miss("the program ended before the checkpoint (request: exit %d)" % rc)
+        if ctx.socket_visible and control_socket_up(seg.pid) is False:
+            # Not listening yet: still starting or restoring. A request then
+            # may fail (cleanly); ask again once the program runs.
+            deadline = seg.start + ctx.hang_timeout
+            while control_socket_up(seg.pid) is False:
+                if not seg.alive():
+                    raise Miss("the program ended before it listened for checkpoint requests")
+                if time.monotonic() > deadline:
+                    raise Fail("the program (pid %d) never listened for checkpoint requests "
+                               "within %.0f s" % (seg.pid, ctx.hang_timeout))
+                time.sleep(0.01)
+            log("  note: request %.2f s after start came before the program listened (exit %d: "
+                "%s); listening from %.2f s, asked again"
+                % (t_req - seg.start, rc, err.strip()[-200:], time.monotonic() - seg.start))
+            continue
         tries += 1
-        if t_req - seg.start < STARTUP_GRACE and tries <= 3:
+        if not ctx.socket_visible and t_req - seg.start < STARTUP_GRACE and tries <= 3:
             log("  note: checkpoint request %.2f s after start failed (exit %d), retrying: %s"
                 % (t_req - seg.start, rc, err.strip()[-300:]))
             time.sleep(0.2)
@@ -613,6 +646,7 @@ def main():
         ctx.hang_timeout = a.timeout or 20 * ctx.T + 30
         ctx.ckpt_timeout = 60 + 10 * ctx.T
         ctx.interval = a.interval or max(0.05, ctx.T / 5)
+        ctx.socket_visible = None  # learnt from the first checkpoint request that works
 
         for i in range(trials):
             backoff = 1.0
@@ -647,6 +681,8 @@ def main():
         log("e2e: FAIL %s: driver error: %r" % (name, ex))
     finally:
         signal.alarm(0)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
         cleanup()
     if ok:
         if work and not a.keep_temps:

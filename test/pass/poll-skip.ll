@@ -155,13 +155,19 @@ exit:
 }
 
 ; An inner loop whose trip count cannot be computed (it stops at a zero
-; element) is polled even inside another loop; so is the outer loop.
+; element) is polled even inside another loop; so is the outer loop. Latch
+; polls are numbered in loop preorder: the outer loop's is site 1, the inner
+; loop's site 2 (though the inner latch comes first in the function).
 define void @nested_search(ptr %p, i64 %n) {
 ; CHECK-LABEL: define void @nested_search(ptr %p, i64 %n) {
 ; CHECK:       inner:
 ; CHECK:         %ckpt.pending{{[0-9]*}} = load atomic i32, ptr @__ckpt_pending monotonic
+; CHECK:         store i32 2, ptr
+; CHECK-NEXT:    call void @__ckpt_poll(ptr %ckpt.frame)
 ; CHECK:       outer.latch:
 ; CHECK:         %ckpt.pending{{[0-9]*}} = load atomic i32, ptr @__ckpt_pending monotonic
+; CHECK:         store i32 1, ptr
+; CHECK-NEXT:    call void @__ckpt_poll(ptr %ckpt.frame)
 ; CHECK:       }
 entry:
   br label %outer
