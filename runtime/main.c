@@ -85,11 +85,14 @@ static char **copy_strings(char **v, int skip_ckpt, int *count) {
 }
 
 static uint64_t stack_size(void) {
+  /* Twice the stack limit (at least 16 MiB): frame records make
+   * instrumented frames larger than plain ones, and a program that fits its
+   * limit when built with cc must fit it when built with ckpt-cc. */
   struct rlimit rl;
-  uint64_t size = 8ull << 20;
+  uint64_t size = 16ull << 20;
   if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-      rl.rlim_cur > size)
-    size = rl.rlim_cur;
+      2 * (uint64_t)rl.rlim_cur > size)
+    size = 2 * (uint64_t)rl.rlim_cur;
   if (size > CKPT_STACK_SLOT_STRIDE / 2)
     size = CKPT_STACK_SLOT_STRIDE / 2;
   return (size + 4095) & ~4095ull;
@@ -97,15 +100,18 @@ static uint64_t stack_size(void) {
 
 int ckpt_map_stack(uint32_t slot, uint64_t size, uintptr_t *lo,
                    uintptr_t *hi) {
-  /* Slot s owns [BASE + s*STRIDE, BASE + (s+1)*STRIDE); the stack sits at
-   * its top, the page below it stays unmapped as a guard. */
-  uintptr_t top = CKPT_STACK_BASE + (uintptr_t)(slot + 1) * CKPT_STACK_SLOT_STRIDE;
+  /* Slot s owns [BASE + s*STRIDE, BASE + (s+1)*STRIDE), reserved whole;
+   * the stack is the top `size` bytes, the rest stays inaccessible as a
+   * guard that turns an overflow into a SIGSEGV. */
+  uintptr_t base = CKPT_STACK_BASE + (uintptr_t)slot * CKPT_STACK_SLOT_STRIDE;
+  uintptr_t top = base + CKPT_STACK_SLOT_STRIDE;
   uintptr_t bottom = top - size;
-  void *p = mmap((void *)bottom, size, PROT_READ | PROT_WRITE,
+  void *p = mmap((void *)base, CKPT_STACK_SLOT_STRIDE, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
                      MAP_FIXED_NOREPLACE,
                  -1, 0);
-  if (p == MAP_FAILED || p != (void *)bottom) {
+  if (p == MAP_FAILED || p != (void *)base ||
+      mprotect((void *)bottom, size, PROT_READ | PROT_WRITE) != 0) {
     CKPT_ERROR("cannot map the stack of thread slot %u at %#lx: %s", slot,
                (unsigned long)bottom, strerror(errno));
     return -1;

@@ -170,20 +170,25 @@ static int write_heap(struct out *o) {
 
 static int write_threads(struct out *o, char *msg, size_t msglen) {
   struct ckpt_thread *t = &ckpt_main_thread;
-  const struct ckpt_frame_header *chain[65536];
+  /* The records are linked innermost first; the file wants them outermost
+   * first. Deep recursions are fine: the array is sized to the chain. */
   uint32_t n = 0;
-  for (const struct ckpt_frame_header *fr = t->parked_top; fr; fr = fr->parent) {
-    if (n == sizeof chain / sizeof chain[0]) {
-      snprintf(msg, msglen, "more than %u nested frames", n);
-      return -1;
-    }
-    chain[n++] = fr;
+  for (const struct ckpt_frame_header *fr = t->parked_top; fr; fr = fr->parent)
+    n++;
+  const struct ckpt_frame_header **chain = malloc(sizeof *chain * (n + 1));
+  if (!chain) {
+    snprintf(msg, msglen, "out of memory for %u frames", n);
+    return -1;
   }
+  uint32_t k = 0;
+  for (const struct ckpt_frame_header *fr = t->parked_top; fr; fr = fr->parent)
+    chain[k++] = fr;
   uint32_t head[2] = {1, 0};
   struct ckpt_thread_rec tr = {t->slot, (uint32_t)t->park_kind, n, 0,
                                t->stack_lo, t->stack_hi};
+  int rc = -1;
   if (put(o, head, sizeof head) || put(o, &tr, sizeof tr))
-    return -1;
+    goto out;
   for (uint32_t i = n; i-- > 0;) {
     const struct ckpt_frame_header *fr = chain[i];
     const struct ckpt_func_desc *d = fr->desc;
@@ -197,9 +202,12 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
                                line};
     if (put(o, &r, sizeof r) || put(o, name, r.name_len) ||
         put(o, fr, d->frame_size))
-      return -1;
+      goto out;
   }
-  return 0;
+  rc = 0;
+out:
+  free(chain);
+  return rc;
 }
 
 static int write_files(struct out *o, const struct ckpt_snapshot_input *in) {

@@ -21,7 +21,7 @@ static void usage(FILE *f) {
 "A drop-in C compiler for programs to be checkpointed with ckpt: it runs\n"
 "clang with the user's arguments plus\n"
 "  -fpass-plugin=PREFIX/lib/ckpt/ckpt.so -I PREFIX/include -D__CKPT__=1\n"
-"  -fno-pie\n"
+"  -fno-pie -gline-tables-only\n"
 "and, when linking (none of -c -S -E -M -MM -fsyntax-only), after them\n"
 "  -no-pie -pthread -Wl,--build-id=sha1 -Wl,--whole-archive\n"
 "  PREFIX/lib/ckpt/libckpt.a -Wl,--no-whole-archive -lzstd -lxxhash\n"
@@ -265,6 +265,10 @@ int main(int argc, char **argv) {
     cmd[n++] = incdir;
     cmd[n++] = "-D__CKPT__=1";
     cmd[n++] = "-fno-pie";
+    /* Line tables name the source line in the pass's diagnostics and of
+     * every site in a checkpoint; they do not change the code. A -g or -g0
+     * of the user's comes later and wins. */
+    cmd[n++] = "-gline-tables-only";
   }
   for (int i = 0; i < nuser; i++)
     cmd[n++] = user[i];
