@@ -1,54 +1,60 @@
 #!/usr/bin/env python3
-"""scripts/stress.py - the long stress run, outside CI: many random
-checkpoint/kill/restart trials over every end-to-end program, in every mode.
-Prints one line per run and a summary of trials, mismatches, crashes and
-hangs. Usage: scripts/stress.py [--trials N] [--chain K] [--opt O2,O0]
-[--filter SUBSTRING] (build first: scripts/build.sh)."""
-import argparse, glob, os, re, subprocess, sys, time
+"""scripts/stress.py - the long stress run, outside CI: every end-to-end
+test's RUN lines (test/e2e/*.test) again with many more random
+checkpoint/kill/restart trials and longer restart chains. Prints one line per
+run and a summary of trials, mismatches, crashes and hangs.
+Usage: scripts/stress.py [--trials N] [--chain K] [--filter SUBSTRING]
+(build first: scripts/build.sh)."""
+import argparse, glob, os, re, shlex, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_lines(test):
+    for line in open(test):
+        m = re.match(r"\s*RUN:\s*(.*)", line)
+        if m:
+            yield m.group(1)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--chain", type=int, default=3)
-    ap.add_argument("--opt", default="O2,O0")
-    ap.add_argument("--modes", default="kill,interval")
     ap.add_argument("--filter", default="")
     a = ap.parse_args()
     env = dict(os.environ)
     env["PATH"] = os.path.join(ROOT, "build", "bin") + os.pathsep + env["PATH"]
-    programs = sorted(glob.glob(os.path.join(ROOT, "test/e2e/programs/*.c")))
+    e2e_dir = os.path.join(ROOT, "test", "e2e")
     totals = {"trials": 0, "mismatch": 0, "crash": 0, "hang": 0, "other": 0}
     start = time.time()
-    for src in programs:
-        name = os.path.basename(src)
-        if a.filter not in name:
+    for test in sorted(glob.glob(os.path.join(e2e_dir, "*.test"))):
+        if a.filter not in os.path.basename(test):
             continue
-        for opt in a.opt.split(","):
-            for mode in a.modes.split(","):
-                if mode == "kill" or "selfckpt" not in name:
-                    m = mode
+        for line in run_lines(test):
+            line = (line.replace("%e2e", f"{sys.executable} {e2e_dir}/e2e.py")
+                        .replace("%clang", "clang-19").replace("%S", e2e_dir))
+            args = shlex.split(line)
+            for flag, value in (("--trials", a.trials), ("--chain", a.chain)):
+                if flag in args:
+                    args[args.index(flag) + 1] = str(value)
                 else:
-                    m = "self"
-                cmd = [sys.executable, os.path.join(ROOT, "test/e2e/e2e.py"), "--src", src,
-                       "--opt", opt, "--trials", str(a.trials), "--chain", str(a.chain),
-                       "--mode", m]
-                p = subprocess.run(cmd, env=env, capture_output=True, text=True)
-                out = p.stdout + p.stderr
-                last = [l for l in out.splitlines() if l.startswith("e2e: ")]
-                last = last[-1] if last else "e2e: FAIL (no result)"
-                ok = sum(1 for l in out.splitlines() if re.match(r"trial \d+/\d+: ok", l))
-                totals["trials"] += ok
-                if p.returncode != 0:
-                    totals["trials"] += 1
-                    low = last.lower()
-                    kind = ("hang" if "hang" in low or "timed out" in low else
-                            "crash" if "sig" in low or "exit status" in low else
-                            "mismatch" if "differ" in low else "other")
-                    totals[kind] += 1
-                print(f"{name} -{opt} {m}: {last}", flush=True)
+                    args += [flag, str(value)]
+            p = subprocess.run(args, env=env, capture_output=True, text=True)
+            out = (p.stdout + p.stderr).splitlines()
+            results = [l for l in out if l.startswith("e2e: PASS") or l.startswith("e2e: FAIL")]
+            last = results[-1] if results else "e2e: FAIL (no result)"
+            totals["trials"] += sum(1 for l in out if re.match(r"trial \d+/\d+: ok", l))
+            if p.returncode != 0:
+                totals["trials"] += 1
+                low = last.lower()
+                kind = ("hang" if "hang" in low or "timed out" in low or "timeout" in low else
+                        "crash" if "sig" in low or "exit status" in low else
+                        "mismatch" if "differ" in low else "other")
+                totals[kind] += 1
+            mode = args[args.index("--mode") + 1] if "--mode" in args else "kill"
+            opt = args[args.index("--opt") + 1] if "--opt" in args else "O2"
+            print(f"{os.path.basename(test)} -{opt} {mode}: {last}", flush=True)
     print(f"\nstress: {totals['trials']} trials, {totals['mismatch']} mismatches, "
           f"{totals['crash']} crashes, {totals['hang']} hangs, {totals['other']} other "
           f"failures in {time.time() - start:.0f} s")
