@@ -15,13 +15,6 @@
 #include "rt.h"
 #include "sections.h"
 
-extern const struct ckpt_global_desc __start_ckpt_globals[]
-    __attribute__((weak));
-extern const struct ckpt_global_desc __stop_ckpt_globals[]
-    __attribute__((weak));
-extern char __start_ckpt_rtstate[] __attribute__((weak));
-extern char __stop_ckpt_rtstate[] __attribute__((weak));
-extern char __bss_start[];
 extern char **environ;
 
 static const char *restore_path;
@@ -275,8 +268,6 @@ static void restore_threads(void) {
     name[f.name_len] = 0;
     /* The descriptor must be this binary's descriptor of that function. */
     const struct ckpt_func_desc *d = (const void *)(uintptr_t)f.desc;
-    extern const struct ckpt_func_desc __start_ckpt_funcs[] __attribute__((weak));
-    extern const struct ckpt_func_desc __stop_ckpt_funcs[] __attribute__((weak));
     if (d < __start_ckpt_funcs || d >= __stop_ckpt_funcs ||
         ((uintptr_t)d - (uintptr_t)__start_ckpt_funcs) % sizeof *d != 0 ||
         strcmp(d->name, name) != 0 || d->frame_size != f.size ||

@@ -149,6 +149,19 @@ extern struct ckpt_start_state ckpt_start;
 
 #define CKPT_RTSTATE_VAR __attribute__((section(CKPT_SECTION_RTSTATE), used))
 
+/* The descriptor sections of the executable (the linker defines the bounds;
+ * weak, so a program with no instrumented global still links) and the start
+ * of its .bss. */
+extern const struct ckpt_global_desc __start_ckpt_globals[]
+    __attribute__((weak));
+extern const struct ckpt_global_desc __stop_ckpt_globals[]
+    __attribute__((weak));
+extern const struct ckpt_func_desc __start_ckpt_funcs[] __attribute__((weak));
+extern const struct ckpt_func_desc __stop_ckpt_funcs[] __attribute__((weak));
+extern char __start_ckpt_rtstate[] __attribute__((weak));
+extern char __stop_ckpt_rtstate[] __attribute__((weak));
+extern char __bss_start[];
+
 /* Enter the user's main on the thread's fixed stack; never returns. */
 void ckpt_run_user_main(void) __attribute__((noreturn));
 /* Start the coordinator (if enabled) and enter ckpt_run_user_main on the

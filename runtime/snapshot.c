@@ -16,13 +16,6 @@
 #include "rt.h"
 #include "sections.h"
 
-extern const struct ckpt_global_desc __start_ckpt_globals[]
-    __attribute__((weak));
-extern const struct ckpt_global_desc __stop_ckpt_globals[]
-    __attribute__((weak));
-extern char __start_ckpt_rtstate[] __attribute__((weak));
-extern char __stop_ckpt_rtstate[] __attribute__((weak));
-extern char __bss_start[];
 
 struct out {
   struct ckpt_image_writer *w;
