@@ -77,7 +77,7 @@ static void park_locked(struct ckpt_thread *t) {
 
 void CKPT_NAME(poll)(void *frame) {
   struct ckpt_thread *t = ckpt_self;
-  if (!t || !CKPT_NAME(pending))
+  if (!t || !CKPT_NAME(pending) || ckpt_in_signal_handler)
     return;
   if (!ckpt_frames_valid(frame, NULL))
     return; /* inside a callback: stop at a later poll */
@@ -94,6 +94,10 @@ int ckpt_park_in_call(void *callee, char *msg, size_t msglen) {
   struct ckpt_thread *t = ckpt_self;
   if (!t || t->state != CKPT_THREAD_RUNNING) {
     snprintf(msg, msglen, "called from a thread ckpt does not manage");
+    return -1;
+  }
+  if (ckpt_in_signal_handler) {
+    snprintf(msg, msglen, "called from a signal handler");
     return -1;
   }
   struct ckpt_frame_header *top = CKPT_NAME(top);

@@ -209,6 +209,12 @@ void *ckpt_stdio_list_head(void);
 int ckpt_stdio_restore(void *saved_head, uintptr_t saved_guard,
                        uintptr_t heap_end, char *msg, size_t msglen);
 
+/* ---- Signals (signals.c) ------------------------------------------------- */
+/* Non-zero while the thread runs a signal handler: it must not stop there. */
+extern __thread int ckpt_in_signal_handler;
+/* Install the program's handlers again after a restore. */
+int ckpt_signals_restore(char *msg, size_t msglen);
+
 /* ---- Snapshot / restore (snapshot.c, restore.c) --------------------------- */
 struct ckpt_image_writer;
 struct ckpt_snapshot_input {

@@ -1,0 +1,118 @@
+/* runtime/signals.c - the program's signal handlers.
+ *
+ * signal() and sigaction() are interposed so that every handler runs through
+ * a trampoline that marks the thread as "in a signal handler": a handler
+ * interrupts code at an arbitrary point, so a poll reached inside it must not
+ * stop there (the thread stops once it is back in normal code). The handlers
+ * are also recorded in the saved runtime state and installed again when a
+ * checkpoint is restored, so the program's signal dispositions come back.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "rt.h"
+
+#define CKPT_NSIG 65
+
+struct saved_action {
+  int installed; /* set by the program through signal/sigaction */
+  struct sigaction act; /* what the program asked for */
+};
+
+static struct saved_action actions[CKPT_NSIG] CKPT_RTSTATE_VAR;
+__thread int ckpt_in_signal_handler __attribute__((tls_model("initial-exec")));
+
+typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
+
+static sigaction_fn real_sigaction(void) {
+  static sigaction_fn fn;
+  if (!fn)
+    fn = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+  return fn;
+}
+
+static void trampoline(int sig, siginfo_t *info, void *uctx) {
+  int saved_errno = errno;
+  struct sigaction *a = &actions[sig].act;
+  ckpt_in_signal_handler++;
+  errno = saved_errno;
+  if (a->sa_flags & SA_SIGINFO)
+    a->sa_sigaction(sig, info, uctx);
+  else
+    a->sa_handler(sig);
+  saved_errno = errno;
+  ckpt_in_signal_handler--;
+  errno = saved_errno;
+}
+
+/* The action handed to the kernel for what the program asked. */
+static void kernel_action(int sig, const struct sigaction *user,
+                          struct sigaction *out) {
+  *out = *user;
+  int is_handler = (user->sa_flags & SA_SIGINFO) ||
+                   (user->sa_handler != SIG_DFL && user->sa_handler != SIG_IGN);
+  if (is_handler) {
+    out->sa_sigaction = trampoline;
+    out->sa_flags |= SA_SIGINFO;
+  }
+  (void)sig;
+}
+
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+  sigaction_fn real = real_sigaction();
+  if (!real) {
+    errno = ENOSYS;
+    return -1;
+  }
+  if (sig <= 0 || sig >= CKPT_NSIG)
+    return real(sig, act, old);
+  struct sigaction previous;
+  int had = actions[sig].installed;
+  if (had)
+    previous = actions[sig].act;
+  int rc;
+  if (act) {
+    struct sigaction k;
+    kernel_action(sig, act, &k);
+    rc = real(sig, &k, old);
+    if (rc == 0) {
+      actions[sig].act = *act;
+      actions[sig].installed = 1;
+    }
+  } else {
+    rc = real(sig, NULL, old);
+  }
+  /* The program sees its own handler, never the trampoline. */
+  if (rc == 0 && old && had)
+    *old = previous;
+  return rc;
+}
+
+sighandler_t signal(int sig, sighandler_t handler) {
+  struct sigaction act, old;
+  memset(&act, 0, sizeof act);
+  act.sa_handler = handler;
+  sigemptyset(&act.sa_mask);
+  act.sa_flags = SA_RESTART; /* glibc's signal() has BSD semantics */
+  if (sigaction(sig, &act, &old) != 0)
+    return SIG_ERR;
+  return old.sa_handler;
+}
+
+int ckpt_signals_restore(char *msg, size_t msglen) {
+  sigaction_fn real = real_sigaction();
+  for (int sig = 1; sig < CKPT_NSIG; sig++) {
+    if (!actions[sig].installed)
+      continue;
+    struct sigaction k;
+    kernel_action(sig, &actions[sig].act, &k);
+    if (!real || real(sig, &k, NULL) != 0) {
+      snprintf(msg, msglen, "cannot restore the handler of signal %d: %s",
+               sig, strerror(errno));
+      return -1;
+    }
+  }
+  return 0;
+}
