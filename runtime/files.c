@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kcmp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "rt.h"
@@ -46,9 +48,25 @@ int ckpt_is_runtime_fd(int fd) {
   return 0;
 }
 
+/* Whether two descriptors are one open file (dup(), or `> out 2>&1`): they
+ * share an offset, and must again after a restart. */
+static int same_open_file(int a, int b) {
+  pid_t pid = getpid();
+  long rc = syscall(SYS_kcmp, pid, pid, KCMP_FILE, a, b);
+  if (rc >= 0)
+    return rc == 0;
+  /* Without kcmp: the same file, offset and flags is taken as shared. */
+  struct stat sa, sb;
+  return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino &&
+         lseek(a, 0, SEEK_CUR) == lseek(b, 0, SEEK_CUR) &&
+         fcntl(a, F_GETFL) == fcntl(b, F_GETFL);
+}
+
 static int record_fd(struct ckpt_file_state *f, int fd) {
   memset(f, 0, sizeof *f);
   f->fd = fd;
+  f->same_as = -1;
   char link[64];
   snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
   ssize_t n = readlink(link, f->path, sizeof f->path - 1);
@@ -107,6 +125,11 @@ int ckpt_files_capture(struct ckpt_file_state **files, int *count) {
     if (record_fd(&v[*count], fd) != 0)
       continue;
     struct ckpt_file_state *f = &v[*count];
+    for (int j = 0; j < *count; j++)
+      if (v[j].same_as < 0 && v[j].fd < fd && same_open_file(v[j].fd, fd)) {
+        f->same_as = v[j].fd;
+        break;
+      }
     if (!warned && fd > 2 && f->kind == CKPT_FILE_OTHER)
       CKPT_WARN("fd %d (%s) cannot be restored after a restart", fd, f->path);
     if (!warned && f->kind == CKPT_FILE_REGULAR && strstr(f->path, " (deleted)"))
@@ -169,6 +192,23 @@ int ckpt_files_restore(const struct ckpt_file_state *files, int count,
   for (int i = 0; i < count; i++) {
     const struct ckpt_file_state *f = &files[i];
     int std = f->fd <= 2;
+    if (f->same_as >= 0) {
+      /* One open file behind several descriptors: if the first one was put
+       * back, this one is a copy of it (shared offset, as before). */
+      int first_restored = 0;
+      for (int j = 0; j < i; j++)
+        if (files[j].fd == f->same_as)
+          first_restored = files[j].kind == CKPT_FILE_REGULAR ||
+                           (files[j].fd > 2 && files[j].kind != CKPT_FILE_OTHER);
+      if (first_restored) {
+        if (dup3(f->same_as, f->fd, f->flags & O_CLOEXEC) < 0) {
+          snprintf(msg, msglen, "cannot put fd %d back as a copy of fd %d: %s",
+                   f->fd, f->same_as, strerror(errno));
+          return -1;
+        }
+        continue;
+      }
+    }
     switch (f->kind) {
     case CKPT_FILE_REGULAR:
       if (restore_regular(f, msg, msglen) != 0)

@@ -228,6 +228,9 @@ static struct ckpt_file_state *read_files(uint32_t *count) {
     files[i].flags = f.flags;
     files[i].offset = f.offset;
     files[i].size = f.size;
+    files[i].same_as = f.same_as;
+    if (f.same_as >= f.fd || f.same_as < -1)
+      FAIL("the files section is damaged");
     get(r, files[i].path, f.path_len);
   }
   finish(r);

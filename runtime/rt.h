@@ -188,6 +188,7 @@ struct ckpt_file_state {
   int fd;
   int kind;  /* enum ckpt_file_kind */
   int flags; /* fcntl(F_GETFL), plus FD_CLOEXEC as O_CLOEXEC */
+  int same_as; /* a lower fd sharing the same open file (dup), or -1 */
   uint64_t offset, size;
   char path[4096];
 };

@@ -52,6 +52,8 @@ struct ckpt_file_rec {
   int32_t flags;
   uint32_t path_len;
   uint64_t offset, size;
+  int32_t same_as; /* lower fd sharing this open file (dup, 2>&1), or -1 */
+  uint32_t reserved;
 };
 
 /* RTSTATE: uint64_t length, then the bytes of section ckpt_rtstate. */

@@ -210,7 +210,8 @@ static int write_files(struct out *o, const struct ckpt_snapshot_input *in) {
   for (int i = 0; i < in->nfiles; i++) {
     const struct ckpt_file_state *f = &in->files[i];
     struct ckpt_file_rec r = {f->fd, (uint32_t)f->kind, f->flags,
-                              (uint32_t)strlen(f->path), f->offset, f->size};
+                              (uint32_t)strlen(f->path), f->offset, f->size,
+                              f->same_as, 0};
     if (put(o, &r, sizeof r) || put(o, f->path, r.path_len))
       return -1;
   }

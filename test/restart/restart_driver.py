@@ -16,7 +16,8 @@ def run(cmd, **kw):
 
 
 def report(name, proc):
-    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    # Only ckpt's own lines: the program's stderr may be there too.
+    lines = [l for l in proc.stderr.splitlines() if l.startswith("ckpt")]
     first = lines[0] if lines else "(no stderr)"
     print(f"CASE {name} exit={proc.returncode} lines={len(lines)} {first}", flush=True)
 
@@ -130,6 +131,36 @@ def kill_during_write(work):
     ref = reference(work, "150")
     print("OUTPUT", "same" if open(os.path.join(work, "out.txt")).read() == ref else "DIFFERENT")
     print("TMP-AFTER", len([f for f in os.listdir(ckdir) if f.endswith(".tmp")]))
+
+
+def shared_output(work):
+    """stdout and stderr to one file (> out 2>&1) and a log opened with
+    O_APPEND: after a restart they still share one offset, and the file ends
+    exactly as an uninterrupted run's."""
+    exe = build(work)
+    ref = os.path.join(work, "ref")
+    subprocess.run(["clang-19", "-O2", SRC, "-o", ref], check=True)
+    with open(os.path.join(work, "ref.txt"), "w") as f:
+        subprocess.run([ref, "60"], stdout=f, stderr=subprocess.STDOUT)
+    ckdir = os.path.join(work, "ck")
+    out_path = os.path.join(work, "out.txt")
+    for append in (False, True):
+        shutil.rmtree(ckdir, ignore_errors=True)
+        out = open(out_path, "a" if append else "w")
+        if append:
+            out.truncate(0)
+        p = subprocess.Popen([CKPT_RUN, "--dir", ckdir, "--", exe, "60"],
+                             stdout=out, stderr=subprocess.STDOUT)
+        time.sleep(0.8)
+        c = run([CKPT_RUN, "--checkpoint", str(p.pid)])
+        time.sleep(0.3)
+        p.kill()
+        p.wait()
+        r = run([CKPT_RUN, "--restart", ckdir])
+        same = open(out_path).read() == open(os.path.join(work, "ref.txt")).read()
+        print("MODE", "append" if append else "truncate", "CKPT", c.returncode,
+              "RESTART", r.returncode, "OUTPUT", "same" if same else "DIFFERENT",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ int main(int argc, char **argv) {
     total += work(i) + blob[(size_t)i * 4099 % blob_size];
     printf("step %d total %ld\n", i, total);
     fflush(stdout);
+    fprintf(stderr, "progress %d\n", i); /* unbuffered: interleaves */
 #ifdef __CKPT__
     if (i == 3 && argc > 2 && strcmp(argv[2], "self") == 0)
       ckpt_checkpoint();
