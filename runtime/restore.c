@@ -321,7 +321,8 @@ void ckpt_restore_and_run(void) {
   if (ckpt_stdio_restore(ckpt_start.stdio_list, ckpt_start.pointer_guard,
                          heap_end, msg, sizeof msg) != 0)
     FAIL("%s", msg);
-  if (ckpt_signals_restore(msg, sizeof msg) != 0)
+  if (ckpt_signals_restore(msg, sizeof msg) != 0 ||
+      ckpt_exit_handlers_restore(msg, sizeof msg) != 0)
     FAIL("%s", msg);
   environ = ckpt_start.environ_value;
   CKPT_NAME(restoring) = 1;

@@ -216,6 +216,9 @@ extern __thread int ckpt_in_signal_handler;
 /* Install the program's handlers again after a restore. */
 int ckpt_signals_restore(char *msg, size_t msglen);
 
+/* ---- Exit handlers (atexit.c) --------------------------------------------- */
+int ckpt_exit_handlers_restore(char *msg, size_t msglen);
+
 /* ---- Snapshot / restore (snapshot.c, restore.c) --------------------------- */
 struct ckpt_image_writer;
 struct ckpt_snapshot_input {
