@@ -1,6 +1,7 @@
 /* tools/ckpt-run.c - run a ckpt program, ask a running one for a checkpoint, or restart one from a checkpoint file. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -237,6 +238,29 @@ static void sanitize(char *s) {
       *s = '?';
 }
 
+/* Whether pid's initial environment has CKPT_DIR, i.e. ckpt-run started it
+ * (as a new run or a restart). */
+static int process_started_by_ckpt_run(int pid) {
+  char path[64], buf[65536];
+  snprintf(path, sizeof path, "/proc/%d/environ", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  size_t len = strlen(CKPT_ENV_DIR "=");
+  for (ssize_t i = 0; i < n;) {
+    if ((size_t)(n - i) >= len && memcmp(buf + i, CKPT_ENV_DIR "=", len) == 0)
+      return 1;
+    while (i < n && buf[i])
+      i++;
+    i++;
+  }
+  return 0;
+}
+
 static int do_checkpoint(const char *pidarg, const char *timeout) {
   uint64_t pid64;
   if (tool_parse_uint(pidarg, 1, INT_MAX, &pid64) < 0)
@@ -270,9 +294,22 @@ static int do_checkpoint(const char *pidarg, const char *timeout) {
                          .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   }
+  /* A process started by ckpt-run (CKPT_DIR in its initial environment)
+   * opens its socket only once it runs: at start and while it restores a
+   * checkpoint (which can take a while for a large heap), wait for it. */
+  int started_by_ckpt = process_started_by_ckpt_run(pid);
+  int64_t socket_wait_until = now_ms() + 60000;
   while (connect(fd, (struct sockaddr *)&addr, addrlen) < 0) {
     if (errno == EINTR)
       continue;
+    if ((errno == ECONNREFUSED || errno == ENOENT) && started_by_ckpt &&
+        now_ms() < socket_wait_until && (!deadline || now_ms() < deadline) &&
+        !(kill(pid, 0) < 0 && errno == ESRCH)) {
+      usleep(10000);
+      continue;
+    }
+    if (kill(pid, 0) < 0 && errno == ESRCH)
+      tool_die(1, "no process %d (it exited)", pid);
     if (errno == ECONNREFUSED || errno == ENOENT)
       tool_die(1,
                "process %d is not running under ckpt (no control socket "
