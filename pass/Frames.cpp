@@ -777,6 +777,19 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
       }
   }
 
+  //    The call graph does not see recursion through function pointers: a
+  //    function whose address is taken and that calls through a pointer
+  //    may be part of such a cycle, so it gets an entry poll as well.
+  for (auto &[F, P] : Plans) {
+    if (!P.PollLatches.empty() || P.EntryPoll || !F->hasAddressTaken())
+      continue;
+    for (BasicBlock &BB : *F)
+      for (Instruction &I : BB)
+        if (auto *CB = dyn_cast<CallBase>(&I);
+            CB && !directCallee(*CB) && !isCallNeverSite(*CB))
+          P.EntryPoll = true;
+  }
+
   // 3. Which functions can reach a safe point: a fixed point over the calls.
   DenseSet<Function *> MayReach;
   for (auto &[F, P] : Plans)
