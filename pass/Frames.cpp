@@ -61,6 +61,7 @@ STATISTIC(NumEntryPolls, "Polls placed at function entry (recursion)");
 STATISTIC(NumLoopsSkipped, "Short call-free inner loops left without a poll");
 STATISTIC(NumCallSites, "Calls that may reach a safe point");
 STATISTIC(NumSpilledValues, "Values spilled into frame records");
+STATISTIC(NumCallbackOnly, "Static callbacks of library functions left alone");
 
 static cl::opt<unsigned> ClShortLoopTripCount(
     "ckpt-short-loop-trip-count",
@@ -711,6 +712,53 @@ bool FrameInstrumenter::run() {
   return true;
 }
 
+/// Library functions that call the function pointers they are given from
+/// their own (uninstrumented) frames: a thread can never stop inside those
+/// callbacks.
+static bool takesCallbackArgument(const Function &F) {
+  static const char *const Names[] = {
+      "qsort",  "qsort_r", "bsearch",  "lfind",   "lsearch",      "tsearch",
+      "tfind",  "tdelete", "twalk",    "twalk_r", "atexit",       "on_exit",
+      "at_quick_exit",     "scandir",  "scandir64", "ftw",        "nftw",
+      "glob"};
+  if (!F.isDeclaration())
+    return false;
+  for (const char *N : Names)
+    if (F.getName() == N)
+      return true;
+  return false;
+}
+
+/// A static function used only as a callback argument of such library
+/// functions (possibly through a select or phi choosing between callbacks)
+/// runs only under them: no poll in it could ever be a safe point, so it
+/// needs no instrumentation at all (qsort comparators).
+static bool isCallbackOnly(const Function &F) {
+  if (!F.hasLocalLinkage() || F.use_empty())
+    return false;
+  SmallVector<const Value *, 8> Work{&F};
+  SmallPtrSet<const Value *, 8> Seen;
+  while (!Work.empty()) {
+    const Value *V = Work.pop_back_val();
+    if (!Seen.insert(V).second)
+      continue;
+    for (const Use &U : V->uses()) {
+      const User *Usr = U.getUser();
+      if (isa<SelectInst>(Usr) || isa<PHINode>(Usr)) {
+        Work.push_back(Usr);
+        continue;
+      }
+      auto *CB = dyn_cast<CallBase>(Usr);
+      if (!CB || CB->isCallee(&U))
+        return false;
+      Function *Callee = directCallee(*CB);
+      if (!Callee || !takesCallbackArgument(*Callee))
+        return false;
+    }
+  }
+  return true;
+}
+
 /// Loops that get no poll: innermost, call-free, and either short or nested
 /// in a loop that polls (DESIGN.md section 3). Their trip count bounds the
 /// delay they add to a stop.
@@ -735,8 +783,11 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
 
   // 1. Per function: loop polls and calls.
   for (Function &F : M) {
-    if (!isInstrumentable(F))
+    if (!isInstrumentable(F) || isCallbackOnly(F)) {
+      if (isInstrumentable(F))
+        ++NumCallbackOnly;
       continue;
+    }
     FunctionPlan &P = Plans[&F];
     LoopInfo &LI = FAM.getResult<LoopAnalysis>(F);
     ScalarEvolution &SE = FAM.getResult<ScalarEvolutionAnalysis>(F);

@@ -4,29 +4,31 @@
 ; the caller gets a frame, stores the site id before the call, and re-issues
 ; the call on restore. This is what lets the runtime see that a comparator's
 ; frame was entered from qsort, not from its parent's site, and refuse to stop
-; there. A comparator with a loop gets its own frame and poll like any
-; function; a loop-free comparator gets nothing.
+; there. A static comparator used only as a callback argument of such
+; library functions (also through a select) can never be where a thread stops,
+; so it gets no instrumentation at all, loop or not; a comparator with a loop
+; that is visible outside the module gets its own frame and poll like any
+; function.
 
 ; RUN: %opt-ckpt -passes=ckpt-frames -verify-each -S %s | FileCheck %s \
-; RUN:   --implicit-check-not=__ckpt_desc.cmp_int
+; RUN:   --implicit-check-not=__ckpt_desc.cmp_int \
+; RUN:   --implicit-check-not=__ckpt_desc.cmp_str{{$}} \
+; RUN:   --implicit-check-not=__ckpt_desc.cmp_len
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
 
 declare void @qsort(ptr, i64, i64, ptr)
 
-; CHECK: @__ckpt_sites.cmp_str = private constant [1 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 1, i32 0, ptr null, i64 0 }]
 ; CHECK: @__ckpt_sites.sort_strings = private constant [1 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 2, i32 0, ptr @qsort, i64 0 }]
 ; CHECK: @__ckpt_sites.sort_ints = private constant [1 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 2, i32 0, ptr @qsort, i64 0 }]
+; CHECK: @__ckpt_sites.cmp_pub = private constant [1 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 1, i32 0, ptr null, i64 0 }]
 
-; strcmp on two char **: a loop, hence a poll and a frame of its own.
+; strcmp on two char **, static and only handed to qsort: untouched.
 define internal i32 @cmp_str(ptr %a, ptr %b) {
 ; CHECK-LABEL: define internal i32 @cmp_str(ptr %a, ptr %b) {
-; CHECK-NEXT:  ckpt.prologue:
-; CHECK-NEXT:    %ckpt.frame = alloca
-; CHECK:         store ptr @__ckpt_desc.cmp_str, ptr
-; CHECK:         %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic
-; CHECK:         call void @__ckpt_poll(ptr %ckpt.frame)
+; CHECK-NEXT:  entry:
+; CHECK-NOT:     ckpt
 ; CHECK:       }
 entry:
   %pa = load ptr, ptr %a, align 8
@@ -92,5 +94,51 @@ define void @sort_ints(ptr %v, i64 %n) {
 ; CHECK-NEXT:    call void @qsort(ptr %v, i64 %n, i64 4, ptr @cmp_int)
 entry:
   call void @qsort(ptr %v, i64 %n, i64 4, ptr @cmp_int)
+  ret void
+}
+
+; The same loop in a comparator others may call directly: frame and poll.
+define i32 @cmp_pub(ptr %a, ptr %b) {
+; CHECK-LABEL: define i32 @cmp_pub(ptr %a, ptr %b) {
+; CHECK-NEXT:  ckpt.prologue:
+; CHECK:         store ptr @__ckpt_desc.cmp_pub, ptr
+; CHECK:         call void @__ckpt_poll(ptr %ckpt.frame)
+entry:
+  br label %loop
+loop:
+  %i = phi i64 [ 0, %entry ], [ %i.next, %loop ]
+  %p = getelementptr inbounds i8, ptr %a, i64 %i
+  %c = load i8, ptr %p, align 1
+  %i.next = add i64 %i, 1
+  %z = icmp eq i8 %c, 0
+  br i1 %z, label %done, label %loop
+done:
+  %r = trunc i64 %i to i32
+  ret i32 %r
+}
+
+; Chosen between two comparators with a select: still only a callback.
+define internal i32 @cmp_len(ptr %a, ptr %b) {
+; CHECK-LABEL: define internal i32 @cmp_len(ptr %a, ptr %b) {
+; CHECK-NEXT:  entry:
+; CHECK-NOT:     ckpt
+; CHECK:         ret i32 %r
+entry:
+  br label %loop
+loop:
+  %i = phi i64 [ 0, %entry ], [ %i.next, %loop ]
+  %p = getelementptr inbounds i8, ptr %a, i64 %i
+  %c = load i8, ptr %p, align 1
+  %i.next = add i64 %i, 1
+  %z = icmp eq i8 %c, 0
+  br i1 %z, label %done, label %loop
+done:
+  %r = trunc i64 %i to i32
+  ret i32 %r
+}
+
+define void @sort_either(ptr %v, i64 %n, i1 %by_len) {
+  %cmp = select i1 %by_len, ptr @cmp_len, ptr @cmp_pub
+  call void @qsort(ptr %v, i64 %n, i64 8, ptr %cmp)
   ret void
 }
