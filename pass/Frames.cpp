@@ -730,10 +730,12 @@ static bool takesCallbackArgument(const Function &F) {
 }
 
 /// A static function used only as a callback argument of such library
-/// functions (possibly through a select or phi choosing between callbacks)
-/// runs only under them: no poll in it could ever be a safe point, so it
-/// needs no instrumentation at all (qsort comparators).
-static bool isCallbackOnly(const Function &F) {
+/// functions (possibly through a select or phi choosing between callbacks),
+/// or called only by such functions, runs only under them: no poll in it
+/// could ever be a safe point, so it needs no instrumentation at all (qsort
+/// comparators and their helpers).
+static bool isCallbackOnly(const Function &F,
+                           const SmallPtrSetImpl<const Function *> &Known) {
   if (!F.hasLocalLinkage() || F.use_empty())
     return false;
   SmallVector<const Value *, 8> Work{&F};
@@ -749,8 +751,13 @@ static bool isCallbackOnly(const Function &F) {
         continue;
       }
       auto *CB = dyn_cast<CallBase>(Usr);
-      if (!CB || CB->isCallee(&U))
+      if (!CB)
         return false;
+      if (CB->isCallee(&U)) {
+        if (!Known.contains(CB->getFunction()))
+          return false;
+        continue;
+      }
       Function *Callee = directCallee(*CB);
       if (!Callee || !takesCallbackArgument(*Callee))
         return false;
@@ -782,12 +789,20 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
   MapVector<Function *, FunctionPlan> Plans;
 
   // 1. Per function: loop polls and calls.
-  for (Function &F : M) {
-    if (!isInstrumentable(F) || isCallbackOnly(F)) {
-      if (isInstrumentable(F))
+  SmallPtrSet<const Function *, 8> CallbackOnly;
+  for (bool Grew = true; Grew;) {
+    Grew = false;
+    for (Function &F : M)
+      if (isInstrumentable(F) && !CallbackOnly.contains(&F) &&
+          isCallbackOnly(F, CallbackOnly)) {
+        CallbackOnly.insert(&F);
         ++NumCallbackOnly;
+        Grew = true;
+      }
+  }
+  for (Function &F : M) {
+    if (!isInstrumentable(F) || CallbackOnly.contains(&F))
       continue;
-    }
     FunctionPlan &P = Plans[&F];
     LoopInfo &LI = FAM.getResult<LoopAnalysis>(F);
     ScalarEvolution &SE = FAM.getResult<ScalarEvolutionAnalysis>(F);
