@@ -13,7 +13,9 @@
 ; RUN: %opt-ckpt -passes=ckpt-frames -verify-each -S %s | FileCheck %s \
 ; RUN:   --implicit-check-not=__ckpt_desc.cmp_int \
 ; RUN:   --implicit-check-not=__ckpt_desc.cmp_str{{$}} \
-; RUN:   --implicit-check-not=__ckpt_desc.cmp_len
+; RUN:   --implicit-check-not=__ckpt_desc.cmp_len \
+; RUN:   --implicit-check-not=__ckpt_desc.helper_len \
+; RUN:   --implicit-check-not=__ckpt_desc.cmp_by_helper
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
@@ -140,5 +142,40 @@ done:
 define void @sort_either(ptr %v, i64 %n, i1 %by_len) {
   %cmp = select i1 %by_len, ptr @cmp_len, ptr @cmp_pub
   call void @qsort(ptr %v, i64 %n, i64 8, ptr %cmp)
+  ret void
+}
+
+; A static helper called only from a callback-only comparator runs only under
+; qsort too: untouched, loop or not.
+; CHECK-LABEL: define internal i64 @helper_len(
+; CHECK-NEXT:  entry:
+; CHECK-NOT:     ckpt
+; CHECK:         ret i64
+define internal i64 @helper_len(ptr %s) {
+entry:
+  br label %loop
+loop:
+  %i = phi i64 [ 0, %entry ], [ %i.next, %loop ]
+  %p = getelementptr inbounds i8, ptr %s, i64 %i
+  %c = load i8, ptr %p, align 1
+  %i.next = add i64 %i, 1
+  %z = icmp eq i8 %c, 0
+  br i1 %z, label %done, label %loop
+done:
+  ret i64 %i
+}
+
+define internal i32 @cmp_by_helper(ptr %a, ptr %b) {
+; CHECK-LABEL: define internal i32 @cmp_by_helper(
+; CHECK-NEXT:    call i64 @helper_len
+  %la = call i64 @helper_len(ptr %a)
+  %lb = call i64 @helper_len(ptr %b)
+  %d = sub i64 %la, %lb
+  %r = trunc i64 %d to i32
+  ret i32 %r
+}
+
+define void @sort_by_helper(ptr %v, i64 %n) {
+  call void @qsort(ptr %v, i64 %n, i64 8, ptr @cmp_by_helper)
   ret void
 }
