@@ -107,6 +107,12 @@ bool isInstrumentable(const Function &F) {
          !F.hasFnAttribute(Attribute::Naked) && !isRuntimeFunction(F);
 }
 
+/// Functions whose body here is the one that runs: instrumentable and not
+/// replaceable at link time (a weak definition may lose to another one).
+bool hasKnownBody(const Function &F) {
+  return isInstrumentable(F) && !F.isInterposable();
+}
+
 Function *directCallee(const CallBase &CB) {
   return dyn_cast<Function>(
       CB.getCalledOperand()->stripPointerCastsAndAliases());
@@ -126,14 +132,17 @@ bool isCallNeverSite(const CallBase &CB) {
     return false;
   if (Callee->isIntrinsic() || isRuntimeFunction(*Callee))
     return true;
-  // A function that touches no memory cannot stop for a checkpoint; keeping
-  // it a site would also let later passes delete the site's stores, since
-  // the call promises not to read them.
-  if (Callee->doesNotAccessMemory())
+  if (hasKnownBody(*Callee))
+    return false; // decided by whether it can reach a poll
+  // Only for real declarations: a function defined here may get polls of
+  // its own whatever the optimiser inferred about it. An external function
+  // that touches no memory cannot stop for a checkpoint; keeping it a site
+  // would also let later passes delete the site's stores, since the call
+  // promises not to read them.
+  if (Callee->isDeclaration() && Callee->doesNotAccessMemory())
     return true;
-  if (!isInstrumentable(*Callee))
-    return isCallbackFreeLibraryFunction(Callee->getName());
-  return false;
+  return Callee->isDeclaration() &&
+         isCallbackFreeLibraryFunction(Callee->getName());
 }
 
 /// Name of the source file of F, or "".
@@ -250,7 +259,7 @@ bool FrameInstrumenter::isSite(const CallBase &CB) const {
   if (isCallNeverSite(CB))
     return false;
   if (Function *Callee = directCallee(CB))
-    if (isInstrumentable(*Callee))
+    if (hasKnownBody(*Callee))
       return MayReach.contains(Callee);
   return true;
 }
@@ -822,7 +831,7 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
       for (Instruction &I : BB)
         if (auto *CB = dyn_cast<CallBase>(&I); CB && !isCallNeverSite(*CB)) {
           Function *Callee = directCallee(*CB);
-          if (Callee && isInstrumentable(*Callee))
+          if (Callee && hasKnownBody(*Callee))
             P.Callees.push_back(Callee);
           else
             P.HasUnknownCall = true;
@@ -877,6 +886,30 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
   // 4. Instrument. The runtime's symbols are declared only if needed.
   std::optional<RuntimeSymbols> RT;
   bool Modified = false;
+
+  // A longjmp leaves the frames it skips without popping their records: at
+  // every setjmp (in any function) the shadow stack's top is remembered and
+  // put back when setjmp returns, the second time after a longjmp. (Functions
+  // that call setjmp and can reach a poll are refused in checkSupported.)
+  for (Function &F : M) {
+    if (!isInstrumentable(F))
+      continue;
+    for (BasicBlock &BB : F)
+      for (Instruction &I : make_early_inc_range(BB)) {
+        auto *CB = dyn_cast<CallBase>(&I);
+        if (!CB || !CB->hasFnAttr(Attribute::ReturnsTwice) ||
+            !isa<CallInst>(CB))
+          continue;
+        if (!RT)
+          RT.emplace(M);
+        IRBuilder<> B(CB);
+        Value *TopAddr = B.CreateThreadLocalAddress(RT->Top);
+        Value *Top = B.CreateLoad(B.getPtrTy(), TopAddr, "ckpt.setjmp.top");
+        B.SetInsertPoint(CB->getNextNode());
+        B.CreateStore(Top, B.CreateThreadLocalAddress(RT->Top));
+        Modified = true;
+      }
+  }
   for (auto &[F, P] : Plans) {
     if (!MayReach.contains(F))
       continue;

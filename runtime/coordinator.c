@@ -22,6 +22,12 @@
 #include "ckpt.h"
 #include "rt.h"
 
+#define WRITER_OK "\001ok"
+
+/* Set around the coordinator's own fork, so the fork handler below can tell
+ * the checkpoint writer from a child the program makes. */
+static volatile int writer_forking;
+
 static int listen_fd = -1;
 static int request_pipe[2] = {-1, -1}; /* ckpt_checkpoint() -> coordinator */
 
@@ -82,6 +88,9 @@ static uint64_t highest_sequence(void) {
   return best;
 }
 
+/* Read once at start: the program may change its environment meanwhile. */
+static const char *stats_file;
+
 static double ms_between(const struct timespec *a, const struct timespec *b) {
   return (double)(b->tv_sec - a->tv_sec) * 1e3 +
          (double)(b->tv_nsec - a->tv_nsec) / 1e6;
@@ -94,8 +103,8 @@ static void record_stats(const char *path, const struct timespec *request,
                          const struct timespec *stopped,
                          const struct timespec *resumed,
                          const struct timespec *durable) {
-  const char *stats = getenv("CKPT_STATS_FILE");
-  if (!stats || !*stats)
+  const char *stats = stats_file;
+  if (!stats)
     return;
   struct stat st;
   long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
@@ -131,19 +140,22 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   uint64_t highest = highest_sequence();
   struct timespec t_request, t_stopped, t_resumed, t_durable;
   clock_gettime(CLOCK_MONOTONIC, &t_request);
+
+  if (ckpt_stop_world(msg, msglen) != 0)
+    return -1;
+  clock_gettime(CLOCK_MONOTONIC, &t_stopped);
   /* This version saves one application thread; refuse rather than write a
-   * checkpoint that would restart without the others. */
+   * checkpoint that would restart without the others (counted while
+   * stopped, so none can appear meanwhile). */
   int threads = count_threads();
   if (threads > 2) {
+    ckpt_resume_world();
     snprintf(msg, msglen,
              "the program runs %d threads; this version of ckpt checkpoints "
              "single-threaded programs only",
              threads - 1);
     return -1;
   }
-  if (ckpt_stop_world(msg, msglen) != 0)
-    return -1;
-  clock_gettime(CLOCK_MONOTONIC, &t_stopped);
   /* Everything the writer needs is captured while the program is stopped. */
   struct ckpt_snapshot_input in;
   memset(&in, 0, sizeof in);
@@ -170,19 +182,27 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
     return -1;
   }
   pid_t parent = getpid();
+  writer_forking = 1;
   pid_t pid = fork();
+  writer_forking = 0;
   if (pid == 0) {
     /* The writer: a frozen copy of the program. It dies with the process
      * (a half-written temporary never replaces a good checkpoint). */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
       _exit(1);
+    ckpt_pagemap_close(); /* must read this process's own pagemap */
     close(errpipe[0]);
     char wmsg[512] = "";
     char wpath[4096];
     int rc = ckpt_snapshot_write(&in, wpath, sizeof wpath, wmsg, sizeof wmsg);
+    /* The verdict goes through the pipe: the program may reap this child
+     * itself (a SIGCHLD handler calling wait), so its exit status may never
+     * reach us. */
     if (rc != 0)
       ckpt_write_all(errpipe[1], wmsg, strlen(wmsg));
+    else
+      ckpt_write_all(errpipe[1], WRITER_OK, sizeof WRITER_OK - 1);
     _exit(rc != 0);
   }
   ckpt_resume_world();
@@ -207,14 +227,15 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   }
   msg[got] = 0;
   close(errpipe[0]);
-  int status;
+  int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
     ;
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  if (strcmp(msg, WRITER_OK) != 0) {
     if (!got)
-      snprintf(msg, msglen, "the checkpoint writer died (status %#x)", status);
+      snprintf(msg, msglen, "the checkpoint writer died before finishing");
     return -1;
   }
+  msg[0] = 0;
   clock_gettime(CLOCK_MONOTONIC, &t_durable);
   prune_directory(in.sequence, 0);
   record_stats(path, &t_request, &t_stopped, &t_resumed, &t_durable);
@@ -254,7 +275,8 @@ static void *coordinator_main(void *arg) {
     int timeout = -1;
     if (next) {
       uint64_t now = now_ms();
-      timeout = next > now ? (int)(next - now) : 0;
+      uint64_t wait = next > now ? next - now : 0;
+      timeout = wait > 3600000 ? 3600000 : (int)wait;
     }
     int n = poll(fds, 2, timeout);
     if (n < 0 && errno != EINTR)
@@ -291,7 +313,28 @@ static void *coordinator_main(void *arg) {
   return NULL;
 }
 
+/* A child the program forks is a new program with no coordinator: it takes
+ * no checkpoints (ckpt_checkpoint() returns CKPT_DISABLED) and must never
+ * wait for one the parent had started. */
+static void after_fork_in_child(void) {
+  if (writer_forking)
+    return;
+  ckpt_config.dir[0] = 0;
+  ckpt_frames_after_fork();
+  if (listen_fd >= 0)
+    close(listen_fd);
+  if (request_pipe[0] >= 0)
+    close(request_pipe[0]);
+  if (request_pipe[1] >= 0)
+    close(request_pipe[1]);
+  listen_fd = request_pipe[0] = request_pipe[1] = -1;
+}
+
 int ckpt_coordinator_start(void) {
+  pthread_atfork(NULL, NULL, after_fork_in_child);
+  const char *stats = getenv("CKPT_STATS_FILE");
+  if (stats && *stats)
+    stats_file = strdup(stats);
   listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd < 0) {
     CKPT_ERROR("control socket: %s", strerror(errno));
@@ -356,8 +399,13 @@ int ckpt_checkpoint(void) {
     CKPT_ERROR("ckpt_checkpoint(): cannot reach the coordinator");
     return CKPT_FAILED;
   }
+  /* Parked: no signal handler may run while the snapshot is taken. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
   while (call_pending)
     pthread_cond_wait(&call_done, &call_lock);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
   int rc = call_result;
   snprintf(msg, sizeof msg, "%s", call_msg);
   pthread_mutex_unlock(&call_lock);

@@ -55,12 +55,21 @@ static int same_open_file(int a, int b) {
   long rc = syscall(SYS_kcmp, pid, pid, KCMP_FILE, a, b);
   if (rc >= 0)
     return rc == 0;
-  /* Without kcmp: the same file, offset and flags is taken as shared. */
+  /* Without kcmp (seccomp): same file, and moving one offset moves the
+   * other. The program is stopped, so borrowing the offset is safe. */
   struct stat sa, sb;
-  return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-         sa.st_ino == sb.st_ino &&
-         lseek(a, 0, SEEK_CUR) == lseek(b, 0, SEEK_CUR) &&
-         fcntl(a, F_GETFL) == fcntl(b, F_GETFL);
+  if (fstat(a, &sa) != 0 || fstat(b, &sb) != 0 || sa.st_dev != sb.st_dev ||
+      sa.st_ino != sb.st_ino)
+    return 0;
+  off_t oa = lseek(a, 0, SEEK_CUR), ob = lseek(b, 0, SEEK_CUR);
+  if (oa < 0 || ob < 0 || oa != ob)
+    return 0;
+  off_t probe = oa + 1;
+  if (lseek(a, probe, SEEK_SET) != probe)
+    return 0;
+  int shared = lseek(b, 0, SEEK_CUR) == probe;
+  lseek(a, oa, SEEK_SET);
+  return shared;
 }
 
 static int record_fd(struct ckpt_file_state *f, int fd) {
@@ -97,8 +106,8 @@ static int record_fd(struct ckpt_file_state *f, int fd) {
 
 int ckpt_files_capture(struct ckpt_file_state **files, int *count) {
   static int warned;
-  /* Called with every application thread stopped outside stdio. */
-  fflush(NULL);
+  /* Called with every application thread stopped; stdio was flushed by the
+   * threads themselves as they parked (ckpt_flush_streams). */
   *files = NULL;
   *count = 0;
   DIR *d = opendir("/proc/self/fd");
@@ -125,6 +134,14 @@ int ckpt_files_capture(struct ckpt_file_state **files, int *count) {
     if (record_fd(&v[*count], fd) != 0)
       continue;
     struct ckpt_file_state *f = &v[*count];
+    if (fd == 0 && f->kind == CKPT_FILE_REGULAR && stdin) {
+      /* stdin's buffer is libc's memory, lost at a restart: put the file
+       * position back to what the program has consumed, not what libc read
+       * ahead. (Streams the program opened keep their buffers: heap.) */
+      size_t ahead = (size_t)(stdin->_IO_read_end - stdin->_IO_read_ptr);
+      if (stdin->_IO_read_ptr && ahead <= f->offset)
+        f->offset -= ahead;
+    }
     for (int j = 0; j < *count; j++)
       if (v[j].same_as < 0 && v[j].fd < fd && same_open_file(v[j].fd, fd)) {
         f->same_as = v[j].fd;
@@ -235,8 +252,7 @@ int ckpt_files_restore(const struct ckpt_file_state *files, int count,
         }
         close(fd);
       }
-      if (f->kind == CKPT_FILE_DEVICE)
-        lseek(f->fd, (off_t)f->offset, SEEK_SET);
+      lseek(f->fd, (off_t)f->offset, SEEK_SET); /* device or directory */
       break;
     }
     default:
@@ -248,4 +264,16 @@ int ckpt_files_restore(const struct ckpt_file_state *files, int count,
     }
   }
   return 0;
+}
+
+void ckpt_flush_streams(void) {
+  /* On the program's own thread, as it parks: it owns any stream lock it
+   * holds (they are recursive), and callbacks of fopencookie streams
+   * allocate from the program's heap, as they would without ckpt. */
+  struct ckpt_thread *t = ckpt_self;
+  if (t->flushing)
+    return;
+  t->flushing = 1;
+  fflush(NULL);
+  t->flushing = 0;
 }

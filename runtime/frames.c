@@ -2,6 +2,7 @@
  * their frame chains, and re-entering saved frames on restore. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,20 +68,27 @@ int ckpt_frames_valid(const struct ckpt_frame_header *top,
 }
 
 static void park_locked(struct ckpt_thread *t) {
+  /* No signal handler may change the program's memory while the snapshot
+   * is taken: asynchronous signals wait until the thread runs again. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
   uint64_t epoch = release_epoch;
   t->state = CKPT_THREAD_PARKED;
   pthread_cond_broadcast(&parked_cond);
   while (release_epoch == epoch)
     pthread_cond_wait(&release_cond, &stop_lock);
   t->state = CKPT_THREAD_RUNNING;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 void CKPT_NAME(poll)(void *frame) {
   struct ckpt_thread *t = ckpt_self;
-  if (!t || !CKPT_NAME(pending) || ckpt_in_signal_handler)
+  if (!t || !CKPT_NAME(pending) || t->flushing || ckpt_in_signal_handler())
     return;
   if (!ckpt_frames_valid(frame, NULL))
     return; /* inside a callback: stop at a later poll */
+  ckpt_flush_streams();
   pthread_mutex_lock(&stop_lock);
   if (CKPT_NAME(pending)) {
     t->parked_top = frame;
@@ -96,7 +104,7 @@ int ckpt_park_in_call(void *callee, char *msg, size_t msglen) {
     snprintf(msg, msglen, "called from a thread ckpt does not manage");
     return -1;
   }
-  if (ckpt_in_signal_handler) {
+  if (ckpt_in_signal_handler()) {
     snprintf(msg, msglen, "called from a signal handler");
     return -1;
   }
@@ -106,6 +114,7 @@ int ckpt_park_in_call(void *callee, char *msg, size_t msglen) {
                           "(inside a callback from uninstrumented code)");
     return -1;
   }
+  ckpt_flush_streams();
   pthread_mutex_lock(&stop_lock);
   t->parked_top = top;
   t->park_kind = CKPT_PARK_CALL;
@@ -199,4 +208,13 @@ void ckpt_thread_set_state(struct ckpt_thread *t, int state) {
   t->state = state;
   pthread_cond_broadcast(&parked_cond);
   pthread_mutex_unlock(&stop_lock);
+}
+
+void ckpt_frames_after_fork(void) {
+  /* Only the forking thread exists in the child: no checkpoint is pending
+   * for it, and the locks start free. */
+  __atomic_store_n(&CKPT_NAME(pending), 0, __ATOMIC_SEQ_CST);
+  pthread_mutex_init(&stop_lock, NULL);
+  pthread_cond_init(&parked_cond, NULL);
+  pthread_cond_init(&release_cond, NULL);
 }

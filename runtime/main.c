@@ -90,9 +90,12 @@ static uint64_t stack_size(void) {
    * limit when built with cc must fit it when built with ckpt-cc. */
   struct rlimit rl;
   uint64_t size = 16ull << 20;
-  if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-      2 * (uint64_t)rl.rlim_cur > size)
-    size = 2 * (uint64_t)rl.rlim_cur;
+  if (getrlimit(RLIMIT_STACK, &rl) == 0) {
+    if (rl.rlim_cur == RLIM_INFINITY)
+      size = CKPT_STACK_SLOT_STRIDE / 2; /* "unlimited": as much as a slot has */
+    else if (2 * (uint64_t)rl.rlim_cur > size)
+      size = 2 * (uint64_t)rl.rlim_cur;
+  }
   if (size > CKPT_STACK_SLOT_STRIDE / 2)
     size = CKPT_STACK_SLOT_STRIDE / 2;
   return (size + 4095) & ~4095ull;

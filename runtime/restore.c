@@ -309,6 +309,7 @@ void ckpt_restore_and_run(void) {
   uint64_t heap_end = restore_layout();
   restore_heap(heap_end);
   restore_globals();
+  ckpt_pagemap_close(); /* never inherited by a later checkpoint's writer */
   restore_rtstate();
   uint32_t nfiles;
   struct ckpt_file_state *files = read_files(&nfiles);

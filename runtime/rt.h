@@ -96,6 +96,7 @@ struct ckpt_thread {
   uint32_t restore_count, restore_next;
   int restore_park_kind;     /* how the thread was parked at the checkpoint */
   int restore_pending_call;  /* the re-issued runtime call must return "restarted" */
+  int flushing;              /* inside ckpt_flush_streams (no re-entry) */
 };
 
 extern __thread struct ckpt_thread *ckpt_self;
@@ -116,6 +117,8 @@ void ckpt_resume_world(void);
  * if the caller's frames are not a chain of instrumented calls. */
 int ckpt_park_in_call(void *callee, char *msg, size_t msglen);
 void ckpt_unpark_from_call(void);
+/* In a child the program forked: reset the stop protocol. */
+void ckpt_frames_after_fork(void);
 /* Change a thread's state under the stop lock. */
 void ckpt_thread_set_state(struct ckpt_thread *t, int state);
 /* True if the frames from top down to the bottom record form a chain of
@@ -200,6 +203,8 @@ int ckpt_files_capture(struct ckpt_file_state **files, int *count);
 void ckpt_register_runtime_fd(int fd);
 void ckpt_unregister_runtime_fd(int fd);
 int ckpt_is_runtime_fd(int fd);
+/* Flush every stdio stream, on an application thread about to park. */
+void ckpt_flush_streams(void);
 int ckpt_files_restore(const struct ckpt_file_state *files, int count,
                        char *msg, size_t msglen);
 
@@ -212,7 +217,7 @@ int ckpt_stdio_restore(void *saved_head, uintptr_t saved_guard,
 
 /* ---- Signals (signals.c) ------------------------------------------------- */
 /* Non-zero while the thread runs a signal handler: it must not stop there. */
-extern __thread int ckpt_in_signal_handler;
+int ckpt_in_signal_handler(void);
 /* Install the program's handlers again after a restore. */
 int ckpt_signals_restore(char *msg, size_t msglen);
 
@@ -243,6 +248,7 @@ size_t ckpt_self_build_id(uint8_t *out, size_t max);
  * [addr, addr+len) that holds non-zero data: all-zero pages are skipped,
  * and, if trust_absent, pages never touched (absent from pagemap) are
  * skipped unread -- only right for anonymous memory. */
+void ckpt_pagemap_close(void);
 int ckpt_for_each_data_range(uintptr_t addr, size_t len, int trust_absent,
                              int (*emit)(void *ctx, uintptr_t a, size_t n),
                              void *ctx);

@@ -22,7 +22,22 @@ struct saved_action {
 };
 
 static struct saved_action actions[CKPT_NSIG] CKPT_RTSTATE_VAR;
-__thread int ckpt_in_signal_handler __attribute__((tls_model("initial-exec")));
+
+/* Stack addresses of the trampolines running on this thread, innermost
+ * last. A handler left by siglongjmp never returns through the trampoline,
+ * so "inside a handler" is decided by where the caller's frame is: below a
+ * trampoline's frame (the stack grows down) means inside its handler. */
+#define MAX_NESTED_HANDLERS 32
+static __thread uintptr_t handler_frames[MAX_NESTED_HANDLERS]
+    __attribute__((tls_model("initial-exec")));
+static __thread int handler_depth __attribute__((tls_model("initial-exec")));
+
+int ckpt_in_signal_handler(void) {
+  uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+  while (handler_depth > 0 && here > handler_frames[handler_depth - 1])
+    handler_depth--; /* left without returning (longjmp) */
+  return handler_depth > 0;
+}
 
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 
@@ -34,17 +49,19 @@ static sigaction_fn real_sigaction(void) {
 }
 
 static void trampoline(int sig, siginfo_t *info, void *uctx) {
-  int saved_errno = errno;
   struct sigaction *a = &actions[sig].act;
-  ckpt_in_signal_handler++;
-  errno = saved_errno;
+  int pushed = 0;
+  (void)ckpt_in_signal_handler(); /* drop frames left by longjmp */
+  if (handler_depth < MAX_NESTED_HANDLERS) {
+    handler_frames[handler_depth++] = (uintptr_t)__builtin_frame_address(0);
+    pushed = 1;
+  }
   if (a->sa_flags & SA_SIGINFO)
     a->sa_sigaction(sig, info, uctx);
-  else
+  else if (a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN)
     a->sa_handler(sig);
-  saved_errno = errno;
-  ckpt_in_signal_handler--;
-  errno = saved_errno;
+  if (pushed && handler_depth > 0)
+    handler_depth--;
 }
 
 /* The action handed to the kernel for what the program asked. */
@@ -74,13 +91,15 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
     previous = actions[sig].act;
   int rc;
   if (act) {
+    /* Recorded before the kernel can deliver to the trampoline. */
+    struct saved_action before = actions[sig];
+    actions[sig].act = *act;
+    actions[sig].installed = 1;
     struct sigaction k;
     kernel_action(sig, act, &k);
     rc = real(sig, &k, old);
-    if (rc == 0) {
-      actions[sig].act = *act;
-      actions[sig].installed = 1;
-    }
+    if (rc != 0)
+      actions[sig] = before;
   } else {
     rc = real(sig, NULL, old);
   }

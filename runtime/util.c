@@ -117,10 +117,22 @@ size_t ckpt_self_build_id(uint8_t *out, size_t max) {
  * bit 62 swapped); they hold zeros and need neither saving nor reading. */
 #define PAGEMAP_BATCH 512
 
+/* /proc/self/pagemap of the process that opened it: a descriptor inherited
+ * across fork() would show the parent's pages, not the writer's frozen copy,
+ * so it is closed (ckpt_pagemap_close) before any fork and in the child. */
+static int pagemap_fd = -2;
+
+void ckpt_pagemap_close(void) {
+  if (pagemap_fd >= 0) {
+    ckpt_unregister_runtime_fd(pagemap_fd);
+    close(pagemap_fd);
+  }
+  pagemap_fd = -2;
+}
+
 int ckpt_for_each_data_range(uintptr_t addr, size_t len, int trust_absent,
                              int (*emit)(void *ctx, uintptr_t a, size_t n),
                              void *ctx) {
-  static int pagemap_fd = -2;
   const uintptr_t page = 4096;
   if (pagemap_fd == -2) {
     pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);

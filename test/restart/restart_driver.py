@@ -163,6 +163,38 @@ def shared_output(work):
               flush=True)
 
 
+def self_kill(work):
+    """Programs that checkpoint themselves and die (Inputs/selfkill/*.c); the
+    restart must finish with the output of a plain build. One line each."""
+    src_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs", "selfkill")
+    stdin_data = "".join(f"{i}\n" for i in range(1, 3001))
+    for src in sorted(f for f in os.listdir(src_dir) if f.endswith(".c")):
+        name = src[:-2]
+        case = os.path.join(work, name)
+        os.makedirs(case)
+        path = os.path.join(src_dir, src)
+        ref, exe = os.path.join(case, "ref"), os.path.join(case, "app")
+        subprocess.run(["clang-19", "-O2", path, "-o", ref], check=True)
+        subprocess.run([CKPT_CC, "-O2", path, "-o", exe], check=True)
+        inp = os.path.join(case, "in.txt")
+        open(inp, "w").write(stdin_data)
+        def go(cmd, out_name):
+            with open(inp) as i, open(os.path.join(case, out_name), "w") as o:
+                return subprocess.run(cmd, stdin=i, stdout=o, stderr=subprocess.PIPE,
+                                      text=True, cwd=case, timeout=120)
+        r = go([ref], "ref.txt")
+        shutil.rmtree(os.path.join(case, "d"), ignore_errors=True)
+        first = go([CKPT_RUN, "--dir", "ck", "--", exe], "out.txt")
+        shutil.rmtree(os.path.join(case, "d2"), ignore_errors=True)
+        rs = subprocess.run([CKPT_RUN, "--restart", os.path.join(case, "ck")], cwd=case,
+                            capture_output=True, text=True, timeout=120)
+        same = open(os.path.join(case, "out.txt")).read() == open(os.path.join(case, "ref.txt")).read()
+        errs = [l for l in (first.stderr + rs.stderr).splitlines() if l.startswith("ckpt")]
+        print(f"CASE {name} first={first.returncode} restart={rs.returncode} "
+              f"ref={r.returncode} OUTPUT {'same' if same else 'DIFFERENT'} "
+              f"{errs[0] if errs else ''}".rstrip(), flush=True)
+
+
 if __name__ == "__main__":
     scenario, work = sys.argv[1], sys.argv[2]
     shutil.rmtree(work, ignore_errors=True)
