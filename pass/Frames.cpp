@@ -61,6 +61,7 @@ STATISTIC(NumEntryPolls, "Polls placed at function entry (recursion)");
 STATISTIC(NumLoopsSkipped, "Short call-free inner loops left without a poll");
 STATISTIC(NumCallSites, "Calls that may reach a safe point");
 STATISTIC(NumSpilledValues, "Values spilled into frame records");
+STATISTIC(NumIrreduciblePolls, "Polls on cycles that are not natural loops");
 STATISTIC(NumCallbackOnly, "Static callbacks of library functions left alone");
 
 static cl::opt<unsigned> ClShortLoopTripCount(
@@ -826,6 +827,41 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
       for (BasicBlock *Latch : Latches)
         if (Seen.insert(Latch).second)
           P.PollLatches.push_back(Latch);
+    }
+    // Cycles that are not natural loops (irreducible control flow: gotos
+    // into a loop) are invisible to LoopInfo: poll at the source of every
+    // retreating edge of a depth-first walk that is not a natural loop's
+    // back-edge, so no cycle runs without a safe point.
+    {
+      SmallPtrSet<BasicBlock *, 32> Visited, OnStack;
+      SmallVector<std::pair<BasicBlock *, succ_iterator>, 32> Stack;
+      BasicBlock *Entry = &F.getEntryBlock();
+      Visited.insert(Entry);
+      OnStack.insert(Entry);
+      Stack.push_back({Entry, succ_begin(Entry)});
+      while (!Stack.empty()) {
+        auto &[BB, It] = Stack.back();
+        if (It == succ_end(BB)) {
+          OnStack.erase(BB);
+          Stack.pop_back();
+          continue;
+        }
+        BasicBlock *Succ = *It++;
+        if (OnStack.contains(Succ)) {
+          Loop *L = LI.getLoopFor(Succ);
+          bool NaturalBackEdge =
+              L && L->getHeader() == Succ && L->contains(BB);
+          if (!NaturalBackEdge && Seen.insert(BB).second) {
+            P.PollLatches.push_back(BB);
+            ++NumIrreduciblePolls;
+          }
+          continue;
+        }
+        if (Visited.insert(Succ).second) {
+          OnStack.insert(Succ);
+          Stack.push_back({Succ, succ_begin(Succ)});
+        }
+      }
     }
     for (BasicBlock &BB : F)
       for (Instruction &I : BB)
