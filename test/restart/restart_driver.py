@@ -195,6 +195,36 @@ def self_kill(work):
               f"{errs[0] if errs else ''}".rstrip(), flush=True)
 
 
+def multi_tu(work):
+    """Two files compiled separately (-c) with different flags, then linked:
+    the checkpoint is taken deep in a recursion in the other file."""
+    d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs", "multi")
+    steps = [
+        [CKPT_CC, "-O2", "-c", os.path.join(d, "lib.c"), "-o", "lib.o", "-I", d],
+        [CKPT_CC, "-O0", "-g", "-DSCALE=2", "-c", os.path.join(d, "main.c"), "-o", "main.o"],
+        [CKPT_CC, "main.o", "lib.o", "-o", "app", "-lm"],
+        ["clang-19", "-O1", "-DSCALE=2", os.path.join(d, "main.c"), os.path.join(d, "lib.c"),
+         "-o", "ref"],
+    ]
+    for cmd in steps:
+        subprocess.run(cmd, check=True, cwd=work)
+    ref = subprocess.run(["./ref"], cwd=work, capture_output=True, text=True)
+    with open(os.path.join(work, "out.txt"), "w") as o:
+        first = subprocess.run([CKPT_RUN, "--dir", "ck", "--", "./app"], cwd=work, stdout=o)
+    # Every round takes a checkpoint and dies: a chain of restarts, each from
+    # the checkpoint the previous restart took.
+    restarts = 0
+    while restarts < 20:
+        rs = subprocess.run([CKPT_RUN, "--restart", "ck"], cwd=work, capture_output=True,
+                            text=True)
+        restarts += 1
+        if rs.returncode != -9:
+            break
+    same = open(os.path.join(work, "out.txt")).read() == ref.stdout
+    print(f"MULTI first={first.returncode} restarts={restarts} last={rs.returncode} "
+          f"OUTPUT {'same' if same else 'DIFFERENT'}", flush=True)
+
+
 if __name__ == "__main__":
     scenario, work = sys.argv[1], sys.argv[2]
     shutil.rmtree(work, ignore_errors=True)
