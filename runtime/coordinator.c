@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ckpt.h"
+#include "image.h"
 #include "rt.h"
 
 #define WRITER_OK "\001ok"
@@ -43,15 +44,6 @@ static uint64_t now_ms(void) {
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int parse_sequence(const char *name, uint64_t *seq) {
-  unsigned long long n;
-  int len = 0;
-  if (sscanf(name, "ckpt-%llu.ckpt%n", &n, &len) != 1 ||
-      (size_t)len != strlen(name))
-    return -1;
-  *seq = n;
-  return 0;
-}
 
 /* Remove stale temporaries and checkpoints beyond the newest `keep`. */
 static void prune_directory(uint64_t newest, int remove_tmp) {
@@ -62,12 +54,16 @@ static void prune_directory(uint64_t newest, int remove_tmp) {
   while ((e = readdir(d))) {
     uint64_t seq;
     size_t len = strlen(e->d_name);
-    if (remove_tmp && strncmp(e->d_name, "ckpt-", 5) == 0 && len > 4 &&
-        strcmp(e->d_name + len - 4, ".tmp") == 0) {
+    size_t tmp_len = strlen(CKPT_IMAGE_TMP_SUFFIX);
+    if (remove_tmp &&
+        strncmp(e->d_name, CKPT_IMAGE_NAME_PREFIX,
+                strlen(CKPT_IMAGE_NAME_PREFIX)) == 0 &&
+        len > tmp_len &&
+        strcmp(e->d_name + len - tmp_len, CKPT_IMAGE_TMP_SUFFIX) == 0) {
       unlinkat(dirfd(d), e->d_name, 0);
       continue;
     }
-    if (parse_sequence(e->d_name, &seq) == 0 && seq + ckpt_config.keep <= newest)
+    if (ckpt_image_parse_name(e->d_name, &seq) && seq + ckpt_config.keep <= newest)
       unlinkat(dirfd(d), e->d_name, 0);
   }
   closedir(d);
@@ -81,7 +77,7 @@ static uint64_t highest_sequence(void) {
   struct dirent *e;
   while ((e = readdir(d))) {
     uint64_t seq;
-    if (parse_sequence(e->d_name, &seq) == 0 && seq > best)
+    if (ckpt_image_parse_name(e->d_name, &seq) && seq > best)
       best = seq;
   }
   closedir(d);
@@ -171,8 +167,9 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   if (ckpt_start.sequence < highest)
     ckpt_start.sequence = highest;
   in.sequence = ++ckpt_start.sequence;
-  snprintf(path, pathlen, "%s/ckpt-%06llu.ckpt", ckpt_config.dir,
-           (unsigned long long)in.sequence);
+  char name[CKPT_IMAGE_NAME_MAX];
+  ckpt_image_name(name, sizeof name, in.sequence);
+  snprintf(path, pathlen, "%s/%s", ckpt_config.dir, name);
 
   int errpipe[2];
   if (pipe2(errpipe, O_CLOEXEC) != 0) {

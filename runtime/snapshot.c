@@ -235,9 +235,8 @@ int ckpt_snapshot_write(const struct ckpt_snapshot_input *in, char *path,
   info.sequence = in->sequence;
   info.build_id_len = (uint32_t)ckpt_self_build_id(info.build_id,
                                                    sizeof info.build_id);
-  char name[64];
-  snprintf(name, sizeof name, "ckpt-%06llu.ckpt",
-           (unsigned long long)in->sequence);
+  char name[CKPT_IMAGE_NAME_MAX];
+  ckpt_image_name(name, sizeof name, in->sequence);
   snprintf(path, pathlen, "%s/%s", ckpt_config.dir, name);
   int level = 1;
   const char *lv = getenv("CKPT_ZSTD_LEVEL");
