@@ -508,6 +508,16 @@ void FrameInstrumenter::insertSpills() {
       B.CreateStore(V, frameField(B, SpillOffset[V]));
     B.CreateStore(B.getInt32(S.Id),
                   frameField(B, headerOffset(FrameHeaderField::site)));
+    if (S.Kind != Site::Call)
+      continue;
+    // The site is only current while its call runs. Cleared afterwards, a
+    // frame entered later from uninstrumented code under a non-site call
+    // (a stdio cookie callback under fflush, a signal handler) can never
+    // match a stale site, so the runtime never stops there.
+    IRBuilder<> After(&*S.Cont->getFirstInsertionPt());
+    After.SetCurrentDebugLocation(S.Loc);
+    After.CreateStore(After.getInt32(0),
+                      frameField(After, headerOffset(FrameHeaderField::site)));
   }
 }
 

@@ -268,12 +268,14 @@ int ckpt_files_restore(const struct ckpt_file_state *files, int count,
 
 void ckpt_flush_streams(void) {
   /* On the program's own thread, as it parks: it owns any stream lock it
-   * holds (they are recursive), and callbacks of fopencookie streams
-   * allocate from the program's heap, as they would without ckpt. */
+   * holds. Nothing is flushed: streams the program opened live in its heap
+   * with their buffers and come back as they are (flushing a cookie or
+   * memstream stream early would run its callbacks at another time), and
+   * stdout/stderr have their pending bytes saved (stdio.c). */
   struct ckpt_thread *t = ckpt_self;
   if (t->flushing)
     return;
   t->flushing = 1;
-  fflush(NULL);
+  ckpt_stdio_capture();
   t->flushing = 0;
 }

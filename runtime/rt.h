@@ -210,6 +210,8 @@ int ckpt_files_restore(const struct ckpt_file_state *files, int count,
 
 /* ---- stdio streams (stdio.c) --------------------------------------------- */
 uintptr_t ckpt_pointer_guard(void);
+/* Save stdout's and stderr's mode and pending bytes (program thread). */
+void ckpt_stdio_capture(void);
 void *ckpt_stdio_list_head(void);
 /* Link the restored streams into libc's list and re-mangle their callbacks. */
 int ckpt_stdio_restore(void *saved_head, uintptr_t saved_guard,

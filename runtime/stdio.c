@@ -15,6 +15,7 @@
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "rt.h"
 
@@ -76,8 +77,63 @@ static int in_app_heap(const void *p, uintptr_t heap_end) {
   return (uintptr_t)p >= CKPT_HEAP_BASE && (uintptr_t)p + 256 <= heap_end;
 }
 
+/* stdout and stderr are glibc's own objects, not restored. Flushing them at
+ * a checkpoint would change the program's output (the order of stdout's
+ * buffered bytes against stderr's in `2>&1`), so their buffering mode and
+ * the bytes waiting in their buffers are saved instead and put back into
+ * the new process's streams, which then flush exactly when the old ones
+ * would have. */
+#define PENDING_MAX 65536
+struct std_stream_state {
+  int captured;
+  int mode;        /* _IOFBF, _IOLBF or _IONBF */
+  size_t bufsize;  /* 0: no buffer allocated yet */
+  size_t pending;  /* bytes waiting in the buffer */
+  char bytes[PENDING_MAX];
+};
+static struct std_stream_state std_streams[2] CKPT_RTSTATE_VAR;
+
+/* glibc's _flags bits (libio.h). */
+#define GLIBC_IO_UNBUFFERED 0x0002
+#define GLIBC_IO_LINE_BUF 0x0200
+
+static void capture_stream(FILE *f, struct std_stream_state *st) {
+  st->captured = 1;
+  st->mode = (f->_flags & GLIBC_IO_UNBUFFERED) ? _IONBF
+             : (f->_flags & GLIBC_IO_LINE_BUF) ? _IOLBF
+                                                : _IOFBF;
+  st->bufsize = f->_IO_buf_base ? (size_t)(f->_IO_buf_end - f->_IO_buf_base) : 0;
+  st->pending = 0;
+  if (f->_IO_write_base && f->_IO_write_ptr > f->_IO_write_base) {
+    size_t n = (size_t)(f->_IO_write_ptr - f->_IO_write_base);
+    if (n <= PENDING_MAX) {
+      memcpy(st->bytes, f->_IO_write_base, n);
+      st->pending = n;
+    } else {
+      fflush(f); /* a huge setvbuf buffer: exactness gives way */
+    }
+  }
+}
+
+void ckpt_stdio_capture(void) {
+  /* On the program's thread as it parks: it owns the streams' locks. */
+  capture_stream(stdout, &std_streams[0]);
+  capture_stream(stderr, &std_streams[1]);
+}
+
+static void restore_stream(FILE *f, const struct std_stream_state *st) {
+  if (!st->captured)
+    return;
+  if (st->bufsize || st->mode == _IONBF)
+    setvbuf(f, NULL, st->mode, st->bufsize ? st->bufsize : BUFSIZ);
+  if (st->pending)
+    fwrite(st->bytes, 1, st->pending, f);
+}
+
 int ckpt_stdio_restore(void *saved_head, uintptr_t saved_guard,
                        uintptr_t heap_end, char *msg, size_t msglen) {
+  restore_stream(stdout, &std_streams[0]);
+  restore_stream(stderr, &std_streams[1]);
   void **head = io_list_all();
   if (!head) {
     snprintf(msg, msglen, "cannot find glibc's list of streams");

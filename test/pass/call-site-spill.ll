@@ -47,8 +47,12 @@ define i64 @direct(i64 %x, ptr %s) {
 ; CHECK-NEXT:    store i32 1, ptr [[SITE]], align 4
 ; CHECK-NEXT:    %r = call i64 @ext(i64 %b)
 ; CHECK-NEXT:    br label %ckpt.cont
-; No stores before the calls that are not sites; only the pop before ret.
+; Once the call returned its site is cleared (a callback entered later under
+; a call that is no site must never match it). No stores before the calls
+; that are not sites; only the pop before ret.
 ; CHECK:       ckpt.cont:
+; CHECK:         [[CLR:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 16
+; CHECK-NEXT:    store i32 0, ptr [[CLR]], align 4
 ; CHECK-NOT:     store
 ; CHECK:         %len = call i64 @strlen(ptr %s)
 ; CHECK-NOT:     store

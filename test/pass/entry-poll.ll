@@ -58,6 +58,9 @@ define i32 @fib(i32 %n) {
 ; operand %n2, the id, the call.
 ; CHECK-NEXT:  [[CONT2]]:
 ; CHECK-NEXT:    [[A:%[^ ]+]] = phi i32 [ [[A2:%[0-9]+]], %ckpt.resume2 ], [ %a, %rec ]
+; The returned call's site is cleared first.
+; CHECK-NEXT:    [[G:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 16
+; CHECK-NEXT:    store i32 0, ptr [[G]], align 4
 ; CHECK-NEXT:    %n2 = sub i32 %n, 2
 ; CHECK-NEXT:    [[G:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 28
 ; CHECK-NEXT:    store i32 [[A]], ptr [[G]], align 4
