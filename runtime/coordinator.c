@@ -25,6 +25,19 @@
 
 #define WRITER_OK "\001ok"
 
+/* The writer in flight and its temporary file: a program that exits while
+ * a checkpoint is being written leaves no temporary behind. */
+static pid_t writer_pid;
+static char writer_tmp[4096 + 16];
+
+__attribute__((destructor)) static void stop_writer_at_exit(void) {
+  pid_t pid = __atomic_exchange_n(&writer_pid, 0, __ATOMIC_SEQ_CST);
+  if (pid > 0) {
+    kill(pid, SIGKILL);
+    unlink(writer_tmp);
+  }
+}
+
 /* Set around the coordinator's own fork, so the fork handler below can tell
  * the checkpoint writer from a child the program makes. */
 static volatile int writer_forking;
@@ -182,6 +195,10 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   writer_forking = 1;
   pid_t pid = fork();
   writer_forking = 0;
+  if (pid > 0) {
+    snprintf(writer_tmp, sizeof writer_tmp, "%s%s", path, CKPT_IMAGE_TMP_SUFFIX);
+    __atomic_store_n(&writer_pid, pid, __ATOMIC_SEQ_CST);
+  }
   if (pid == 0) {
     /* The writer: a frozen copy of the program. It dies with the process
      * (a half-written temporary never replaces a good checkpoint). */
@@ -227,6 +244,7 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
     ;
+  __atomic_store_n(&writer_pid, 0, __ATOMIC_SEQ_CST);
   if (strcmp(msg, WRITER_OK) != 0) {
     if (!got)
       snprintf(msg, msglen, "the checkpoint writer died before finishing");
@@ -316,6 +334,7 @@ static void *coordinator_main(void *arg) {
 static void after_fork_in_child(void) {
   if (writer_forking)
     return;
+  writer_pid = 0; /* the parent's writer is not this child's to stop */
   ckpt_config.dir[0] = 0;
   ckpt_frames_after_fork();
   if (listen_fd >= 0)
