@@ -146,7 +146,6 @@ static int count_threads(void) {
 
 int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
                          size_t msglen) {
-  uint64_t highest = highest_sequence();
   struct timespec t_request, t_stopped, t_resumed, t_durable;
   clock_gettime(CLOCK_MONOTONIC, &t_request);
 
@@ -177,8 +176,6 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   ckpt_start.environ_value = environ;
   ckpt_start.pointer_guard = ckpt_pointer_guard();
   ckpt_start.stdio_list = ckpt_stdio_list_head();
-  if (ckpt_start.sequence < highest)
-    ckpt_start.sequence = highest;
   in.sequence = ++ckpt_start.sequence;
   char name[CKPT_IMAGE_NAME_MAX];
   ckpt_image_name(name, sizeof name, in.sequence);
@@ -373,6 +370,11 @@ int ckpt_coordinator_start(void) {
   request_pipe[0] = ckpt_hide_fd(request_pipe[0]);
   request_pipe[1] = ckpt_hide_fd(request_pipe[1]);
   prune_directory(0, 1);
+  /* Numbers go on after the checkpoints already in the directory (a new run
+   * into an old directory; after a restart the saved number is there too). */
+  uint64_t highest = highest_sequence();
+  if (ckpt_start.sequence < highest)
+    ckpt_start.sequence = highest;
 
   /* The coordinator never runs user code and must not take the program's
    * signals. */

@@ -106,8 +106,8 @@ static int record_fd(struct ckpt_file_state *f, int fd) {
 
 int ckpt_files_capture(struct ckpt_file_state **files, int *count) {
   static int warned;
-  /* Called with every application thread stopped; stdio was flushed by the
-   * threads themselves as they parked (ckpt_flush_streams). */
+  /* Called with every application thread stopped; stdout's and stderr's
+   * pending bytes were saved by the threads as they parked (stdio.c). */
   *files = NULL;
   *count = 0;
   DIR *d = opendir("/proc/self/fd");
@@ -264,18 +264,4 @@ int ckpt_files_restore(const struct ckpt_file_state *files, int count,
     }
   }
   return 0;
-}
-
-void ckpt_flush_streams(void) {
-  /* On the program's own thread, as it parks: it owns any stream lock it
-   * holds. Nothing is flushed: streams the program opened live in its heap
-   * with their buffers and come back as they are (flushing a cookie or
-   * memstream stream early would run its callbacks at another time), and
-   * stdout/stderr have their pending bytes saved (stdio.c). */
-  struct ckpt_thread *t = ckpt_self;
-  if (t->flushing)
-    return;
-  t->flushing = 1;
-  ckpt_stdio_capture();
-  t->flushing = 0;
 }

@@ -84,11 +84,11 @@ static void park_locked(struct ckpt_thread *t) {
 
 void CKPT_NAME(poll)(void *frame) {
   struct ckpt_thread *t = ckpt_self;
-  if (!t || !CKPT_NAME(pending) || t->flushing || ckpt_in_signal_handler())
+  if (!t || !CKPT_NAME(pending) || ckpt_in_signal_handler())
     return;
   if (!ckpt_frames_valid(frame, NULL))
     return; /* inside a callback: stop at a later poll */
-  ckpt_flush_streams();
+  ckpt_stdio_capture();
   pthread_mutex_lock(&stop_lock);
   if (CKPT_NAME(pending)) {
     t->parked_top = frame;
@@ -114,7 +114,7 @@ int ckpt_park_in_call(void *callee, char *msg, size_t msglen) {
                           "(inside a callback from uninstrumented code)");
     return -1;
   }
-  ckpt_flush_streams();
+  ckpt_stdio_capture();
   pthread_mutex_lock(&stop_lock);
   t->parked_top = top;
   t->park_kind = CKPT_PARK_CALL;

@@ -96,7 +96,6 @@ struct ckpt_thread {
   uint32_t restore_count, restore_next;
   int restore_park_kind;     /* how the thread was parked at the checkpoint */
   int restore_pending_call;  /* the re-issued runtime call must return "restarted" */
-  int flushing;              /* inside ckpt_flush_streams (no re-entry) */
 };
 
 extern __thread struct ckpt_thread *ckpt_self;
@@ -176,8 +175,8 @@ int ckpt_map_stack(uint32_t slot, uint64_t size, uintptr_t *lo, uintptr_t *hi);
 /* ---- Coordinator (coordinator.c) ---------------------------------------- */
 int ckpt_coordinator_start(void);
 /* Take a checkpoint now and wait until it is durable; path receives the file
- * name. The caller must be the coordinator, or an app thread parked in a
- * call. Returns 0 or -1 with msg filled. */
+ * name. Called on the coordinator thread only (ckpt_checkpoint() asks it
+ * through a pipe). Returns 0 or -1 with msg filled. */
 int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg, size_t msglen);
 
 /* ---- Files (files.c) ----------------------------------------------------- */
@@ -196,21 +195,21 @@ struct ckpt_file_state {
   char path[4096];
 };
 #define CKPT_MAX_SAVED_FILES 4096
-/* Flush stdio and record the program's open descriptors (a malloc'ed array
+/* Record the program's open descriptors (a malloc'ed array
  * in *files). Called with the world stopped. */
 int ckpt_files_capture(struct ckpt_file_state **files, int *count);
 /* Descriptors the runtime itself holds (never saved or restored). */
 void ckpt_register_runtime_fd(int fd);
 void ckpt_unregister_runtime_fd(int fd);
 int ckpt_is_runtime_fd(int fd);
-/* Flush every stdio stream, on an application thread about to park. */
-void ckpt_flush_streams(void);
 int ckpt_files_restore(const struct ckpt_file_state *files, int count,
                        char *msg, size_t msglen);
 
 /* ---- stdio streams (stdio.c) --------------------------------------------- */
 uintptr_t ckpt_pointer_guard(void);
-/* Save stdout's and stderr's mode and pending bytes (program thread). */
+/* Save stdout's and stderr's mode and pending bytes, on an application
+ * thread about to park: it owns any stream lock it holds. Nothing is
+ * flushed (streams the program opened come back with the heap). */
 void ckpt_stdio_capture(void);
 void *ckpt_stdio_list_head(void);
 /* Link the restored streams into libc's list and re-mangle their callbacks. */

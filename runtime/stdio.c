@@ -34,12 +34,16 @@ uintptr_t ckpt_pointer_guard(void) {
 
 static void **io_list_all(void) {
   /* libc's own definition: the executable may hold a copy-relocated
-   * duplicate that libc never reads. */
-  void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
-  void **p = libc ? dlsym(libc, "_IO_list_all") : NULL;
-  if (libc)
-    dlclose(libc);
-  return p;
+   * duplicate that libc never reads. Looked up once. */
+  static void **list;
+  if (!list) {
+    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    if (libc) {
+      list = dlsym(libc, "_IO_list_all");
+      dlclose(libc);
+    }
+  }
+  return list;
 }
 
 void *ckpt_stdio_list_head(void) {
