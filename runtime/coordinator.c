@@ -30,13 +30,6 @@
 static pid_t writer_pid;
 static char writer_tmp[4096 + 16];
 
-__attribute__((destructor)) static void stop_writer_at_exit(void) {
-  pid_t pid = __atomic_exchange_n(&writer_pid, 0, __ATOMIC_SEQ_CST);
-  if (pid > 0) {
-    kill(pid, SIGKILL);
-    unlink(writer_tmp);
-  }
-}
 
 /* Set around the coordinator's own fork, so the fork handler below can tell
  * the checkpoint writer from a child the program makes. */
@@ -128,6 +121,19 @@ static void record_stats(const char *path, const struct timespec *request,
     ckpt_write_all(fd, line, (size_t)n);
     close(fd);
   }
+}
+
+/* At exit: stop a writer still running and remove its temporary file, and
+ * prune once more -- a writer may have renamed its checkpoint into place
+ * just before the exit, before the coordinator could prune after it. */
+__attribute__((destructor)) static void stop_writer_at_exit(void) {
+  pid_t pid = __atomic_exchange_n(&writer_pid, 0, __ATOMIC_SEQ_CST);
+  if (pid > 0) {
+    kill(pid, SIGKILL);
+    unlink(writer_tmp);
+  }
+  if (ckpt_config.dir[0])
+    prune_directory(highest_sequence(), 0);
 }
 
 /* Threads of the process: the program's plus this coordinator. */
