@@ -9,8 +9,20 @@
 #ifndef CKPT_H
 #define CKPT_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* CKPT_EXCLUDE before a variable's declaration (a global, a static or
+ * automatic local, an array, a struct) leaves the variable out of every
+ * checkpoint; after a restart it reads as zeros. Same effect as
+ * `#pragma ckpt exclude`, without needing ckpt-cc's frontend plugin. */
+#if defined(__clang__)
+#define CKPT_EXCLUDE __attribute__((annotate("ckpt.exclude")))
+#else
+#define CKPT_EXCLUDE
 #endif
 
 /* Return values of ckpt_checkpoint(). */
@@ -24,8 +36,39 @@ extern "C" {
  * the file is durable (CKPT_TAKEN), or, after `ckpt-run --restart`, returns
  * CKPT_RESTARTED in the restarted process. */
 int ckpt_checkpoint(void);
+
+/* Leave [ptr, ptr+len) out of checkpoints from now on; after a restart it
+ * reads as zeros. The range must lie inside one heap block (malloc & co.)
+ * or inside the program's global variables. A heap exclusion ends when the
+ * block is freed, and follows the block when realloc moves it (clipped to
+ * the new size). Returns 0, or -1 with errno = EINVAL and one error line on
+ * stderr naming the range. */
+int ckpt_exclude(const void *ptr, size_t len);
+/* Save [ptr, ptr+len) again (the part of it that was excluded). Returns 0,
+ * or -1 (EINVAL) for a range ckpt_exclude would refuse. */
+int ckpt_include(const void *ptr, size_t len);
+/* Call fn(arg) after a restart, once memory, files and handlers are back and
+ * before the program resumes; callbacks run in the order they were
+ * registered, on the main thread, and may rebuild what was excluded. They
+ * run again after every later restart. Returns 0, or -1 (ENOMEM). */
+int ckpt_on_restart(void (*fn)(void *arg), void *arg);
 #else
 static inline int ckpt_checkpoint(void) { return CKPT_DISABLED; }
+static inline int ckpt_exclude(const void *ptr, size_t len) {
+  (void)ptr;
+  (void)len;
+  return 0;
+}
+static inline int ckpt_include(const void *ptr, size_t len) {
+  (void)ptr;
+  (void)len;
+  return 0;
+}
+static inline int ckpt_on_restart(void (*fn)(void *arg), void *arg) {
+  (void)fn;
+  (void)arg;
+  return 0;
+}
 #endif
 
 #ifdef __cplusplus

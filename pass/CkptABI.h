@@ -56,6 +56,10 @@ inline llvm::StructType *siteDescType(llvm::LLVMContext &C) {
   return llvm::StructType::get(C,
                                {CKPT_SITE_DESC_FIELDS(CKPT_LLVM_FIELD_TYPE)});
 }
+inline llvm::StructType *frameExcludeType(llvm::LLVMContext &C) {
+  return llvm::StructType::get(
+      C, {CKPT_FRAME_EXCLUDE_FIELDS(CKPT_LLVM_FIELD_TYPE)});
+}
 inline llvm::StructType *globalDescType(llvm::LLVMContext &C) {
   return llvm::StructType::get(
       C, {CKPT_GLOBAL_DESC_FIELDS(CKPT_LLVM_FIELD_TYPE)});

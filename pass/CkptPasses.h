@@ -11,6 +11,7 @@
 #define CKPT_PASS_CKPTPASSES_H
 
 #include "llvm/IR/PassManager.h"
+#include "llvm/IR/Value.h"
 
 namespace ckpt {
 
@@ -33,6 +34,11 @@ struct FramesPass : llvm::PassInfoMixin<FramesPass> {
 /// the program nor to block for long, so calls to them need no safe-point
 /// bookkeeping (SafeCalls.cpp).
 bool isCallbackFreeLibraryFunction(llvm::StringRef Name);
+
+/// True if V (the string operand of llvm.var.annotation or of an entry of
+/// llvm.global.annotations) is CKPT_EXCLUDE_ANNOTATION: the variable is left
+/// out of checkpoints (Globals.cpp).
+bool isExcludeAnnotation(const llvm::Value *V);
 
 } // namespace ckpt
 

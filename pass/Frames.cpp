@@ -56,6 +56,7 @@ using namespace ckpt;
 #define DEBUG_TYPE "ckpt-frames"
 
 STATISTIC(NumFunctionsInstrumented, "Functions given a frame record");
+STATISTIC(NumExcludedLocals, "Local variables excluded from checkpoints");
 STATISTIC(NumLoopPolls, "Polls placed at loop latches");
 STATISTIC(NumEntryPolls, "Polls placed at function entry (recursion)");
 STATISTIC(NumLoopsSkipped, "Short call-free inner loops left without a poll");
@@ -192,6 +193,9 @@ private:
   DenseMap<AllocaInst *, uint64_t> AllocaOffset;
   DenseMap<Value *, uint64_t> SpillOffset;
   MapVector<Argument *, uint64_t> ByValOffset;
+  /// Excluded locals (#pragma ckpt exclude / CKPT_EXCLUDE): {offset, size}
+  /// in the record, in increasing offset order.
+  SmallVector<std::pair<uint64_t, uint64_t>, 2> ExcludedRanges;
   uint64_t FrameSize = 0;
   Align FrameAlign;
   BasicBlock *Prologue = nullptr;
@@ -469,12 +473,27 @@ void FrameInstrumenter::layoutFrame() {
     FrameAlign = std::max(FrameAlign, A);
     return At;
   };
+  SmallVector<IntrinsicInst *, 2> ExcludeMarks;
   for (Instruction &I : F.getEntryBlock())
     if (auto *AI = dyn_cast<AllocaInst>(&I); AI && AI != FrameAI) {
       FrameAllocas.push_back(AI);
       uint64_t Size = AI->getAllocationSize(DL)->getFixedValue();
-      AllocaOffset[AI] = Place(std::max<uint64_t>(Size, 1), AI->getAlign());
+      uint64_t At = Place(std::max<uint64_t>(Size, 1), AI->getAlign());
+      AllocaOffset[AI] = At;
+      bool Excluded = false;
+      for (User *U : AI->users())
+        if (auto *II = dyn_cast<IntrinsicInst>(U);
+            II && II->getIntrinsicID() == Intrinsic::var_annotation &&
+            isExcludeAnnotation(II->getArgOperand(1))) {
+          Excluded = true;
+          ExcludeMarks.push_back(II);
+        }
+      if (Excluded && Size)
+        ExcludedRanges.push_back({At, Size});
     }
+  // The marks have done their job; codegen ignores them anyway.
+  for (IntrinsicInst *II : ExcludeMarks)
+    II->eraseFromParent();
   // A byval argument is the callee's own copy, living in the caller's
   // outgoing-argument area: a restart would re-create it from the caller's
   // value, losing the callee's changes. Copy it into the record instead.
@@ -689,6 +708,23 @@ void FrameInstrumenter::emitDescriptor() {
   DISubprogram *SP = F.getSubprogram();
   Fields[FuncDescField::line] = ConstantInt::get(I32, SP ? SP->getLine() : 0);
   Fields[FuncDescField::flags] = ConstantInt::get(I32, 0);
+  Constant *Excluded = ConstantPointerNull::get(Ptr);
+  if (!ExcludedRanges.empty()) {
+    StructType *ExTy = frameExcludeType(C);
+    SmallVector<Constant *, 2> Inits;
+    for (auto [Off, Size] : ExcludedRanges)
+      Inits.push_back(ConstantStruct::get(
+          ExTy, {ConstantInt::get(I64, Off), ConstantInt::get(I64, Size)}));
+    ArrayType *ArrTy = ArrayType::get(ExTy, Inits.size());
+    Excluded = new GlobalVariable(M, ArrTy, true, GlobalValue::PrivateLinkage,
+                                  ConstantArray::get(ArrTy, Inits),
+                                  "__ckpt_excluded." + F.getName());
+    NumExcludedLocals += ExcludedRanges.size();
+  }
+  Fields[FuncDescField::excluded] = Excluded;
+  Fields[FuncDescField::num_excluded] =
+      ConstantInt::get(I32, ExcludedRanges.size());
+  Fields[FuncDescField::reserved] = ConstantInt::get(I32, 0);
   Desc->setInitializer(ConstantStruct::get(funcDescType(C), Fields));
 }
 

@@ -13,6 +13,7 @@
 #include "CkptABI.h"
 #include "CkptPasses.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/Statistic.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DiagnosticInfo.h"
@@ -24,6 +25,7 @@ using namespace llvm;
 
 #define DEBUG_TYPE "ckpt-globals"
 STATISTIC(NumGlobalsRegistered, "Globals registered for checkpointing");
+STATISTIC(NumGlobalsExcluded, "Globals excluded from checkpoints");
 
 PreservedAnalyses ckpt::MainTakeoverPass::run(Module &M,
                                               ModuleAnalysisManager &) {
@@ -46,6 +48,39 @@ PreservedAnalyses ckpt::MainTakeoverPass::run(Module &M,
   Main->setLinkage(GlobalValue::ExternalLinkage);
   Main->setVisibility(GlobalValue::DefaultVisibility);
   return PreservedAnalyses::none();
+}
+
+bool ckpt::isExcludeAnnotation(const Value *V) {
+  auto *GV = dyn_cast<GlobalVariable>(V->stripPointerCasts());
+  if (!GV || !GV->hasInitializer())
+    return false;
+  auto *Str = dyn_cast<ConstantDataSequential>(GV->getInitializer());
+  return Str && Str->isCString() &&
+         Str->getAsCString() == CKPT_EXCLUDE_ANNOTATION;
+}
+
+/// Globals marked with #pragma ckpt exclude or CKPT_EXCLUDE: clang lists
+/// them in llvm.global.annotations as {ptr var, ptr string, ptr file, i32
+/// line, ptr args}.
+static SmallPtrSet<const GlobalValue *, 8> excludedGlobals(const Module &M) {
+  SmallPtrSet<const GlobalValue *, 8> Excluded;
+  const GlobalVariable *Annotations =
+      M.getNamedGlobal("llvm.global.annotations");
+  if (!Annotations || !Annotations->hasInitializer())
+    return Excluded;
+  auto *Entries = dyn_cast<ConstantArray>(Annotations->getInitializer());
+  if (!Entries)
+    return Excluded;
+  for (const Use &U : Entries->operands()) {
+    auto *Entry = dyn_cast<ConstantStruct>(U.get());
+    if (!Entry || Entry->getNumOperands() < 2)
+      continue;
+    if (!ckpt::isExcludeAnnotation(Entry->getOperand(1)))
+      continue;
+    if (auto *GV = dyn_cast<GlobalValue>(Entry->getOperand(0)->stripPointerCasts()))
+      Excluded.insert(GV);
+  }
+  return Excluded;
 }
 
 /// Globals that are not program state ckpt must save.
@@ -74,6 +109,7 @@ PreservedAnalyses ckpt::GlobalsRegistrationPass::run(Module &M,
     if (isSavedGlobal(GV))
       Saved.push_back(&GV);
 
+  SmallPtrSet<const GlobalValue *, 8> Excluded = excludedGlobals(M);
   SmallVector<GlobalValue *, 32> Descs;
   for (GlobalVariable *GV : Saved) {
     uint64_t Size = DL.getTypeAllocSize(GV->getValueType());
@@ -90,7 +126,10 @@ PreservedAnalyses ckpt::GlobalsRegistrationPass::run(Module &M,
     Fields[GlobalDescField::addr] = GV;
     Fields[GlobalDescField::size] = ConstantInt::get(I64, Size);
     Fields[GlobalDescField::name] = NameGV;
-    Fields[GlobalDescField::flags] = ConstantInt::get(I32, 0);
+    // An excluded global is still described: the checkpoint lists it (for
+    // ckpt-inspect) and a restart zero-fills it.
+    Fields[GlobalDescField::flags] = ConstantInt::get(
+        I32, Excluded.contains(GV) ? CKPT_GLOBAL_EXCLUDED : 0);
     Fields[GlobalDescField::reserved] = ConstantInt::get(I32, 0);
     auto *Desc = new GlobalVariable(M, DescTy, true,
                                     GlobalValue::PrivateLinkage,
@@ -101,6 +140,8 @@ PreservedAnalyses ckpt::GlobalsRegistrationPass::run(Module &M,
     Desc->setAlignment(Align(8));
     Descs.push_back(Desc);
     ++NumGlobalsRegistered;
+    if (Excluded.contains(GV))
+      ++NumGlobalsExcluded;
   }
   if (Descs.empty())
     return PreservedAnalyses::all();

@@ -408,6 +408,11 @@ int ckpt_checkpoint(void) {
   }
   if (!ckpt_config.dir[0])
     return CKPT_DISABLED;
+  if (ckpt_in_restart_hooks) {
+    CKPT_ERROR("ckpt_checkpoint(): called from a ckpt_on_restart callback; "
+               "the program has not resumed yet");
+    return CKPT_FAILED;
+  }
   char msg[512];
   if (ckpt_park_in_call((void *)ckpt_checkpoint, msg, sizeof msg) != 0) {
     CKPT_ERROR("ckpt_checkpoint(): %s", msg);

@@ -1008,6 +1008,37 @@ int ckpt_heap_for_each_extent(int (*fn)(void *ctx, uintptr_t addr, size_t len),
   return run.fn(run.ctx, run.start, run.end - run.start);
 }
 
+int ckpt_heap_app_find_block(uintptr_t addr, uintptr_t *payload,
+                             size_t *usable) {
+  /* A linear walk: an interior pointer cannot be mapped to its chunk any
+   * other way, and certainty matters more than speed here (an exclusion
+   * outside a live block would hide whatever is allocated there later). */
+  struct heap *h = &app_heap;
+  if (addr < h->base || addr >= h->limit)
+    return -1;
+  lock_acquire(&h->lock);
+  struct heap_state *st = heap_state_acquire(h);
+  int rc = -1;
+  if (st) {
+    uintptr_t top = st->head.top;
+    for (uintptr_t a = st->head.first_chunk; a < top && a <= addr;) {
+      struct chunk *c = chunk_at(a);
+      size_t size = chunk_size(c);
+      if (size < MIN_CHUNK || size > top - a)
+        break;
+      if ((c->head & INUSE) && addr >= a + CHUNK_HDR && addr < a + size) {
+        *payload = a + CHUNK_HDR;
+        *usable = size - CHUNK_HDR;
+        rc = 0;
+        break;
+      }
+      a += size;
+    }
+  }
+  lock_release(&h->lock);
+  return rc;
+}
+
 int ckpt_heap_restore_map(uintptr_t end) {
   struct heap *h = &app_heap;
   end = page_up(end);

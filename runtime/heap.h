@@ -46,6 +46,12 @@ void *ckpt_heap_memalign(size_t align, size_t size);
 /* Usable bytes of a live block (>= the size asked for); 0 for NULL. */
 size_t ckpt_heap_usable_size(void *ptr);
 
+/* If addr lies in the payload of a live block of the application heap, set
+ * *payload and *usable to that block's start and usable size and return 0;
+ * else return -1. Walks the chunks: linear in the number of blocks. */
+int ckpt_heap_app_find_block(uintptr_t addr, uintptr_t *payload,
+                             size_t *usable);
+
 /* ---- Inspection --------------------------------------------------------- */
 struct ckpt_heap_stats {
   uint64_t allocated_chunks; /* live blocks */

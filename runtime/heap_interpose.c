@@ -15,18 +15,30 @@
 
 #include "heap.h"
 
+/* An exclusion (ckpt_exclude) ends with its block and moves with it; with
+ * none registered the cost is one load. */
+static inline int exclusions_exist(void) {
+  return __atomic_load_n(&ckpt_excl_count, __ATOMIC_RELAXED) != 0;
+}
+
 #define CKPT_EXPORT __attribute__((visibility("default")))
 #define PAGE_SIZE_BYTES 4096u /* x86-64 only */
 
 CKPT_EXPORT void *malloc(size_t size) { return ckpt_heap_malloc(size); }
 
-CKPT_EXPORT void free(void *ptr) { ckpt_heap_free(ptr); }
+CKPT_EXPORT void free(void *ptr) {
+  if (__builtin_expect(exclusions_exist(), 0))
+    ckpt_exclude_block_freed(ptr);
+  ckpt_heap_free(ptr);
+}
 
 CKPT_EXPORT void *calloc(size_t count, size_t size) {
   return ckpt_heap_calloc(count, size);
 }
 
 CKPT_EXPORT void *realloc(void *ptr, size_t size) {
+  if (__builtin_expect(exclusions_exist(), 0) && ptr)
+    return ckpt_exclude_realloc(ptr, size);
   return ckpt_heap_realloc(ptr, size);
 }
 
@@ -36,7 +48,7 @@ CKPT_EXPORT void *reallocarray(void *ptr, size_t count, size_t size) {
     errno = ENOMEM;
     return NULL;
   }
-  return ckpt_heap_realloc(ptr, bytes);
+  return realloc(ptr, bytes);
 }
 
 CKPT_EXPORT void *memalign(size_t align, size_t size) {

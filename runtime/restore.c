@@ -16,6 +16,7 @@
 #include "sections.h"
 
 extern char **environ;
+extern char __executable_start[], etext[];
 
 static const char *restore_path;
 static struct ckpt_image *image;
@@ -122,8 +123,9 @@ static uint64_t restore_layout(void) {
 
 static void restore_heap(uint64_t layout_end) {
   struct ckpt_section_reader *r = open_section(CKPT_SEC_HEAP);
-  uint64_t end;
-  get(r, &end, sizeof end);
+  struct ckpt_heap_rec h;
+  get(r, &h, sizeof h);
+  uint64_t end = h.heap_end;
   if (end != layout_end)
     FAIL("heap and layout sections disagree");
   if (ckpt_heap_restore_map((uintptr_t)end) != 0)
@@ -177,9 +179,11 @@ static void restore_globals(void) {
     get(r, name, g.name_len);
     name[g.name_len] = 0;
     const struct ckpt_global_desc *d = find_global(g.addr);
-    if (!d || d->size != g.size || strcmp(d->name, name) != 0)
+    if (!d || d->size != g.size || strcmp(d->name, name) != 0 ||
+        (d->flags & CKPT_GLOBAL_EXCLUDED) != (g.flags & CKPT_GLOBAL_EXCLUDED))
       FAIL("global %s (%llu bytes at %#llx) does not exist in this binary",
            name, (unsigned long long)g.size, (unsigned long long)g.addr);
+    /* An excluded global has no extents: it comes back as zeros. */
     uintptr_t base = (uintptr_t)d->addr, done = 0;
     for (;;) {
       struct ckpt_extent_rec e;
@@ -195,6 +199,55 @@ static void restore_globals(void) {
     zero_gap(base + done, g.size - done);
   }
   finish(r);
+}
+
+/* ckpt_exclude() ranges and ckpt_on_restart() callbacks: they stay in force
+ * in the restarted process. */
+static void restore_exclusions_and_hooks(void) {
+  struct ckpt_section_reader *r = open_section(CKPT_SEC_EXCLUDED);
+  uint64_t n;
+  get(r, &n, sizeof n);
+  if (n > (1ull << 32))
+    FAIL("the excluded-ranges section is damaged");
+  struct ckpt_range *ranges = calloc(n + 1, sizeof *ranges);
+  if (!ranges)
+    FAIL("out of memory for %llu excluded ranges", (unsigned long long)n);
+  for (uint64_t i = 0; i < n; i++) {
+    struct ckpt_extent_rec e;
+    get(r, &e, sizeof e);
+    if (e.len == 0 || e.addr + e.len < e.addr ||
+        (i > 0 && e.addr < ranges[i - 1].hi))
+      FAIL("the excluded-ranges section is damaged");
+    ranges[i] = (struct ckpt_range){(uintptr_t)e.addr, (uintptr_t)(e.addr + e.len)};
+  }
+  finish(r);
+  if (ckpt_exclusions_restore(ranges, n) != 0)
+    FAIL("out of memory for %llu excluded ranges", (unsigned long long)n);
+  free(ranges);
+
+  r = open_section(CKPT_SEC_HOOKS);
+  get(r, &n, sizeof n);
+  if (n > (1ull << 32))
+    FAIL("the restart-callbacks section is damaged");
+  struct ckpt_hook *hooks = calloc(n + 1, sizeof *hooks);
+  if (!hooks)
+    FAIL("out of memory for %llu restart callbacks", (unsigned long long)n);
+  for (uint64_t i = 0; i < n; i++) {
+    struct ckpt_hook_rec h;
+    get(r, &h, sizeof h);
+    /* Same binary (build-id checked), no PIE: the function is where it was.
+     * It must at least be code of the executable. */
+    if (h.fn < (uint64_t)(uintptr_t)__executable_start ||
+        h.fn >= (uint64_t)(uintptr_t)etext)
+      FAIL("restart callback %#llx is not a function of this program",
+           (unsigned long long)h.fn);
+    hooks[i].fn = (void (*)(void *))(uintptr_t)h.fn;
+    hooks[i].arg = (void *)(uintptr_t)h.arg;
+  }
+  finish(r);
+  if (ckpt_restart_hooks_restore(hooks, n) != 0)
+    FAIL("out of memory for %llu restart callbacks", (unsigned long long)n);
+  free(hooks);
 }
 
 static void restore_rtstate(void) {
@@ -263,12 +316,15 @@ static void restore_threads(void) {
   for (uint32_t i = 0; i < tr.nframes; i++) {
     struct ckpt_frame_rec f;
     get(r, &f, sizeof f);
-    if (f.name_len >= sizeof name || f.size < sizeof(struct ckpt_frame_header) ||
+    if (f.name_len >= sizeof name || f.file_len >= sizeof name ||
+        f.size < sizeof(struct ckpt_frame_header) ||
         f.addr < tr.stack_lo || f.addr > tr.stack_hi ||
         f.size > tr.stack_hi - f.addr)
       FAIL("the threads section is damaged (frame %u)", i);
     get(r, name, f.name_len);
     name[f.name_len] = 0;
+    char file[4096]; /* the source file: for tools only */
+    get(r, file, f.file_len);
     /* The descriptor must be this binary's descriptor of that function. */
     const struct ckpt_func_desc *d = (const void *)(uintptr_t)f.desc;
     if (d < __start_ckpt_funcs || d >= __stop_ckpt_funcs ||
@@ -302,6 +358,10 @@ void ckpt_restore_and_run(void) {
   if (!image)
     ckpt_fatal("%s", err);
   const struct ckpt_image_info *info = ckpt_image_info(image);
+  if (info->version != CKPT_FILE_VERSION)
+    FAIL("the file has format version %u; this ckpt restarts version %u only "
+         "(restart it with the ckpt that wrote it)",
+         info->version, CKPT_FILE_VERSION);
   uint8_t bid[CKPT_BUILD_ID_MAX];
   size_t bid_len = ckpt_self_build_id(bid, sizeof bid);
   if (bid_len != info->build_id_len || memcmp(bid, info->build_id, bid_len))
@@ -311,6 +371,7 @@ void ckpt_restore_and_run(void) {
   restore_globals();
   ckpt_pagemap_close(); /* never inherited by a later checkpoint's writer */
   restore_rtstate();
+  restore_exclusions_and_hooks();
   uint32_t nfiles;
   struct ckpt_file_state *files = read_files(&nfiles);
   restore_threads();
@@ -326,6 +387,11 @@ void ckpt_restore_and_run(void) {
       ckpt_exit_handlers_restore(msg, sizeof msg) != 0)
     FAIL("%s", msg);
   environ = ckpt_start.environ_value;
+  /* Everything is back but the frames: the program's callbacks may now
+   * rebuild what was excluded. They run on this (the original) stack, with
+   * no frame record below them, before any thread resumes. */
+  ckpt_self = &ckpt_main_thread;
+  ckpt_run_restart_hooks();
   CKPT_NAME(restoring) = 1;
   ckpt_enter_main_thread();
 }

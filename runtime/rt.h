@@ -225,6 +225,30 @@ int ckpt_signals_restore(char *msg, size_t msglen);
 /* ---- Exit handlers (atexit.c) --------------------------------------------- */
 int ckpt_exit_handlers_restore(char *msg, size_t msglen);
 
+/* ---- Exclusions and restart callbacks (exclude.c) ------------------------- */
+struct ckpt_range {
+  uintptr_t lo, hi;
+};
+struct ckpt_hook {
+  void (*fn)(void *);
+  void *arg;
+};
+/* Number of excluded ranges; the allocator's fast path reads it unlocked. */
+extern size_t ckpt_excl_count;
+/* free() and realloc() of application-heap blocks when exclusions exist:
+ * drop the block's ranges, or move them with the block. */
+void ckpt_exclude_block_freed(void *block);
+void *ckpt_exclude_realloc(void *block, size_t size);
+/* The table, sorted and disjoint (for the writer: no lock, world stopped). */
+size_t ckpt_exclusions(const struct ckpt_range **ranges);
+int ckpt_exclusions_restore(const struct ckpt_range *ranges, size_t n);
+size_t ckpt_restart_hooks(const struct ckpt_hook **hooks);
+int ckpt_restart_hooks_restore(const struct ckpt_hook *hooks, size_t n);
+/* Run the callbacks on the calling (main) thread, before user code resumes. */
+void ckpt_run_restart_hooks(void);
+/* Non-zero while they run: ckpt_checkpoint() refuses then. */
+extern int ckpt_in_restart_hooks;
+
 /* ---- Snapshot / restore (snapshot.c, restore.c) --------------------------- */
 struct ckpt_image_writer;
 struct ckpt_snapshot_input {

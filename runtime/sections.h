@@ -23,18 +23,27 @@ struct ckpt_lib_rec {
  * offsets are relative to the global. Bytes not covered are zero. */
 struct ckpt_global_rec {
   uint64_t addr, size;
+  uint64_t excluded; /* bytes not saved: all of it if flags has
+                        CKPT_GLOBAL_EXCLUDED, else ckpt_exclude() ranges */
   uint32_t name_len, flags;
 };
 struct ckpt_extent_rec {
   uint64_t addr, len;
 };
 
-/* HEAP: uint64_t heap_end, then extents with absolute addresses (ckpt_extent_rec
- * + bytes), ended by len == 0. Arena bytes not covered are zero. */
+/* HEAP: a ckpt_heap_rec, then extents with absolute addresses
+ * (ckpt_extent_rec + bytes), ended by len == 0. Arena bytes not covered are
+ * zero. */
+struct ckpt_heap_rec {
+  uint64_t heap_end;       /* end of the arena's read-write part */
+  uint64_t blocks;         /* live blocks */
+  uint64_t bytes;          /* their usable bytes */
+  uint64_t excluded_bytes; /* bytes of live blocks not saved (ckpt_exclude) */
+};
 
 /* THREADS: uint32_t nthreads, uint32_t reserved, then per thread a
- * ckpt_thread_rec followed by nframes x (ckpt_frame_rec + name + bytes),
- * outermost frame first. */
+ * ckpt_thread_rec followed by nframes x (ckpt_frame_rec + name + file +
+ * bytes), outermost frame first. */
 struct ckpt_thread_rec {
   uint32_t slot, park_kind, nframes, reserved;
   uint64_t stack_lo, stack_hi;
@@ -42,6 +51,8 @@ struct ckpt_thread_rec {
 struct ckpt_frame_rec {
   uint64_t desc, addr;
   uint32_t site, size, name_len, line; /* line: source line of the site */
+  uint32_t file_len; /* source file of the function ("" if unknown) */
+  uint32_t excluded; /* bytes of excluded locals, written as zeros */
 };
 
 /* FILES: uint32_t count, uint32_t reserved, then count x (ckpt_file_rec +
@@ -57,4 +68,13 @@ struct ckpt_file_rec {
 };
 
 /* RTSTATE: uint64_t length, then the bytes of section ckpt_rtstate. */
+
+/* EXCLUDED: uint64_t count, then count x ckpt_extent_rec (no bytes): the
+ * ranges registered with ckpt_exclude(), in address order, disjoint. */
+
+/* HOOKS: uint64_t count, then count x ckpt_hook_rec, in registration
+ * order. */
+struct ckpt_hook_rec {
+  uint64_t fn, arg; /* ckpt_on_restart(fn, arg) */
+};
 #endif

@@ -118,47 +118,154 @@ static int emit_extent(void *ctx, uintptr_t addr, size_t len) {
   return put(e->o, &r, sizeof r) || put(e->o, (const void *)addr, len);
 }
 
+/* Bytes of [lo, hi) inside excluded ranges. */
+static uint64_t excluded_in(uintptr_t lo, uintptr_t hi) {
+  const struct ckpt_range *r;
+  size_t n = ckpt_exclusions(&r);
+  uint64_t sum = 0;
+  for (size_t i = 0; i < n; i++) {
+    uintptr_t a = r[i].lo > lo ? r[i].lo : lo;
+    uintptr_t b = r[i].hi < hi ? r[i].hi : hi;
+    if (a < b)
+      sum += b - a;
+  }
+  return sum;
+}
+
+/* Calls ckpt_for_each_data_range on the parts of [addr, addr+len) outside
+ * every excluded range: excluded bytes are never read, so a 512 MB excluded
+ * array costs neither copy-on-write faults nor compression. */
+static int emit_unexcluded(uintptr_t addr, size_t len, int trust_absent,
+                           int (*emit)(void *, uintptr_t, size_t), void *ctx) {
+  const struct ckpt_range *r;
+  size_t n = ckpt_exclusions(&r);
+  uintptr_t at = addr, end = addr + len;
+  for (size_t i = 0; i < n && at < end; i++) {
+    if (r[i].hi <= at)
+      continue;
+    if (r[i].lo >= end)
+      break;
+    if (r[i].lo > at &&
+        ckpt_for_each_data_range(at, r[i].lo - at, trust_absent, emit, ctx))
+      return -1;
+    at = r[i].hi;
+  }
+  if (at < end && ckpt_for_each_data_range(at, end - at, trust_absent, emit, ctx))
+    return -1;
+  return 0;
+}
+
 static int emit_heap_extent(void *ctx, uintptr_t addr, size_t len) {
   /* Within the allocator's data, pages never touched or all zero are still
    * skipped: a calloc'ed 200 MB block of which little was written costs
-   * little. */
-  return ckpt_for_each_data_range(addr, len, 1, emit_extent, ctx);
+   * little. Exclusions lie inside live blocks' payloads (ckpt_exclude checks
+   * it, free and realloc keep it true), so chunk headers are always kept. */
+  return emit_unexcluded(addr, len, 1, emit_extent, ctx);
 }
 
 static int write_globals(struct out *o) {
   for (const struct ckpt_global_desc *g = __start_ckpt_globals;
        g && g < __stop_ckpt_globals; g++) {
-    if (g->flags & CKPT_GLOBAL_EXCLUDED)
-      continue;
     const char *name = g->name;
-    struct ckpt_global_rec r = {(uint64_t)(uintptr_t)g->addr, g->size,
+    uintptr_t base = (uintptr_t)g->addr;
+    int whole = (g->flags & CKPT_GLOBAL_EXCLUDED) != 0;
+    struct ckpt_global_rec r = {(uint64_t)base, g->size,
+                                whole ? g->size
+                                      : excluded_in(base, base + g->size),
                                 (uint32_t)strlen(name), g->flags};
     if (put(o, &r, sizeof r) || put(o, name, r.name_len))
       return -1;
-    struct extent_ctx e = {o, (uintptr_t)g->addr};
+    struct extent_ctx e = {o, base};
     /* .data pages not yet touched hold the file's initial values, not
      * zeros: only .bss may be skipped unread. */
-    int trust_absent = (uintptr_t)g->addr >= (uintptr_t)__bss_start;
-    if (ckpt_for_each_data_range((uintptr_t)g->addr, g->size, trust_absent,
-                                 emit_extent, &e))
+    int trust_absent = base >= (uintptr_t)__bss_start;
+    if (!whole && emit_unexcluded(base, g->size, trust_absent, emit_extent, &e))
       return -1;
     struct ckpt_extent_rec end = {0, 0};
     if (put(o, &end, sizeof end))
       return -1;
   }
-  struct ckpt_global_rec end = {0, 0, 0, 0};
+  struct ckpt_global_rec end = {0, 0, 0, 0, 0};
   return put(o, &end, sizeof end);
 }
 
 static int write_heap(struct out *o) {
-  uint64_t end = ckpt_heap_app_end();
-  if (put(o, &end, sizeof end))
+  struct ckpt_heap_stats st;
+  if (ckpt_heap_app_stats(&st) != 0)
+    memset(&st, 0, sizeof st);
+  struct ckpt_heap_rec h = {
+      ckpt_heap_app_end(), st.allocated_chunks, st.allocated_bytes,
+      excluded_in(CKPT_HEAP_BASE, CKPT_HEAP_BASE + CKPT_HEAP_MAX)};
+  if (put(o, &h, sizeof h))
     return -1;
   struct extent_ctx e = {o, 0};
   if (ckpt_heap_for_each_extent(emit_heap_extent, &e))
     return -1;
   struct ckpt_extent_rec last = {0, 0};
   return put(o, &last, sizeof last);
+}
+
+static int put_zeros(struct out *o, size_t len) {
+  static const char zeros[4096];
+  while (len) {
+    size_t n = len < sizeof zeros ? len : sizeof zeros;
+    if (put(o, zeros, n))
+      return -1;
+    len -= n;
+  }
+  return 0;
+}
+
+/* A frame record with its excluded locals written as zeros. The pass emits
+ * the ranges in increasing offset order, disjoint, inside the record. */
+static int put_frame_bytes(struct out *o, const struct ckpt_frame_header *fr,
+                           const struct ckpt_func_desc *d) {
+  const struct ckpt_frame_exclude *x = d->excluded;
+  uint64_t at = 0;
+  for (uint32_t i = 0; i < d->num_excluded; i++) {
+    if (x[i].offset < at || x[i].offset + x[i].size > d->frame_size)
+      continue; /* cannot happen with the pass's descriptors */
+    if (put(o, (const char *)fr + at, x[i].offset - at) ||
+        put_zeros(o, x[i].size))
+      return -1;
+    at = x[i].offset + x[i].size;
+  }
+  return put(o, (const char *)fr + at, d->frame_size - at);
+}
+
+static uint32_t frame_excluded_bytes(const struct ckpt_func_desc *d) {
+  uint64_t sum = 0;
+  const struct ckpt_frame_exclude *x = d->excluded;
+  for (uint32_t i = 0; i < d->num_excluded; i++)
+    sum += x[i].size;
+  return (uint32_t)sum;
+}
+
+static int write_exclusions(struct out *o) {
+  const struct ckpt_range *r;
+  uint64_t n = ckpt_exclusions(&r);
+  if (put(o, &n, sizeof n))
+    return -1;
+  for (uint64_t i = 0; i < n; i++) {
+    struct ckpt_extent_rec e = {r[i].lo, r[i].hi - r[i].lo};
+    if (put(o, &e, sizeof e))
+      return -1;
+  }
+  return 0;
+}
+
+static int write_hooks(struct out *o) {
+  const struct ckpt_hook *h;
+  uint64_t n = ckpt_restart_hooks(&h);
+  if (put(o, &n, sizeof n))
+    return -1;
+  for (uint64_t i = 0; i < n; i++) {
+    struct ckpt_hook_rec rec = {(uint64_t)(uintptr_t)h[i].fn,
+                                (uint64_t)(uintptr_t)h[i].arg};
+    if (put(o, &rec, sizeof rec))
+      return -1;
+  }
+  return 0;
 }
 
 static int write_threads(struct out *o, char *msg, size_t msglen) {
@@ -189,12 +296,17 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
     uint32_t line = 0;
     if (fr->site >= 1 && fr->site <= d->num_sites)
       line = ((const struct ckpt_site_desc *)d->sites)[fr->site - 1].line;
+    const char *file = d->file ? d->file : "";
     struct ckpt_frame_rec r = {(uint64_t)(uintptr_t)d,
-                               (uint64_t)(uintptr_t)fr, fr->site,
-                               (uint32_t)d->frame_size, (uint32_t)strlen(name),
-                               line};
+                               (uint64_t)(uintptr_t)fr,
+                               fr->site,
+                               (uint32_t)d->frame_size,
+                               (uint32_t)strlen(name),
+                               line,
+                               (uint32_t)strlen(file),
+                               frame_excluded_bytes(d)};
     if (put(o, &r, sizeof r) || put(o, name, r.name_len) ||
-        put(o, fr, d->frame_size))
+        put(o, file, r.file_len) || put_frame_bytes(o, fr, d))
       goto out;
   }
   rc = 0;
@@ -254,7 +366,9 @@ int ckpt_snapshot_write(const struct ckpt_snapshot_input *in, char *path,
                 {CKPT_SEC_LAYOUT, write_layout},
                 {CKPT_SEC_RTSTATE, write_rtstate},
                 {CKPT_SEC_GLOBALS, write_globals},
-                {CKPT_SEC_HEAP, write_heap}};
+                {CKPT_SEC_HEAP, write_heap},
+                {CKPT_SEC_EXCLUDED, write_exclusions},
+                {CKPT_SEC_HOOKS, write_hooks}};
   for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
     if (ckpt_image_begin_section(w, simple[i].type) || simple[i].fn(&o) ||
         ckpt_image_end_section(w))

@@ -12,7 +12,7 @@
 #ifndef CKPT_ABI_H
 #define CKPT_ABI_H
 
-#define CKPT_ABI_VERSION 1
+#define CKPT_ABI_VERSION 2
 
 /* ---- Symbol names ------------------------------------------------------ */
 
@@ -62,7 +62,10 @@
   X(u64, frame_size) /* bytes of the frame record, header included */         \
   X(ptr, sites)      /* struct ckpt_site_desc[num_sites]; site id i is [i-1] */\
   X(u32, line)       /* source line of the definition, 0 if unknown */        \
-  X(u32, flags)
+  X(u32, flags)                                                                \
+  X(ptr, excluded)   /* struct ckpt_frame_exclude[num_excluded] */            \
+  X(u32, num_excluded) /* locals under #pragma ckpt exclude / CKPT_EXCLUDE */ \
+  X(u32, reserved)
 
 /* One per site of a function. */
 #define CKPT_SITE_DESC_FIELDS(X)                                               \
@@ -70,6 +73,12 @@
   X(u32, line)        /* source line, 0 if unknown */                         \
   X(ptr, callee)      /* CALL_DIRECT: the function called */                  \
   X(u64, callee_slot) /* CALL_INDIRECT: frame offset of the spilled callee */
+
+/* One per excluded local of a function: a byte range of its frame record,
+ * written as zeros in checkpoints. */
+#define CKPT_FRAME_EXCLUDE_FIELDS(X)                                           \
+  X(u64, offset) /* from the start of the frame record */                     \
+  X(u64, size)
 
 /* One per global variable of an instrumented module, in CKPT_SECTION_GLOBALS. */
 #define CKPT_GLOBAL_DESC_FIELDS(X)                                             \
@@ -84,6 +93,12 @@ enum ckpt_site_kind {
   CKPT_SITE_CALL_DIRECT = 2,   /* a call to a known function */
   CKPT_SITE_CALL_INDIRECT = 3, /* a call through a pointer */
 };
+
+/* The annotation (clang's annotate attribute) that marks a variable as
+ * excluded from checkpoints: written by CKPT_EXCLUDE in ckpt.h and by the
+ * frontend plugin for #pragma ckpt exclude; read by the pass from
+ * llvm.global.annotations and llvm.var.annotation. */
+#define CKPT_EXCLUDE_ANNOTATION "ckpt.exclude"
 
 enum ckpt_global_flags {
   CKPT_GLOBAL_EXCLUDED = 1u << 0, /* #pragma ckpt exclude / CKPT_EXCLUDE */
@@ -109,7 +124,7 @@ enum ckpt_global_flags {
 /* ---- Checkpoint file --------------------------------------------------- */
 /* The layout of the file is specified in docs/format.md. */
 #define CKPT_FILE_MAGIC "CKPTIMG\0"
-#define CKPT_FILE_VERSION 1
+#define CKPT_FILE_VERSION 2
 #define CKPT_FILE_SUFFIX ".ckpt"
 
 /* Section types. Numbers are never reused; new types are only added. */
@@ -120,7 +135,9 @@ enum ckpt_global_flags {
   X(HEAP, 4)    /* heap arena extents */                                     \
   X(THREADS, 5) /* threads and their frames */                               \
   X(FILES, 6)   /* open files */                                             \
-  X(RTSTATE, 7) /* runtime state section bytes */
+  X(RTSTATE, 7) /* runtime state section bytes */                           \
+  X(EXCLUDED, 8) /* ranges excluded with ckpt_exclude() */                   \
+  X(HOOKS, 9)   /* ckpt_on_restart() callbacks */
 
 
 /* META section: a sequence of records {u32 tag, u32 length, bytes[length]}.
@@ -170,6 +187,9 @@ struct ckpt_site_desc {
 };
 struct ckpt_global_desc {
   CKPT_GLOBAL_DESC_FIELDS(CKPT_C_FIELD)
+};
+struct ckpt_frame_exclude {
+  CKPT_FRAME_EXCLUDE_FIELDS(CKPT_C_FIELD)
 };
 
 #define CKPT_C_SECTION_ENUM(name, num) CKPT_SEC_##name = num,

@@ -15,7 +15,7 @@ target triple = "x86_64-pc-linux-gnu"
 
 ; Sites of fib: the entry poll (kind 1), then the two recursive calls (direct,
 ; kind 2). Frame: header 24, %n1@24, %a@28, %n2@32 -> 40.
-; CHECK: @__ckpt_desc.fib = private constant { i32, i32, ptr, ptr, ptr, i64, ptr, i32, i32 } { i32 1, i32 3, ptr @fib, ptr @{{.*}}, ptr @{{.*}}, i64 40, ptr @__ckpt_sites.fib, i32 0, i32 0 }
+; CHECK: @__ckpt_desc.fib = private constant { i32, i32, ptr, ptr, ptr, i64, ptr, i32, i32, ptr, i32, i32 } { i32 2, i32 3, ptr @fib, ptr @{{.*}}, ptr @{{.*}}, i64 40, ptr @__ckpt_sites.fib, i32 0, i32 0, ptr null, i32 0, i32 0 }
 ; CHECK: @__ckpt_sites.fib = private constant [3 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 1, i32 0, ptr null, i64 0 }, { i32, i32, ptr, i64 } { i32 2, i32 0, ptr @fib, i64 0 }, { i32, i32, ptr, i64 } { i32 2, i32 0, ptr @fib, i64 0 }]
 ; CHECK: @__ckpt_sites.is_even = private constant [2 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 1, i32 0, ptr null, i64 0 }, { i32, i32, ptr, i64 } { i32 2, i32 0, ptr @is_odd, i64 0 }]
 ; CHECK: @__ckpt_sites.is_odd = private constant [2 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 1, i32 0, ptr null, i64 0 }, { i32, i32, ptr, i64 } { i32 2, i32 0, ptr @is_even, i64 0 }]

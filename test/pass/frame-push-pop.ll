@@ -21,7 +21,7 @@ declare void @llvm.lifetime.end.p0(i64 immarg, ptr nocapture)
 ; CHECK: @__ckpt_restoring = external global i32
 ; CHECK: @__ckpt_top = external thread_local(initialexec) global ptr
 ; frame_size 112 = header 24, pad to 32, buf 64 -> 96, cell 8 -> 104, align 16.
-; CHECK: @__ckpt_desc.locals = private constant { i32, i32, ptr, ptr, ptr, i64, ptr, i32, i32 } { i32 1, i32 2, ptr @locals, ptr @{{.*}}, ptr @{{.*}}, i64 112, ptr @__ckpt_sites.locals, i32 0, i32 0 }, section "ckpt_funcs", align 8
+; CHECK: @__ckpt_desc.locals = private constant { i32, i32, ptr, ptr, ptr, i64, ptr, i32, i32, ptr, i32, i32 } { i32 2, i32 2, ptr @locals, ptr @{{.*}}, ptr @{{.*}}, i64 112, ptr @__ckpt_sites.locals, i32 0, i32 0, ptr null, i32 0, i32 0 }, section "ckpt_funcs", align 8
 
 define i32 @locals(i32 %x) {
 ; CHECK-LABEL: define i32 @locals(i32 %x) {

@@ -21,7 +21,7 @@ target triple = "x86_64-pc-linux-gnu"
 ; The loop is a single block: its latch holds a call to @step (a site).
 ; Sites: the poll (kind 1) first, then the call (kind 2). Frame: header 24,
 ; site 1 %s.next@24 %i.next@32 %c@40, site 2 %i@48 %s@56 -> 64 bytes.
-; CHECK: @__ckpt_desc.latch_call = private constant { i32, i32, ptr, ptr, ptr, i64, ptr, i32, i32 } { i32 1, i32 2, ptr @latch_call, ptr @{{.*}}, ptr @{{.*}}, i64 64, ptr @__ckpt_sites.latch_call, i32 0, i32 0 }
+; CHECK: @__ckpt_desc.latch_call = private constant { i32, i32, ptr, ptr, ptr, i64, ptr, i32, i32, ptr, i32, i32 } { i32 2, i32 2, ptr @latch_call, ptr @{{.*}}, ptr @{{.*}}, i64 64, ptr @__ckpt_sites.latch_call, i32 0, i32 0, ptr null, i32 0, i32 0 }
 ; CHECK: @__ckpt_sites.latch_call = private constant [2 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 1, i32 0, ptr null, i64 0 }, { i32, i32, ptr, i64 } { i32 2, i32 0, ptr @step, i64 0 }]
 
 ; Sums p[0..] until the first element equal to %stop.

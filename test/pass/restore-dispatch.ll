@@ -25,7 +25,7 @@ declare i64 @work(i64)
 ; call site 2, the indirect call site 3. Spill slots follow that order.
 ; Layout: header 24; site 1 spills %acc.next@24 %i.next@32 %c@40; site 2
 ; %i@48 %acc@56 %x@64; site 3 adds %r@72 and the callee %fp@80 -> 88 bytes.
-; CHECK:      @__ckpt_desc.driver = private constant { i32, i32, ptr, ptr, ptr, i64, ptr, i32, i32 } { i32 1, i32 3, ptr @driver, ptr [[NAME:@__ckpt_fname[.0-9]*]], ptr {{@.*}}, i64 88, ptr @__ckpt_sites.driver, i32 0, i32 0 }, section "ckpt_funcs", align 8
+; CHECK:      @__ckpt_desc.driver = private constant { i32, i32, ptr, ptr, ptr, i64, ptr, i32, i32, ptr, i32, i32 } { i32 2, i32 3, ptr @driver, ptr [[NAME:@__ckpt_fname[.0-9]*]], ptr {{@.*}}, i64 88, ptr @__ckpt_sites.driver, i32 0, i32 0, ptr null, i32 0, i32 0 }, section "ckpt_funcs", align 8
 ; CHECK-NEXT: @__ckpt_sites.driver = private constant [3 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 1, i32 0, ptr null, i64 0 }, { i32, i32, ptr, i64 } { i32 2, i32 0, ptr @work, i64 0 }, { i32, i32, ptr, i64 } { i32 3, i32 0, ptr null, i64 80 }]
 ; CHECK-NEXT: [[NAME]] = private unnamed_addr constant [7 x i8] c"driver\00"
 

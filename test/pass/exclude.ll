@@ -1,0 +1,60 @@
+; Exclusion (#pragma ckpt exclude / CKPT_EXCLUDE, both clang's
+; annotate("ckpt.exclude")):
+; - ckpt-globals: a global listed in llvm.global.annotations with the string
+;   "ckpt.exclude" gets CKPT_GLOBAL_EXCLUDED (1) in its descriptor's flags;
+;   a global annotated with another string, or not at all, gets 0.
+; - ckpt-frames: a local whose alloca carries llvm.var.annotation with
+;   "ckpt.exclude" is listed in its function's descriptor as {offset, size}
+;   of the frame record (field excluded/num_excluded), in offset order; the
+;   annotation call is removed; other annotations stay.
+
+; RUN: %opt-ckpt -passes=ckpt-globals -verify-each -S %s | FileCheck %s --check-prefix=GLOB
+; RUN: %opt-ckpt -passes=ckpt-frames -verify-each -S %s | FileCheck %s --check-prefix=FRAME
+
+target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
+target triple = "x86_64-pc-linux-gnu"
+
+@scratch = global [4096 x i8] zeroinitializer, align 16
+@kept = global i32 0, align 4
+@other = global i32 0, align 4
+@work.cache = internal global [64 x i64] zeroinitializer, align 16
+@.str.ex = private unnamed_addr constant [13 x i8] c"ckpt.exclude\00", section "llvm.metadata"
+@.str.other = private unnamed_addr constant [6 x i8] c"other\00", section "llvm.metadata"
+@.str.file = private unnamed_addr constant [4 x i8] c"a.c\00", section "llvm.metadata"
+@llvm.global.annotations = appending global [3 x { ptr, ptr, ptr, i32, ptr }] [
+  { ptr, ptr, ptr, i32, ptr } { ptr @scratch, ptr @.str.ex, ptr @.str.file, i32 3, ptr null },
+  { ptr, ptr, ptr, i32, ptr } { ptr @other, ptr @.str.other, ptr @.str.file, i32 5, ptr null },
+  { ptr, ptr, ptr, i32, ptr } { ptr @work.cache, ptr @.str.ex, ptr @.str.file, i32 9, ptr null }], section "llvm.metadata"
+
+; GLOB-DAG: = private constant { ptr, i64, ptr, i32, i32 } { ptr @scratch, i64 4096, ptr {{@.*}}, i32 1, i32 0 }, section "ckpt_globals"
+; GLOB-DAG: = private constant { ptr, i64, ptr, i32, i32 } { ptr @kept, i64 4, ptr {{@.*}}, i32 0, i32 0 }, section "ckpt_globals"
+; GLOB-DAG: = private constant { ptr, i64, ptr, i32, i32 } { ptr @other, i64 4, ptr {{@.*}}, i32 0, i32 0 }, section "ckpt_globals"
+; GLOB-DAG: = private constant { ptr, i64, ptr, i32, i32 } { ptr @work.cache, i64 512, ptr {{@.*}}, i32 1, i32 0 }, section "ckpt_globals"
+
+declare void @fill(ptr)
+declare void @llvm.var.annotation.p0.p0(ptr, ptr, ptr, i32, ptr)
+
+; Record: header 24, pad to 32, @big 256 -> 288, @keep 8 -> 296, pad to 304,
+; @small 32 -> 336, @tagged 4 -> 340, size aligned to 16 -> 352.
+; FRAME: @__ckpt_desc.work = private constant { i32, i32, ptr, ptr, ptr, i64, ptr, i32, i32, ptr, i32, i32 } { i32 2, i32 4, ptr @work, ptr @{{.*}}, ptr @{{.*}}, i64 352, ptr @__ckpt_sites.work, i32 0, i32 0, ptr @__ckpt_excluded.work, i32 2, i32 0 }
+; FRAME: @__ckpt_excluded.work = private constant [2 x { i64, i64 }] [{ i64, i64 } { i64 32, i64 256 }, { i64, i64 } { i64 304, i64 32 }]
+; FRAME-LABEL: define void @work()
+; FRAME-NOT: call void @llvm.var.annotation{{.*}}@.str.ex
+; FRAME: call void @llvm.var.annotation.p0.p0(ptr {{.*}}, ptr @.str.other,
+; FRAME-NOT: call void @llvm.var.annotation{{.*}}@.str.ex
+; FRAME: ret void
+define void @work() {
+entry:
+  %big = alloca [256 x i8], align 16
+  %keep = alloca i64, align 8
+  %small = alloca [8 x i32], align 16
+  %tagged = alloca i32, align 4
+  call void @llvm.var.annotation.p0.p0(ptr %big, ptr @.str.ex, ptr @.str.file, i32 20, ptr null)
+  call void @llvm.var.annotation.p0.p0(ptr %small, ptr @.str.ex, ptr @.str.file, i32 22, ptr null)
+  call void @llvm.var.annotation.p0.p0(ptr %tagged, ptr @.str.other, ptr @.str.file, i32 23, ptr null)
+  call void @fill(ptr %big)
+  call void @fill(ptr %keep)
+  call void @fill(ptr %small)
+  call void @fill(ptr %tagged)
+  ret void
+}
