@@ -152,7 +152,7 @@ def exclude(bindir, work, reps):
                    float(m.group(1)), t_restart)
             best = row if best is None or row[3] < best[3] else best
         if best:
-            print(f"| {label} | {best[0]:.1f} | {best[1]:.2f} | {best[2]:.2f} | "
+            print(f"| {label} | {best[0]:.2f} | {best[1]:.2f} | {best[2]:.2f} | "
                   f"{best[3]:.0f} | {best[4]:.0f} | {best[5]:.2f} |", flush=True)
 
 
