@@ -45,6 +45,9 @@ static int count_value(const unsigned char *p, size_t n, unsigned char v) {
 static int deep(int depth, int round) {
   CKPT_EXCLUDE unsigned char local_scratch[3000];
   unsigned char local_kept[100];
+  /* A scalar: without care the optimiser would keep it in a register across
+   * the checkpoint, and the register would come back with the frame. */
+  CKPT_EXCLUDE int excluded_scalar = 77 + depth;
   memset(local_scratch, 0x33, sizeof local_scratch);
   memset(local_kept, 0x44, sizeof local_kept);
   int r;
@@ -57,10 +60,11 @@ static int deep(int depth, int round) {
       raise(SIGKILL);
     }
   }
-  printf("round %d depth %d: local_scratch 0x33=%d zero=%d local_kept 0x44=%d\n",
+  printf("round %d depth %d: local_scratch 0x33=%d zero=%d local_kept 0x44=%d "
+         "scalar=%d\n",
          round, depth, count_value(local_scratch, sizeof local_scratch, 0x33),
          count_value(local_scratch, sizeof local_scratch, 0),
-         count_value(local_kept, sizeof local_kept, 0x44));
+         count_value(local_kept, sizeof local_kept, 0x44), excluded_scalar);
   return r;
 }
 
