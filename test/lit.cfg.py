@@ -23,6 +23,8 @@ for var in ("CKPT_E2E_SEED", "CKPT_E2E_TRIALS", "HOME", "TMPDIR"):
 plugin = os.path.join(config.ckpt_lib_dir, "ckpt.so")
 config.substitutions.append(("%opt-ckpt", "%s -load-pass-plugin=%s" % (os.path.join(config.llvm_tools_dir, "opt"), plugin)))
 config.substitutions.append(("%ckpt-plugin", plugin))
+# %ckpt-clang-plugin: the frontend plugin (#pragma ckpt exclude), for clang -fplugin=.
+config.substitutions.append(("%ckpt-clang-plugin", os.path.join(config.ckpt_lib_dir, "ckpt-clang.so")))
 config.substitutions.append(("%clang", config.clang))
 config.substitutions.append(("%ckpt-cc", os.path.join(config.ckpt_bin_dir, "ckpt-cc")))
 config.substitutions.append(("%ckpt-run", os.path.join(config.ckpt_bin_dir, "ckpt-run")))

@@ -1,4 +1,4 @@
-/* tools/ckpt-cc.c - drop-in C compiler: runs clang-19 with the ckpt pass plugin and links the ckpt runtime. */
+/* tools/ckpt-cc.c - drop-in C compiler: runs clang-19 with the ckpt pass and frontend plugins and links the ckpt runtime. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -20,13 +20,14 @@ static void usage(FILE *f) {
 "\n"
 "A drop-in C compiler for programs to be checkpointed with ckpt: it runs\n"
 "clang with the user's arguments plus\n"
-"  -fpass-plugin=PREFIX/lib/ckpt/ckpt.so -I PREFIX/include -D__CKPT__=1\n"
-"  -fno-pie -gline-tables-only\n"
+"  -fpass-plugin=PREFIX/lib/ckpt/ckpt.so -fplugin=PREFIX/lib/ckpt/ckpt-clang.so\n"
+"  -I PREFIX/include -D__CKPT__=1 -fno-pie -gline-tables-only\n"
 "and, when linking (none of -c -S -E -M -MM -fsyntax-only), after them\n"
 "  -no-pie -pthread -Wl,--build-id=sha1 -Wl,--whole-archive\n"
 "  PREFIX/lib/ckpt/libckpt.a -Wl,--no-whole-archive -lzstd -lxxhash\n"
 "PREFIX is the directory above the one ckpt-cc is in. Without input files\n"
 "(e.g. --version) the arguments are passed to clang unchanged.\n"
+"ckpt-clang.so implements `#pragma ckpt exclude` (see docs/pragma.md).\n"
 "\n"
 "Refused: -shared, -static, -flto, C++ (and Objective-C) inputs, and\n"
 "-fpie/-fPIE/-pie when linking: the executable must be at a fixed address.\n"
@@ -239,17 +240,21 @@ int main(int argc, char **argv) {
              "fixed address (ckpt links with -no-pie)",
              pie_flag);
 
-  char prefix[PATH_MAX], plugin[PATH_MAX + 32], incdir[PATH_MAX + 32],
-      lib[PATH_MAX + 32], plugin_opt[PATH_MAX + 64];
+  char prefix[PATH_MAX], plugin[PATH_MAX + 32], fe_plugin[PATH_MAX + 32],
+      incdir[PATH_MAX + 32], lib[PATH_MAX + 32], plugin_opt[PATH_MAX + 64],
+      fe_plugin_opt[PATH_MAX + 64];
   if (!passthrough) {
     if (tool_self_prefix(prefix, sizeof prefix) < 0)
       tool_die(1, "cannot find the ckpt installation (/proc/self/exe: %s)",
                strerror(errno));
     snprintf(plugin, sizeof plugin, "%s/lib/ckpt/ckpt.so", prefix);
+    snprintf(fe_plugin, sizeof fe_plugin, "%s/lib/ckpt/ckpt-clang.so", prefix);
     snprintf(incdir, sizeof incdir, "%s/include", prefix);
     snprintf(lib, sizeof lib, "%s/lib/ckpt/libckpt.a", prefix);
     snprintf(plugin_opt, sizeof plugin_opt, "-fpass-plugin=%s", plugin);
+    snprintf(fe_plugin_opt, sizeof fe_plugin_opt, "-fplugin=%s", fe_plugin);
     check_exists(plugin, "pass plugin");
+    check_exists(fe_plugin, "frontend plugin");
     if (linking)
       check_exists(lib, "runtime library");
   }
@@ -261,6 +266,9 @@ int main(int argc, char **argv) {
   cmd[n++] = (char *)clang;
   if (!passthrough) {
     cmd[n++] = plugin_opt;
+    /* #pragma ckpt exclude. Loaded for every compile, but it acts only when
+     * clang parses C: under -E the pragma is printed as written. */
+    cmd[n++] = fe_plugin_opt;
     cmd[n++] = "-I";
     cmd[n++] = incdir;
     cmd[n++] = "-D__CKPT__=1";
