@@ -381,6 +381,154 @@ out:
   return ret;
 }
 
+/* ---- ELF function symbols ------------------------------------------------ */
+
+/* .symtab and its string table are read whole; no real executable has
+ * tables anywhere near this large. */
+#define SYMBOL_TABLE_MAX (256u << 20)
+
+/* Read [off, off+size) of the file into a new buffer with a NUL after it. */
+static char *read_file_block(int fd, uint64_t fsize, uint64_t off,
+                             uint64_t size, const char *what, char *err,
+                             size_t errlen) {
+  if (!in_file(off, size, fsize)) {
+    snprintf(err, errlen, "is truncated (its %s lies past the end)", what);
+    return NULL;
+  }
+  if (size > SYMBOL_TABLE_MAX) {
+    snprintf(err, errlen, "has an implausibly large %s (%llu bytes)", what,
+             (unsigned long long)size);
+    return NULL;
+  }
+  char *buf = malloc((size_t)size + 1);
+  if (!buf) {
+    snprintf(err, errlen, "cannot be read (out of memory for its %s)", what);
+    return NULL;
+  }
+  if (pread_full(fd, buf, (size_t)size, off) < 0) {
+    snprintf(err, errlen, "cannot be read: %s",
+             errno ? strerror(errno) : "unexpected end of file");
+    free(buf);
+    return NULL;
+  }
+  buf[size] = '\0';
+  return buf;
+}
+
+/* The first section header of TYPE. Returns 1 (OUT filled), 0 if there is
+ * none, -1 with ERR filled if a header cannot be read. */
+static int find_section_of_type(int fd, const Elf64_Ehdr *eh, uint32_t type,
+                                Elf64_Shdr *out, char *err, size_t errlen) {
+  for (unsigned i = 0; i < eh->e_shnum; i++) {
+    if (pread_full(fd, out, sizeof *out,
+                   eh->e_shoff + (uint64_t)i * eh->e_shentsize) < 0) {
+      snprintf(err, errlen, "cannot be read (section header %u)", i);
+      return -1;
+    }
+    if (out->sh_type == type)
+      return 1;
+  }
+  return 0;
+}
+
+int tool_elf_function_symbols(const char *path, const uint64_t *addrs,
+                              size_t n, char **names, uint64_t *offsets,
+                              char *err, size_t errlen) {
+  for (size_t i = 0; i < n; i++) {
+    names[i] = NULL;
+    offsets[i] = 0;
+  }
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    snprintf(err, errlen, "cannot be opened: %s", strerror(errno));
+    return -1;
+  }
+  int ret = -1;
+  char *symtab = NULL, *strtab = NULL;
+  struct stat st;
+  if (fstat(fd, &st) < 0) {
+    snprintf(err, errlen, "cannot be examined: %s", strerror(errno));
+    goto out;
+  }
+  uint64_t fsize = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+  Elf64_Ehdr eh;
+  if (fsize < sizeof eh || pread_full(fd, &eh, sizeof eh, 0) < 0 ||
+      memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+      eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+      eh.e_ident[EI_DATA] != ELFDATA2LSB) {
+    snprintf(err, errlen, "is not a 64-bit little-endian ELF file");
+    goto out;
+  }
+  if (eh.e_shnum == 0 || eh.e_shentsize < sizeof(Elf64_Shdr) ||
+      !in_file(eh.e_shoff, (uint64_t)eh.e_shnum * eh.e_shentsize, fsize)) {
+    snprintf(err, errlen, "has no usable section headers");
+    goto out;
+  }
+  /* .symtab has the static functions too; .dynsym only what is exported. */
+  Elf64_Shdr table, strings;
+  int found = find_section_of_type(fd, &eh, SHT_SYMTAB, &table, err, errlen);
+  if (found == 0)
+    found = find_section_of_type(fd, &eh, SHT_DYNSYM, &table, err, errlen);
+  if (found < 0)
+    goto out;
+  if (found == 0) {
+    snprintf(err, errlen, "has no symbol table");
+    goto out;
+  }
+  if (table.sh_link >= eh.e_shnum ||
+      pread_full(fd, &strings, sizeof strings,
+                 eh.e_shoff + (uint64_t)table.sh_link * eh.e_shentsize) < 0 ||
+      strings.sh_type != SHT_STRTAB) {
+    snprintf(err, errlen, "has a symbol table without a string table");
+    goto out;
+  }
+  symtab = read_file_block(fd, fsize, table.sh_offset, table.sh_size,
+                           "symbol table", err, errlen);
+  strtab = symtab ? read_file_block(fd, fsize, strings.sh_offset,
+                                    strings.sh_size, "string table", err,
+                                    errlen)
+                  : NULL;
+  if (!symtab || !strtab)
+    goto out;
+  size_t nsyms = (size_t)(table.sh_size / sizeof(Elf64_Sym));
+  for (size_t s = 0; s < nsyms; s++) {
+    Elf64_Sym sym;
+    memcpy(&sym, symtab + s * sizeof sym, sizeof sym);
+    unsigned type = ELF64_ST_TYPE(sym.st_info);
+    if ((type != STT_FUNC && type != STT_GNU_IFUNC) ||
+        sym.st_shndx == SHN_UNDEF || sym.st_name >= strings.sh_size)
+      continue;
+    for (size_t i = 0; i < n; i++) {
+      uint64_t a = addrs[i];
+      int hit = sym.st_size
+                    ? a >= sym.st_value && a - sym.st_value < sym.st_size
+                    : a == sym.st_value;
+      /* An exact start beats a symbol that merely contains the address. */
+      if (!hit || (names[i] && (offsets[i] == 0 || a != sym.st_value)))
+        continue;
+      char *copy = strdup(strtab + sym.st_name);
+      if (!copy) {
+        snprintf(err, errlen, "cannot be read (out of memory)");
+        goto out;
+      }
+      free(names[i]);
+      names[i] = copy;
+      offsets[i] = a - sym.st_value;
+    }
+  }
+  ret = 0;
+out:
+  if (ret < 0)
+    for (size_t i = 0; i < n; i++) {
+      free(names[i]);
+      names[i] = NULL;
+    }
+  free(symtab);
+  free(strtab);
+  close(fd);
+  return ret;
+}
+
 /* ---- META section -------------------------------------------------------- */
 
 #define META_SECTION_MAX (256u << 20)

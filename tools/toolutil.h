@@ -49,6 +49,19 @@ int tool_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int tool_elf_build_id(const char *path, uint8_t *id, size_t idmax,
                       size_t *idlen, char *err, size_t errlen);
 
+/* ---- ELF function symbols --------------------------------------------------
+ * For each of the N addresses ADDRS[i], find the function symbol (STT_FUNC or
+ * STT_GNU_IFUNC, from .symtab, or .dynsym if the file has no .symtab) of the
+ * ELF file PATH whose range [value, value + size) holds it, or whose value
+ * equals it for symbols of size 0. NAMES[i] is set to a malloc'ed copy of the
+ * name and OFFSETS[i] to ADDRS[i] - value, or NAMES[i] to NULL if no symbol
+ * matches; the caller frees the names. Every offset and length is checked
+ * against the file. Returns 0, or -1 with ERR describing the problem (without
+ * the path) and every NAMES[i] NULL. */
+int tool_elf_function_symbols(const char *path, const uint64_t *addrs,
+                              size_t n, char **names, uint64_t *offsets,
+                              char *err, size_t errlen);
+
 /* ---- META section ---------------------------------------------------------
  * The META section is a sequence of records {u32 tag, u32 length,
  * bytes[length]} (include/ckpt/abi.h). tool_meta_load reads the first META
