@@ -7,7 +7,10 @@ docs/performance.md). Not a test: nothing here passes or fails on speed.
                       restart time, for each program
   bench.py exclude    a 512 MB scratch array: checkpoint size and time with
                       and without excluding it (global and heap)
-  bench.py all        all three
+  bench.py threads    time from a checkpoint request until every thread is
+                      stopped (p50/p99) with 2, 16 and 256 threads, and
+                      plain vs instrumented time of the threaded kernels
+  bench.py all        all of them
 Options: --reps N (default 3), --build DIR (default ../build)
 """
 import argparse, glob, os, re, shutil, signal, subprocess, sys, tempfile, time
@@ -156,9 +159,70 @@ def exclude(bindir, work, reps):
                   f"{best[3]:.0f} | {best[4]:.0f} | {best[5]:.2f} |", flush=True)
 
 
+def percentile(values, p):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
+
+
+def threads(bindir, work, reps):
+    run = os.path.join(bindir, "ckpt-run")
+    src = os.path.join(ROOT, "bench/programs/stoplat.c")
+    exe = os.path.join(work, "stoplat")
+    subprocess.run([os.path.join(bindir, "ckpt-cc"), "-O2", src, "-o", exe], check=True)
+    print("\n## Stop latency: checkpoint request -> every thread stopped\n")
+    print("Half the threads compute in instrumented loops, half wait on a "
+          "condition variable signalled every 1 ms.\n")
+    print("| threads | checkpoints | stop p50 ms | stop p99 ms | stop max ms | pause p50 ms |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for n in (2, 16, 256):
+        ck = os.path.join(work, "ck-stop")
+        shutil.rmtree(ck, ignore_errors=True)
+        stats = os.path.join(work, "stop.stats")
+        if os.path.exists(stats):
+            os.unlink(stats)
+        env = dict(os.environ, CKPT_STATS_FILE=stats)
+        p = subprocess.Popen([run, "--dir", ck, "--keep", "1", "--", exe, str(n), "30"],
+                             cwd=work, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        count = 0
+        for _ in range(50 * reps):
+            c = subprocess.run([run, "--checkpoint", str(p.pid)], capture_output=True)
+            if c.returncode == 0:
+                count += 1
+            time.sleep(0.02)
+        p.kill()
+        p.wait()
+        stops, pauses = [], []
+        for line in open(stats):
+            f = dict(kv.split("=") for kv in line.split()[1:])
+            stops.append(float(f["stop_ms"]))
+            pauses.append(float(f["pause_ms"]))
+        if not stops:
+            print(f"| {n} | 0 | | | | |")
+            continue
+        print(f"| {n} | {count} | {percentile(stops, 50):.3f} | {percentile(stops, 99):.3f} | "
+              f"{max(stops):.3f} | {percentile(pauses, 50):.2f} |", flush=True)
+    print("\n## Threaded kernels: CPU time without checkpoints, -O2 (best of %d)\n" % reps)
+    print("| program | plain s | ckpt s | overhead | plain wall s | ckpt wall s |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for src in sorted(glob.glob(os.path.join(ROOT, "test/e2e/programs/threads_*.c"))):
+        name, plain, inst = build(bindir, work, src)
+        def wall_and_cpu(cmd):
+            t = time.perf_counter()
+            cpu = timed(cmd, work)
+            return time.perf_counter() - t, cpu
+        rp = [wall_and_cpu([plain]) for _ in range(reps)]
+        ri = [wall_and_cpu([inst]) for _ in range(reps)]
+        tp, ti = min(c for _, c in rp), min(c for _, c in ri)
+        wp, wi = min(w for w, _ in rp), min(w for w, _ in ri)
+        print(f"| {name} | {tp:.3f} | {ti:.3f} | {100 * (ti / tp - 1):+.1f}% | {wp:.3f} | {wi:.3f} |",
+              flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["overhead", "checkpoint", "exclude", "all"])
+    ap.add_argument("what", choices=["overhead", "checkpoint", "exclude", "threads", "all"])
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     a = ap.parse_args()
@@ -171,6 +235,8 @@ def main():
             checkpoint(bindir, work, a.reps)
         if a.what in ("exclude", "all"):
             exclude(bindir, work, a.reps)
+        if a.what in ("threads", "all"):
+            threads(bindir, work, a.reps)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -7,6 +7,8 @@
 // atexit, exit, tsearch, ftw, pthread_once, signal ...) must never be listed:
 // a callback would then run under a caller whose recorded site is stale.
 // Blocking functions here only delay a checkpoint; they never make it wrong.
+// read, write and the other calls a thread may be stopped in (libckpt wraps
+// them: runtime/blocking.c) must be sites, so they are not listed.
 //
 //===----------------------------------------------------------------------===//
 #include "CkptPasses.h"
@@ -58,7 +60,7 @@ static const char *const CallbackFreeFunctions[] = {
     "rand_r", "random", "srandom", "drand48", "erand48", "lrand48", "nrand48",
     "mrand48", "jrand48", "srand48", "seed48",
     // system calls that cannot call back
-    "write", "read", "open", "open64", "close", "lseek", "fstat", "stat",
+    "open", "open64", "close", "lseek", "fstat", "stat",
     "lstat", "unlink", "getpid", "getppid", "isatty", "fsync", "access",
     "getcwd", "abort", "__assert_fail",
 };

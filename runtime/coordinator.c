@@ -136,18 +136,62 @@ __attribute__((destructor)) static void stop_writer_at_exit(void) {
     prune_directory(highest_sequence(), 0);
 }
 
-/* Threads of the process: the program's plus this coordinator. */
-static int count_threads(void) {
+/* Threads the process has that ckpt did not create (a SIGEV_THREAD timer's,
+ * a library's helper): they cannot be saved, so no checkpoint is taken while
+ * one exists. Counted with the world stopped. */
+static int foreign_threads(void) {
   DIR *d = opendir("/proc/self/task");
   if (!d)
     return -1;
-  int n = 0;
+  int tasks = 0;
   struct dirent *e;
   while ((e = readdir(d)))
     if (e->d_name[0] != '.')
-      n++;
+      tasks++;
   closedir(d);
-  return n;
+  int known = 1; /* this coordinator */
+  int exiting = 0;
+  for (uint32_t i = 0; i < ckpt_thread_slots_used; i++) {
+    struct ckpt_thread *t = ckpt_threads[i];
+    if (!t)
+      continue;
+    if (t->state == CKPT_THREAD_EXITED)
+      exiting++; /* may still be leaving the kernel */
+    else
+      known++;
+  }
+  return tasks > known + exiting ? tasks - known - exiting : 0;
+}
+
+/* A signal pending for a stopped thread would be lost by a restart from
+ * this checkpoint (it is delivered once the thread runs on, after the
+ * snapshot). Returns the signal number, or 0. */
+static int pending_signal(void) {
+  char path[64], line[256];
+  DIR *d = opendir("/proc/self/task");
+  if (!d)
+    return 0;
+  struct dirent *e;
+  int found = 0;
+  while (!found && (e = readdir(d))) {
+    if (e->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+    FILE *f = fopen(path, "re");
+    if (!f)
+      continue;
+    while (!found && fgets(line, sizeof line, f)) {
+      if (strncmp(line, "SigPnd:", 7) && strncmp(line, "ShdPnd:", 7))
+        continue;
+      unsigned long long mask = strtoull(line + 7, NULL, 16);
+      for (int sig = 1; sig <= 64 && !found; sig++)
+        if (mask & (1ull << (sig - 1)))
+          found = sig;
+    }
+    fclose(f);
+  }
+  closedir(d);
+  return found;
 }
 
 int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
@@ -158,19 +202,37 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   if (ckpt_stop_world(msg, msglen) != 0)
     return -1;
   clock_gettime(CLOCK_MONOTONIC, &t_stopped);
-  /* This version saves one application thread; refuse rather than write a
-   * checkpoint that would restart without the others (counted while
-   * stopped, so none can appear meanwhile). */
-  int threads = count_threads();
-  if (threads > 2) {
+  int foreign = foreign_threads();
+  if (foreign > 0) {
     ckpt_resume_world();
     snprintf(msg, msglen,
-             "the program runs %d threads; this version of ckpt checkpoints "
-             "single-threaded programs only",
-             threads - 1);
+             "the process runs %d thread(s) not created through "
+             "pthread_create by the program (a SIGEV_THREAD timer, a "
+             "library's helper thread?); they cannot be checkpointed",
+             foreign);
     return -1;
   }
+  /* A signal in flight is delivered as soon as the threads run on; wait
+   * for that rather than lose it in the checkpoint. */
+  for (int tries = 0;; tries++) {
+    int sig = pending_signal();
+    if (!sig)
+      break;
+    ckpt_resume_world();
+    if (tries == 50) {
+      snprintf(msg, msglen,
+               "signal %d stays pending (blocked by the program?); a restart "
+               "would lose it",
+               sig);
+      return -1;
+    }
+    struct timespec ms = {0, 2000000};
+    nanosleep(&ms, NULL);
+    if (ckpt_stop_world(msg, msglen) != 0)
+      return -1;
+  }
   /* Everything the writer needs is captured while the program is stopped. */
+  ckpt_stdio_capture();
   struct ckpt_snapshot_input in;
   memset(&in, 0, sizeof in);
   if (ckpt_files_capture(&in.files, &in.nfiles) != 0) {
@@ -388,7 +450,7 @@ int ckpt_coordinator_start(void) {
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   pthread_t tid;
-  int rc = pthread_create(&tid, NULL, coordinator_main, NULL);
+  int rc = ckpt_real_pthread_create(&tid, NULL, coordinator_main, NULL);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (rc != 0) {
     CKPT_ERROR("cannot start the coordinator thread: %s", strerror(rc));
@@ -400,31 +462,40 @@ int ckpt_coordinator_start(void) {
 
 int ckpt_checkpoint(void) {
   struct ckpt_thread *t = ckpt_self;
-  if (t && t->restore_pending_call) {
-    /* Re-issued by the restore path: the checkpoint this call took is the
-     * one the process was restarted from. */
-    t->restore_pending_call = 0;
-    return CKPT_RESTARTED;
-  }
-  if (!ckpt_config.dir[0])
-    return CKPT_DISABLED;
   if (ckpt_in_restart_hooks) {
     CKPT_ERROR("ckpt_checkpoint(): called from a ckpt_on_restart callback; "
                "the program has not resumed yet");
     return CKPT_FAILED;
   }
+  if (t && t->restore_call_kind == CKPT_CALL_CHECKPOINT) {
+    /* Re-issued by the restore path: the checkpoint this call took is the
+     * one the process was restarted from. */
+    t->restore_call_kind = CKPT_CALL_NONE;
+    return CKPT_RESTARTED;
+  }
+  if (!ckpt_config.dir[0])
+    return CKPT_DISABLED;
   char msg[512];
-  if (ckpt_park_in_call((void *)ckpt_checkpoint, msg, sizeof msg) != 0) {
-    CKPT_ERROR("ckpt_checkpoint(): %s", msg);
+  if (!t || t->state != CKPT_THREAD_RUNNING || ckpt_in_signal_handler()) {
+    CKPT_ERROR("ckpt_checkpoint(): %s",
+               !t || t->state != CKPT_THREAD_RUNNING
+                   ? "called from a thread ckpt does not manage"
+                   : "called from a signal handler");
     return CKPT_FAILED;
   }
+  if (!ckpt_frames_valid(t, CKPT_NAME(top), (void *)ckpt_checkpoint)) {
+    CKPT_ERROR("ckpt_checkpoint(): called where the program cannot be "
+               "stopped (inside a callback from uninstrumented code)");
+    return CKPT_FAILED;
+  }
+  ckpt_call_enter((void *)ckpt_checkpoint, CKPT_CALL_CHECKPOINT);
   pthread_mutex_lock(&call_lock);
   call_pending = 1;
   char c = 'c';
   if (write(request_pipe[1], &c, 1) != 1) {
     call_pending = 0;
     pthread_mutex_unlock(&call_lock);
-    ckpt_unpark_from_call();
+    ckpt_call_leave();
     CKPT_ERROR("ckpt_checkpoint(): cannot reach the coordinator");
     return CKPT_FAILED;
   }
@@ -438,7 +509,7 @@ int ckpt_checkpoint(void) {
   int rc = call_result;
   snprintf(msg, sizeof msg, "%s", call_msg);
   pthread_mutex_unlock(&call_lock);
-  ckpt_unpark_from_call();
+  ckpt_call_leave();
   if (rc != 0) {
     CKPT_ERROR("ckpt_checkpoint(): %s", msg);
     return CKPT_FAILED;

@@ -77,7 +77,7 @@ static int record_fd(struct ckpt_file_state *f, int fd) {
   f->fd = fd;
   f->same_as = -1;
   char link[64];
-  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  snprintf(link, sizeof link, "/proc/thread-self/fd/%d", fd);
   ssize_t n = readlink(link, f->path, sizeof f->path - 1);
   if (n < 0)
     return -1;
@@ -110,7 +110,7 @@ int ckpt_files_capture(struct ckpt_file_state **files, int *count) {
    * pending bytes were saved by the threads as they parked (stdio.c). */
   *files = NULL;
   *count = 0;
-  DIR *d = opendir("/proc/self/fd");
+  DIR *d = opendir("/proc/thread-self/fd");
   if (!d)
     return -1;
   int own = dirfd(d), cap = 16;

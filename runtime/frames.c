@@ -1,11 +1,25 @@
-/* runtime/frames.c - safe points: parking threads for a checkpoint, checking
- * their frame chains, and re-entering saved frames on restore. */
+/* runtime/frames.c - safe points: stopping every application thread for a
+ * checkpoint (at polls, or inside wrapped blocking calls), checking their
+ * frame chains, and re-entering saved frames on restore.
+ *
+ * The stop protocol is a handshake on two sequentially consistent variables:
+ * the coordinator stores __ckpt_pending = 1 and then reads each thread's
+ * state; a thread leaving a blocking call stores RUNNING and then reads
+ * __ckpt_pending. Whatever the interleaving, either the coordinator sees
+ * RUNNING (and waits for that thread to reach a poll) or the thread sees the
+ * flag (and goes back to waiting without running user code). Threads wait on
+ * `release_epoch` with a futex; the coordinator waits on `park_events`. */
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ckpt.h"
 #include "rt.h"
@@ -18,14 +32,30 @@ __thread void *CKPT_NAME(top) __attribute__((tls_model("initial-exec")));
 __thread struct ckpt_thread *ckpt_self
     __attribute__((tls_model("initial-exec")));
 struct ckpt_thread ckpt_main_thread;
+struct ckpt_thread *ckpt_threads[CKPT_STACK_MAX_SLOTS];
+uint32_t ckpt_thread_slots_used;
 
-/* The stop protocol: threads park under this lock; the coordinator waits on
- * `parked_cond` for them and they wait on `release_cond` for the epoch to
- * change. */
-static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t parked_cond = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t release_cond = PTHREAD_COND_INITIALIZER;
-static uint64_t release_epoch;
+static uint32_t release_epoch; /* bumped when a checkpoint releases threads */
+static uint32_t park_events;   /* bumped when a thread stops */
+
+long ckpt_futex_wait(uint32_t *word, uint32_t val, const struct timespec *abs,
+                     int clock_realtime) {
+  /* FUTEX_WAIT_BITSET takes an absolute deadline; private to the process
+   * (program objects are never shared with another process here: pshared
+   * objects are refused at init). */
+  int op = FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG |
+           (clock_realtime ? FUTEX_CLOCK_REALTIME : 0);
+  return syscall(SYS_futex, word, op, val, abs, NULL, FUTEX_BITSET_MATCH_ANY);
+}
+
+void ckpt_futex_wake(uint32_t *word, int n) {
+  syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+}
+
+static void note_park_event(void) {
+  __atomic_add_fetch(&park_events, 1, __ATOMIC_SEQ_CST);
+  ckpt_futex_wake(&park_events, INT_MAX);
+}
 
 /* The function a parent frame is calling at its current site. */
 static void *site_callee(const struct ckpt_frame_header *fr) {
@@ -48,12 +78,14 @@ static void *site_callee(const struct ckpt_frame_header *fr) {
 
 extern int CKPT_NAME(main)(int, char **, char **);
 
-int ckpt_frames_valid(const struct ckpt_frame_header *top,
+int ckpt_frames_valid(const struct ckpt_thread *t,
+                      const struct ckpt_frame_header *top,
                       void *innermost_callee) {
   /* A frame entered from uninstrumented code (a qsort comparator, an atexit
-   * handler) has a parent whose current site calls something else: stopping
-   * there could not be replayed, so the thread must run on. */
-  if (!top)
+   * handler, a key destructor) has a parent whose current site calls
+   * something else: stopping there could not be replayed, so the thread
+   * must run on. */
+  if (!top || !t)
     return 0;
   if (innermost_callee && site_callee(top) != innermost_callee)
     return 0;
@@ -64,109 +96,192 @@ int ckpt_frames_valid(const struct ckpt_frame_header *top,
       return 0;
     fr = parent;
   }
-  return ((const struct ckpt_func_desc *)fr->desc)->fn == (void *)CKPT_NAME(main);
+  void *bottom = t->start_fn ? (void *)t->start_fn : (void *)CKPT_NAME(main);
+  return ((const struct ckpt_func_desc *)fr->desc)->fn == bottom;
 }
 
-static void park_locked(struct ckpt_thread *t) {
-  /* No signal handler may change the program's memory while the snapshot
-   * is taken: asynchronous signals wait until the thread runs again. */
-  sigset_t all, old;
+/* Blocks every signal while stopped: no handler may change the program's
+ * memory while the snapshot is taken; they run once the thread goes on. */
+static void block_signals(sigset_t *old) {
+  sigset_t all;
   sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  uint64_t epoch = release_epoch;
-  t->state = CKPT_THREAD_PARKED;
-  pthread_cond_broadcast(&parked_cond);
-  while (release_epoch == epoch)
-    pthread_cond_wait(&release_cond, &stop_lock);
-  t->state = CKPT_THREAD_RUNNING;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_sigmask(SIG_SETMASK, &all, old);
+}
+
+void ckpt_wait_while_pending(struct ckpt_thread *t, int state) {
+  for (;;) {
+    uint32_t epoch = __atomic_load_n(&release_epoch, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&t->state, CKPT_THREAD_RUNNING, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&CKPT_NAME(pending), __ATOMIC_SEQ_CST))
+      return;
+    /* A checkpoint is in progress: stay stopped until it releases us. */
+    __atomic_store_n(&t->state, state, __ATOMIC_SEQ_CST);
+    note_park_event();
+    sigset_t old;
+    block_signals(&old);
+    while (__atomic_load_n(&release_epoch, __ATOMIC_SEQ_CST) == epoch &&
+           __atomic_load_n(&CKPT_NAME(pending), __ATOMIC_SEQ_CST))
+      ckpt_futex_wait(&release_epoch, epoch, NULL, 0);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+  }
 }
 
 void CKPT_NAME(poll)(void *frame) {
   struct ckpt_thread *t = ckpt_self;
   if (!t || !CKPT_NAME(pending) || ckpt_in_signal_handler())
     return;
-  if (!ckpt_frames_valid(frame, NULL))
+  if (__atomic_load_n(&t->state, __ATOMIC_RELAXED) != CKPT_THREAD_RUNNING)
+    return;
+  if (!ckpt_frames_valid(t, frame, NULL))
     return; /* inside a callback: stop at a later poll */
-  ckpt_stdio_capture();
-  pthread_mutex_lock(&stop_lock);
-  if (CKPT_NAME(pending)) {
-    t->parked_top = frame;
-    t->park_kind = CKPT_PARK_POLL;
-    park_locked(t);
-  }
-  pthread_mutex_unlock(&stop_lock);
+  t->parked_top = frame;
+  t->park_kind = CKPT_PARK_POLL;
+  t->call_kind = CKPT_CALL_NONE;
+  ckpt_wait_while_pending(t, CKPT_THREAD_PARKED);
 }
 
-int ckpt_park_in_call(void *callee, char *msg, size_t msglen) {
+int ckpt_call_enter(void *callee, uint32_t kind) {
   struct ckpt_thread *t = ckpt_self;
-  if (!t || t->state != CKPT_THREAD_RUNNING) {
-    snprintf(msg, msglen, "called from a thread ckpt does not manage");
+  if (!t || __atomic_load_n(&t->state, __ATOMIC_RELAXED) != CKPT_THREAD_RUNNING ||
+      ckpt_in_signal_handler())
     return -1;
-  }
-  if (ckpt_in_signal_handler()) {
-    snprintf(msg, msglen, "called from a signal handler");
-    return -1;
-  }
-  struct ckpt_frame_header *top = CKPT_NAME(top);
-  if (!ckpt_frames_valid(top, callee)) {
-    snprintf(msg, msglen, "called where the program cannot be stopped "
-                          "(inside a callback from uninstrumented code)");
-    return -1;
-  }
-  ckpt_stdio_capture();
-  pthread_mutex_lock(&stop_lock);
-  t->parked_top = top;
+  /* The chain is checked by the coordinator, only when it needs to stop
+   * the thread: a blocking call costs two stores here. */
+  t->parked_top = CKPT_NAME(top);
+  t->call_callee = callee;
+  t->call_kind = kind;
   t->park_kind = CKPT_PARK_CALL;
-  t->state = CKPT_THREAD_PARKED;
-  pthread_mutex_unlock(&stop_lock);
+  __atomic_store_n(&t->state, CKPT_THREAD_IN_CALL, __ATOMIC_SEQ_CST);
+  if (CKPT_NAME(pending))
+    note_park_event();
   return 0;
 }
 
-void ckpt_unpark_from_call(void) {
-  pthread_mutex_lock(&stop_lock);
-  ckpt_self->state = CKPT_THREAD_RUNNING;
-  pthread_mutex_unlock(&stop_lock);
+void ckpt_call_leave(void) {
+  struct ckpt_thread *t = ckpt_self;
+  ckpt_wait_while_pending(t, CKPT_THREAD_IN_CALL);
+  t->call_kind = CKPT_CALL_NONE;
+}
+
+void ckpt_call_leave_result(int64_t result, int err) {
+  struct ckpt_thread *t = ckpt_self;
+  t->call_result = result;
+  t->call_errno = err;
+  /* Before the state changes: a coordinator that sees this thread IN_CALL
+   * again sees a finished call. */
+  __atomic_store_n(&t->call_kind, CKPT_CALL_COMPLETED, __ATOMIC_SEQ_CST);
+  ckpt_wait_while_pending(t, CKPT_THREAD_IN_CALL);
+  t->call_kind = CKPT_CALL_NONE;
+}
+
+/* Why a thread is not stoppable now, or NULL if it is. */
+static const char *not_stopped(struct ckpt_thread *t) {
+  switch (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST)) {
+  case CKPT_THREAD_RUNNING:
+    return "running (not at a safe point yet)";
+  case CKPT_THREAD_IN_CALL: {
+    uint32_t kind = __atomic_load_n(&t->call_kind, __ATOMIC_SEQ_CST);
+    if (kind == CKPT_CALL_IO) {
+      /* A read or write of a file finishes soon and moves its offset: wait
+       * for it. Pipes, sockets and terminals may block for ever. */
+      struct stat st;
+      if (fstat(t->call_fd, &st) == 0 &&
+          (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+        return "reading or writing a file";
+    }
+    if (!ckpt_frames_valid(t, t->parked_top, t->call_callee))
+      return "blocked in a call made from a callback of uninstrumented code";
+    return NULL;
+  }
+  default:
+    return NULL;
+  }
+}
+
+static int stop_timeout_s(void) {
+  static int cached = -1;
+  if (cached < 0) {
+    const char *v = getenv("CKPT_STOP_TIMEOUT");
+    cached = v && *v ? atoi(v) : 120;
+    if (cached <= 0)
+      cached = 120;
+  }
+  return cached;
 }
 
 int ckpt_stop_world(char *msg, size_t msglen) {
-  struct ckpt_thread *t = &ckpt_main_thread;
-  pthread_mutex_lock(&stop_lock);
-  __atomic_store_n(&CKPT_NAME(pending), 1, __ATOMIC_SEQ_CST);
-  int warned = 0;
   struct timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
-  while (t->state == CKPT_THREAD_RUNNING) {
-    struct timespec now, deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_nsec += 100 * 1000 * 1000;
-    if (deadline.tv_nsec >= 1000000000) {
-      deadline.tv_sec++;
-      deadline.tv_nsec -= 1000000000;
+  __atomic_store_n(&CKPT_NAME(pending), 1, __ATOMIC_SEQ_CST);
+  int warned = 0;
+  for (;;) {
+    uint32_t events = __atomic_load_n(&park_events, __ATOMIC_SEQ_CST);
+    struct ckpt_thread *waiting = NULL;
+    const char *why = NULL;
+    uint32_t n = __atomic_load_n(&ckpt_thread_slots_used, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n && !waiting; i++) {
+      struct ckpt_thread *t = __atomic_load_n(&ckpt_threads[i], __ATOMIC_ACQUIRE);
+      if (t && (why = not_stopped(t)))
+        waiting = t;
     }
-    pthread_cond_timedwait(&parked_cond, &stop_lock, &deadline);
+    if (!waiting)
+      break;
+    struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (!warned && now.tv_sec - start.tv_sec >= 10) {
-      CKPT_WARN("checkpoint delayed: the program has not reached a safe point "
-                "for 10 s (busy in uninstrumented code?)");
+    long waited = now.tv_sec - start.tv_sec;
+    if (!warned && waited >= 10) {
+      CKPT_WARN("checkpoint delayed: thread %u has not reached a safe point "
+                "for 10 s: %s (busy in uninstrumented code?)",
+                waiting->slot, why);
       warned = 1;
     }
+    if (waited >= stop_timeout_s()) {
+      __atomic_store_n(&CKPT_NAME(pending), 0, __ATOMIC_SEQ_CST);
+      __atomic_add_fetch(&release_epoch, 1, __ATOMIC_SEQ_CST);
+      ckpt_futex_wake(&release_epoch, INT_MAX);
+      snprintf(msg, msglen,
+               "thread %u did not stop within %d s (CKPT_STOP_TIMEOUT): %s",
+               waiting->slot, stop_timeout_s(), why);
+      return -1;
+    }
+    /* Parking threads bump park_events; a thread that stops without
+     * bumping it (it entered a call before the flag) is seen at the next
+     * scan, 1 ms later at most. */
+    struct timespec ms = {0, 1000000};
+    syscall(SYS_futex, &park_events, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, events,
+            &ms, NULL, 0);
   }
-  if (t->state != CKPT_THREAD_PARKED) {
-    __atomic_store_n(&CKPT_NAME(pending), 0, __ATOMIC_SEQ_CST);
-    pthread_mutex_unlock(&stop_lock);
+  if (ckpt_main_thread.state == CKPT_THREAD_OUTSIDE) {
+    ckpt_resume_world();
     snprintf(msg, msglen, "the program is not running its main function");
     return -1;
   }
-  /* Stays locked: nothing changes state until ckpt_resume_world. */
   return 0;
 }
 
 void ckpt_resume_world(void) {
   __atomic_store_n(&CKPT_NAME(pending), 0, __ATOMIC_SEQ_CST);
-  release_epoch++;
-  pthread_cond_broadcast(&release_cond);
-  pthread_mutex_unlock(&stop_lock);
+  __atomic_add_fetch(&release_epoch, 1, __ATOMIC_SEQ_CST);
+  ckpt_futex_wake(&release_epoch, INT_MAX);
+}
+
+/* ---- Restore --------------------------------------------------------------
+ * Every thread re-descends its saved frames; the global `restoring` flag
+ * stays raised until all have reached their innermost frame, so no thread
+ * runs user code while another still rebuilds its stack (and the locks they
+ * hold are all back before anyone asks for one). */
+uint32_t ckpt_restore_threads_left;
+static uint32_t restore_done;
+
+void ckpt_restore_rendezvous(void) {
+  if (__atomic_sub_fetch(&ckpt_restore_threads_left, 1, __ATOMIC_SEQ_CST) == 0) {
+    __atomic_store_n(&CKPT_NAME(restoring), 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&restore_done, 1, __ATOMIC_SEQ_CST);
+    ckpt_futex_wake(&restore_done, INT_MAX);
+    return;
+  }
+  while (!__atomic_load_n(&restore_done, __ATOMIC_SEQ_CST))
+    ckpt_futex_wait(&restore_done, 0, NULL, 0);
 }
 
 uint32_t CKPT_NAME(restore_frame)(void *frame, void *desc) {
@@ -197,24 +312,21 @@ uint32_t CKPT_NAME(restore_frame)(void *frame, void *desc) {
     free(t->restore_frames);
     t->restore_frames = NULL;
     t->restore_count = t->restore_next = 0;
-    t->restore_pending_call = t->restore_park_kind == CKPT_PARK_CALL;
-    __atomic_store_n(&CKPT_NAME(restoring), 0, __ATOMIC_SEQ_CST);
+    t->restore_call_kind = t->restore_park_kind == CKPT_PARK_CALL
+                               ? t->restore_staged_kind
+                               : CKPT_CALL_NONE;
+    ckpt_restore_rendezvous();
   }
   return site;
 }
 
 void ckpt_thread_set_state(struct ckpt_thread *t, int state) {
-  pthread_mutex_lock(&stop_lock);
-  t->state = state;
-  pthread_cond_broadcast(&parked_cond);
-  pthread_mutex_unlock(&stop_lock);
+  __atomic_store_n(&t->state, state, __ATOMIC_SEQ_CST);
+  note_park_event();
 }
 
 void ckpt_frames_after_fork(void) {
   /* Only the forking thread exists in the child: no checkpoint is pending
-   * for it, and the locks start free. */
+   * for it. */
   __atomic_store_n(&CKPT_NAME(pending), 0, __ATOMIC_SEQ_CST);
-  pthread_mutex_init(&stop_lock, NULL);
-  pthread_cond_init(&parked_cond, NULL);
-  pthread_cond_init(&release_cond, NULL);
 }

@@ -158,6 +158,7 @@ void ckpt_enter_main_thread(void) {
 int main(int argc, char **argv, char **envp) {
   (void)argc;
   read_config();
+  ckpt_tls_init();
   if (ckpt_config.restore_path[0])
     ckpt_restore_and_run();
   if (ckpt_heap_init_app() != 0)
@@ -175,5 +176,6 @@ int main(int argc, char **argv, char **envp) {
   t->slot = 0;
   if (ckpt_map_stack(0, ckpt_start.stack_size, &t->stack_lo, &t->stack_hi))
     ckpt_fatal("cannot set up the main thread's stack");
+  ckpt_threads_init();
   ckpt_enter_main_thread();
 }

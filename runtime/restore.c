@@ -291,36 +291,20 @@ static struct ckpt_file_state *read_files(uint32_t *count) {
   return files;
 }
 
-static void restore_threads(void) {
-  struct ckpt_section_reader *r = open_section(CKPT_SEC_THREADS);
-  uint32_t head[2];
-  get(r, head, sizeof head);
-  if (head[0] != 1)
-    FAIL("the checkpoint has %u threads; this runtime restores one",
-         head[0]);
-  struct ckpt_thread_rec tr;
-  get(r, &tr, sizeof tr);
-  struct ckpt_thread *t = &ckpt_main_thread;
-  if (tr.slot != 0 || tr.nframes == 0 || tr.nframes > 10000000 ||
-      (tr.park_kind != CKPT_PARK_POLL && tr.park_kind != CKPT_PARK_CALL))
-    FAIL("the threads section is damaged");
-  uint64_t size = tr.stack_hi - tr.stack_lo;
-  if (tr.stack_hi != CKPT_STACK_BASE + CKPT_STACK_SLOT_STRIDE ||
-      size == 0 || size > CKPT_STACK_SLOT_STRIDE / 2)
-    FAIL("the main thread's stack is not where this runtime puts it");
-  t->slot = 0;
-  t->restore_frames = calloc(tr.nframes, sizeof *t->restore_frames);
+static void read_frames(struct ckpt_section_reader *r, struct ckpt_thread *t,
+                        uint32_t nframes) {
+  t->restore_frames = calloc(nframes, sizeof *t->restore_frames);
   if (!t->restore_frames)
-    FAIL("out of memory for %u frames", tr.nframes);
+    FAIL("out of memory for %u frames", nframes);
   char name[4096];
-  for (uint32_t i = 0; i < tr.nframes; i++) {
+  for (uint32_t i = 0; i < nframes; i++) {
     struct ckpt_frame_rec f;
     get(r, &f, sizeof f);
     if (f.name_len >= sizeof name || f.file_len >= sizeof name ||
         f.size < sizeof(struct ckpt_frame_header) ||
-        f.addr < tr.stack_lo || f.addr > tr.stack_hi ||
-        f.size > tr.stack_hi - f.addr)
-      FAIL("the threads section is damaged (frame %u)", i);
+        f.addr < t->stack_lo || f.addr > t->stack_hi ||
+        f.size > t->stack_hi - f.addr)
+      FAIL("the threads section is damaged (thread %u, frame %u)", t->slot, i);
     get(r, name, f.name_len);
     name[f.name_len] = 0;
     char file[4096]; /* the source file: for tools only */
@@ -331,7 +315,8 @@ static void restore_threads(void) {
         ((uintptr_t)d - (uintptr_t)__start_ckpt_funcs) % sizeof *d != 0 ||
         strcmp(d->name, name) != 0 || d->frame_size != f.size ||
         f.site == 0 || f.site > d->num_sites)
-      FAIL("frame %u (%s) does not match this binary's code", i, name);
+      FAIL("frame %u (%s) of thread %u does not match this binary's code", i,
+           name, t->slot);
     struct ckpt_saved_frame *s = &t->restore_frames[i];
     s->desc = d;
     s->addr = f.addr;
@@ -342,13 +327,107 @@ static void restore_threads(void) {
       FAIL("out of memory");
     get(r, s->bytes, f.size);
   }
-  finish(r);
-  t->restore_count = tr.nframes;
+  t->restore_count = nframes;
   t->restore_next = 0;
-  t->restore_park_kind = (int)tr.park_kind;
-  ckpt_start.stack_size = size;
-  if (ckpt_map_stack(0, size, &t->stack_lo, &t->stack_hi))
-    FAIL("cannot map the main thread's stack");
+}
+
+static void restore_threads(void) {
+  struct ckpt_section_reader *r = open_section(CKPT_SEC_THREADS);
+  uint32_t head[2];
+  get(r, head, sizeof head);
+  if (head[0] == 0 || head[0] > CKPT_STACK_MAX_SLOTS || head[1] > CKPT_MAX_KEYS)
+    FAIL("the threads section is damaged");
+  ckpt_keys_used = head[1];
+  for (uint32_t k = 0; k < head[1]; k++) {
+    struct ckpt_key_rec kr;
+    get(r, &kr, sizeof kr);
+    ckpt_keys[k].destructor = (void (*)(void *))(uintptr_t)kr.destructor;
+    ckpt_keys[k].alive = kr.alive;
+  }
+  for (uint32_t n = 0; n < head[0]; n++) {
+    struct ckpt_thread_rec tr;
+    get(r, &tr, sizeof tr);
+    int has_frames = tr.state == CKPT_THREAD_PARKED ||
+                     tr.state == CKPT_THREAD_IN_CALL;
+    if (tr.slot >= CKPT_STACK_MAX_SLOTS || ckpt_threads[tr.slot] ||
+        tr.nframes > 10000000 || (has_frames && tr.nframes == 0) ||
+        (!has_frames && tr.nframes != 0) ||
+        (tr.state != CKPT_THREAD_NEW && tr.state != CKPT_THREAD_EXITED &&
+         !has_frames) ||
+        (has_frames && tr.park_kind != CKPT_PARK_POLL &&
+         tr.park_kind != CKPT_PARK_CALL) ||
+        (tr.slot == 0) != (tr.start_fn == 0) ||
+        tr.tls_len != (tr.tls_block ? ckpt_tls_size : 0) ||
+        tr.nkey_values > head[1])
+      FAIL("the threads section is damaged (thread in slot %u)", tr.slot);
+    uintptr_t slot_top =
+        CKPT_STACK_BASE + ((uintptr_t)tr.slot + 1) * CKPT_STACK_SLOT_STRIDE;
+    uint64_t size = tr.stack_hi - tr.stack_lo;
+    if (tr.stack_hi != slot_top || size == 0 ||
+        size > CKPT_STACK_SLOT_STRIDE / 2)
+      FAIL("thread %u's stack is not where this runtime puts it", tr.slot);
+    struct ckpt_thread *t =
+        tr.slot == 0 ? &ckpt_main_thread : calloc(1, sizeof *t);
+    if (!t)
+      FAIL("out of memory");
+    t->slot = tr.slot;
+    t->state = (int)tr.state;
+    t->stack_lo = tr.stack_lo;
+    t->stack_hi = tr.stack_hi;
+    t->ptid = tr.ptid;
+    t->start_fn = (void *(*)(void *))(uintptr_t)tr.start_fn;
+    t->start_arg = (void *)(uintptr_t)tr.start_arg;
+    t->retval = (void *)(uintptr_t)tr.retval;
+    t->detached = (int)tr.detached;
+    t->join_claimed = 0; /* a join in progress is made again */
+    t->exit_futex = tr.state == CKPT_THREAD_EXITED;
+    t->tls_block = tr.tls_block;
+    t->call_deadline_ns = tr.call_deadline_ns;
+    t->call_result = tr.call_result;
+    t->call_errno = tr.call_errno;
+    t->call_fd = tr.call_fd;
+    t->restore_park_kind = (int)tr.park_kind;
+    t->restore_staged_kind = tr.park_kind == CKPT_PARK_CALL ? tr.call_kind : 0;
+    t->restore_counter =
+        tr.call_kind == CKPT_CALL_REISSUE || tr.call_kind == CKPT_CALL_COND_WAIT
+            ? (uint32_t *)(uintptr_t)tr.call_counter
+            : NULL;
+    t->restore_value = tr.call_value;
+    t->call_deadline_ns = tr.call_deadline_ns;
+    if (tr.tls_len) {
+      t->restore_tls = malloc(tr.tls_len);
+      if (!t->restore_tls)
+        FAIL("out of memory");
+      get(r, t->restore_tls, tr.tls_len);
+    }
+    if (tr.nkey_values) {
+      t->key_values = calloc(tr.nkey_values, sizeof *t->key_values);
+      if (!t->key_values)
+        FAIL("out of memory");
+      t->key_cap = tr.nkey_values;
+      for (uint32_t k = 0; k < tr.nkey_values; k++) {
+        uint64_t v;
+        get(r, &v, sizeof v);
+        t->key_values[k] = (void *)(uintptr_t)v;
+      }
+    }
+    if (tr.nframes)
+      read_frames(r, t, tr.nframes);
+    ckpt_threads[tr.slot] = t;
+    if (tr.slot + 1 > ckpt_thread_slots_used)
+      ckpt_thread_slots_used = tr.slot + 1;
+    if (tr.slot == 0) {
+      ckpt_start.stack_size = size;
+      if (ckpt_map_stack(0, size, &t->stack_lo, &t->stack_hi))
+        FAIL("cannot map the main thread's stack");
+    }
+  }
+  finish(r);
+  if (!ckpt_threads[0])
+    FAIL("the threads section has no main thread");
+  if (ckpt_main_thread.state != CKPT_THREAD_EXITED &&
+      ckpt_main_thread.restore_count == 0)
+    FAIL("the main thread has no frames");
 }
 
 void ckpt_restore_and_run(void) {
@@ -392,6 +471,6 @@ void ckpt_restore_and_run(void) {
    * no frame record below them, before any thread resumes. */
   ckpt_self = &ckpt_main_thread;
   ckpt_run_restart_hooks();
-  CKPT_NAME(restoring) = 1;
-  ckpt_enter_main_thread();
+  ckpt_self = NULL;
+  ckpt_threads_restore_and_run();
 }

@@ -61,19 +61,47 @@ int ckpt_heap_for_each_extent(int (*fn)(void *ctx, uintptr_t addr, size_t len),
 int ckpt_heap_restore_map(uintptr_t end);
 
 
-/* ---- Threads and frames (frames.c) --------------------------------------
- * One ckpt_thread per application thread. A thread is "parked" when it has
- * stopped at a safe point (a poll) or inside a runtime call made from an
- * instrumented call site (ckpt_checkpoint); its frames are then a consistent
- * chain from parked_top to the bottom record. */
+/* ---- Threads and frames (frames.c, threads.c) ----------------------------
+ * One ckpt_thread per application thread, indexed by its stack slot (slot 0
+ * is the main thread). Thread state, written by the thread itself except
+ * where noted, read by the coordinator:
+ *   NEW      created, start routine not entered yet (restarts from scratch)
+ *   RUNNING  may be running user code
+ *   PARKED   stopped at a poll: its frames are a chain from parked_top
+ *   IN_CALL  inside a blocking call wrapped by the runtime (a contended lock,
+ *            a condition wait, sleep, read...) made at an instrumented call
+ *            site: its frames are a chain from parked_top, and it changes no
+ *            program memory until it is RUNNING again, which it only becomes
+ *            when no checkpoint is in progress
+ *   EXITED   its start routine has returned (or it called pthread_exit): no
+ *            more user code; a joinable zombie until joined
+ *   OUTSIDE  the main thread before and after the user's main
+ * A checkpoint may be taken when no thread is RUNNING (and every IN_CALL
+ * chain is valid). */
 enum ckpt_thread_state {
-  CKPT_THREAD_OUTSIDE = 0, /* not running user code (before/after main) */
+  CKPT_THREAD_OUTSIDE = 0,
   CKPT_THREAD_RUNNING = 1,
   CKPT_THREAD_PARKED = 2,
+  CKPT_THREAD_IN_CALL = 3,
+  CKPT_THREAD_NEW = 4,
+  CKPT_THREAD_EXITED = 5,
 };
 enum ckpt_park_kind {
   CKPT_PARK_POLL = 1, /* stopped in __ckpt_poll at a poll site */
-  CKPT_PARK_CALL = 2, /* stopped inside a runtime call (e.g. ckpt_checkpoint) */
+  CKPT_PARK_CALL = 2, /* stopped inside a runtime call (call_kind says which) */
+};
+/* Which wrapped call an IN_CALL thread is in: decides what the re-issued
+ * call does after a restart. */
+enum ckpt_call_kind {
+  CKPT_CALL_NONE = 0,
+  CKPT_CALL_CHECKPOINT = 1, /* ckpt_checkpoint(): returns CKPT_RESTARTED */
+  CKPT_CALL_REISSUE = 2,    /* a call that simply runs again (lock, join,
+                               barrier, semaphore, read, poll...) */
+  CKPT_CALL_COND_WAIT = 3,  /* pthread_cond_(timed)wait: a spurious wakeup */
+  CKPT_CALL_SLEEP = 4,      /* sleep & co: until the saved wall-clock deadline */
+  CKPT_CALL_IO = 5,         /* read, write, poll...: on call_fd; runs again */
+  CKPT_CALL_COMPLETED = 6,  /* an I/O call that had returned call_result
+                               (errno call_errno): returns it again */
 };
 
 /* A frame read back from a checkpoint, bottom-up order. */
@@ -87,42 +115,111 @@ struct ckpt_saved_frame {
 
 struct ckpt_thread {
   uint32_t slot;
-  uintptr_t stack_lo, stack_hi;
-  int state;     /* enum ckpt_thread_state, guarded by ckpt_stop_lock */
-  int park_kind; /* enum ckpt_park_kind */
+  int state;     /* enum ckpt_thread_state; atomic */
+  int park_kind; /* enum ckpt_park_kind, valid while PARKED or IN_CALL */
+  uint32_t call_kind;  /* enum ckpt_call_kind, valid while IN_CALL */
+  void *call_callee;   /* the wrapper the innermost site calls */
   struct ckpt_frame_header *parked_top;
+  int64_t call_deadline_ns; /* CKPT_CALL_SLEEP: CLOCK_REALTIME deadline */
+  int call_fd;              /* CKPT_CALL_IO: the descriptor */
+  int call_errno;
+  int64_t call_result;      /* CKPT_CALL_COMPLETED */
+  uint32_t *call_counter;   /* a waiter count in a program object the call
+                               raised; a restart lowers it before re-issuing */
+  uint64_t call_value;      /* per call: barrier round, rwlock write flag */
+  uintptr_t stack_lo, stack_hi;
+  /* Identity. */
+  uint64_t ptid;                /* pthread_t */
+  void *(*start_fn)(void *);    /* NULL for the main thread */
+  void *start_arg;
+  void *retval;                 /* when EXITED */
+  int detached;                 /* the program detached it */
+  int join_claimed;             /* a pthread_join on it has started */
+  uint32_t exit_futex;          /* 0 -> 1 when EXITED, for joiners */
+  uintptr_t tls_block;          /* the executable's TLS block of the thread */
+  void **key_values;            /* pthread_setspecific shadow, by key */
+  uint32_t key_cap;
   /* Restore: frames to re-enter, consumed by __ckpt_restore_frame. */
   struct ckpt_saved_frame *restore_frames;
   uint32_t restore_count, restore_next;
   int restore_park_kind;     /* how the thread was parked at the checkpoint */
-  int restore_pending_call;  /* the re-issued runtime call must return "restarted" */
+  uint32_t restore_call_kind; /* the re-issued call: what it must do; armed
+                                 once the innermost frame is back */
+  uint32_t restore_staged_kind; /* read from the checkpoint */
+  uint32_t *restore_counter;
+  uint64_t restore_value;
+  unsigned char *restore_tls;
 };
 
 extern __thread struct ckpt_thread *ckpt_self;
 extern struct ckpt_thread ckpt_main_thread;
+/* Every thread by slot (NULL = free); ckpt_threads_lock guards changes. */
+extern struct ckpt_thread *ckpt_threads[CKPT_STACK_MAX_SLOTS];
+extern uint32_t ckpt_thread_slots_used; /* highest slot in use + 1 */
 
 /* Exported to instrumented code (names from abi.h). */
 extern volatile uint32_t CKPT_NAME(pending);
 extern volatile uint32_t CKPT_NAME(restoring);
 extern __thread void *CKPT_NAME(top);
 
-/* Stop protocol, used by the coordinator: raise the flag and wait until every
- * application thread is parked (or not running user code). Returns 0 when
- * stopped, -1 with msg filled if the program cannot be stopped now. */
+/* Stop protocol, used by the coordinator: raise the flag and wait until no
+ * application thread is RUNNING. Returns 0 when stopped, -1 with msg filled
+ * if the program cannot be stopped now. */
 int ckpt_stop_world(char *msg, size_t msglen);
 void ckpt_resume_world(void);
-/* Park the calling application thread inside a runtime call made from an
- * instrumented call site whose callee is `callee`. Returns -1 (msg filled)
- * if the caller's frames are not a chain of instrumented calls. */
-int ckpt_park_in_call(void *callee, char *msg, size_t msglen);
-void ckpt_unpark_from_call(void);
+/* Wrapped blocking calls, from the thread making them: enter marks the thread
+ * IN_CALL (its innermost frame's site calls `callee`); leave returns to
+ * RUNNING, first waiting out a checkpoint in progress. enter returns 0, or -1
+ * if the thread is not an application thread running user code (then the
+ * call is made without parking and leave must not be called). */
+int ckpt_call_enter(void *callee, uint32_t kind);
+void ckpt_call_leave(void);
+/* For I/O calls: leave, recording the result in case a checkpoint freezes
+ * the thread before the program has seen it. */
+void ckpt_call_leave_result(int64_t result, int err);
+/* Wait while a checkpoint is in progress (thread in `state`, which the
+ * coordinator counts as stopped), then become RUNNING. */
+void ckpt_wait_while_pending(struct ckpt_thread *t, int state);
 /* In a child the program forked: reset the stop protocol. */
 void ckpt_frames_after_fork(void);
-/* Change a thread's state under the stop lock. */
+/* Change a thread's state (atomic, wakes the coordinator). */
 void ckpt_thread_set_state(struct ckpt_thread *t, int state);
 /* True if the frames from top down to the bottom record form a chain of
- * direct calls between instrumented functions. */
-int ckpt_frames_valid(const struct ckpt_frame_header *top, void *innermost_callee);
+ * direct calls between instrumented functions, from the thread's start
+ * routine (or the user's main). */
+int ckpt_frames_valid(const struct ckpt_thread *t,
+                      const struct ckpt_frame_header *top,
+                      void *innermost_callee);
+/* Restore: every restored thread calls this once its frames are entered (or
+ * it has none); returns when all have, and the restore is over. */
+void ckpt_restore_rendezvous(void);
+extern uint32_t ckpt_restore_threads_left;
+
+/* threads.c */
+/* The executable's TLS block of the calling thread, and its size. */
+uintptr_t ckpt_tls_block(void);
+extern size_t ckpt_tls_size;
+void ckpt_tls_init(void);     /* first thing in main */
+void ckpt_threads_init(void); /* before the user's main */
+/* libc's own pthread_create, for the runtime's threads. */
+#include <pthread.h>
+int ckpt_real_pthread_create(pthread_t *t, const pthread_attr_t *attr,
+                             void *(*fn)(void *), void *arg);
+/* Restore: create every saved thread again (the main thread's record is
+ * slot 0) and run the main thread's part; never returns. */
+void ckpt_threads_restore_and_run(void) __attribute__((noreturn));
+/* Futex helpers. */
+long ckpt_futex_wait(uint32_t *word, uint32_t val, const struct timespec *abs,
+                     int clock_realtime);
+void ckpt_futex_wake(uint32_t *word, int n);
+/* pthread keys: destructors by key number (threads.c). */
+#define CKPT_MAX_KEYS 1024
+struct ckpt_key {
+  uint32_t alive;
+  void (*destructor)(void *);
+};
+extern struct ckpt_key ckpt_keys[CKPT_MAX_KEYS];
+extern uint32_t ckpt_keys_used; /* highest key created + 1 */
 
 /* ---- Startup state (main.c) --------------------------------------------- */
 struct ckpt_config {
@@ -207,9 +304,9 @@ int ckpt_files_restore(const struct ckpt_file_state *files, int count,
 
 /* ---- stdio streams (stdio.c) --------------------------------------------- */
 uintptr_t ckpt_pointer_guard(void);
-/* Save stdout's and stderr's mode and pending bytes, on an application
- * thread about to park: it owns any stream lock it holds. Nothing is
- * flushed (streams the program opened come back with the heap). */
+/* Save stdout's and stderr's mode and pending bytes, with the program
+ * stopped. Nothing is flushed (streams the program opened come back with
+ * the heap). */
 void ckpt_stdio_capture(void);
 void *ckpt_stdio_list_head(void);
 /* Link the restored streams into libc's list and re-mangle their callbacks. */
@@ -217,6 +314,8 @@ int ckpt_stdio_restore(void *saved_head, uintptr_t saved_guard,
                        uintptr_t heap_end, char *msg, size_t msglen);
 
 /* ---- Signals (signals.c) ------------------------------------------------- */
+/* A new (or restored) thread is in no handler. */
+void ckpt_signals_thread_reset(void);
 /* Non-zero while the thread runs a signal handler: it must not stop there. */
 int ckpt_in_signal_handler(void);
 /* Install the program's handlers again after a restore. */

@@ -41,12 +41,29 @@ struct ckpt_heap_rec {
   uint64_t excluded_bytes; /* bytes of live blocks not saved (ckpt_exclude) */
 };
 
-/* THREADS: uint32_t nthreads, uint32_t reserved, then per thread a
- * ckpt_thread_rec followed by nframes x (ckpt_frame_rec + name + file +
- * bytes), outermost frame first. */
+/* THREADS: uint32_t nthreads, uint32_t nkeys, then nkeys x ckpt_key_rec
+ * (the process's pthread keys, by number), then per thread a ckpt_thread_rec
+ * followed by tls_len bytes (the thread's block of the executable's TLS),
+ * nkey_values x uint64_t (its pthread_getspecific values, by key), and
+ * nframes x (ckpt_frame_rec + name + file + bytes), outermost frame first. */
+struct ckpt_key_rec {
+  uint64_t destructor;
+  uint32_t alive, reserved;
+};
 struct ckpt_thread_rec {
-  uint32_t slot, park_kind, nframes, reserved;
+  uint32_t slot, park_kind, nframes, state; /* state: enum ckpt_thread_state */
   uint64_t stack_lo, stack_hi;
+  uint64_t ptid;      /* pthread_t */
+  uint64_t start_fn;  /* start routine (0: the main thread) */
+  uint64_t start_arg;
+  uint64_t retval;    /* when EXITED */
+  uint64_t tls_block; /* address of the thread's TLS block */
+  uint32_t tls_len, nkey_values;
+  uint32_t call_kind; /* enum ckpt_call_kind, when park_kind is 2 */
+  uint32_t detached;
+  int64_t call_deadline_ns, call_result;
+  uint64_t call_counter, call_value;
+  int32_t call_errno, call_fd;
 };
 struct ckpt_frame_rec {
   uint64_t desc, addr;

@@ -39,6 +39,8 @@ int ckpt_in_signal_handler(void) {
   return handler_depth > 0;
 }
 
+void ckpt_signals_thread_reset(void) { handler_depth = 0; }
+
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 
 static sigaction_fn real_sigaction(void) {
@@ -56,10 +58,21 @@ static void trampoline(int sig, siginfo_t *info, void *uctx) {
     handler_frames[handler_depth++] = (uintptr_t)__builtin_frame_address(0);
     pushed = 1;
   }
+  /* A handler interrupting a blocking call runs user code: the thread is
+   * not stopped while it runs (and waits for a checkpoint in progress to
+   * finish before it starts), then counts as waiting in its call again. If
+   * the handler leaves by siglongjmp, the thread simply stays running. */
+  struct ckpt_thread *t = ckpt_self;
+  int was_in_call =
+      t && __atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == CKPT_THREAD_IN_CALL;
+  if (was_in_call)
+    ckpt_wait_while_pending(t, CKPT_THREAD_IN_CALL);
   if (a->sa_flags & SA_SIGINFO)
     a->sa_sigaction(sig, info, uctx);
   else if (a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN)
     a->sa_handler(sig);
+  if (was_in_call)
+    ckpt_thread_set_state(t, CKPT_THREAD_IN_CALL);
   if (pushed && handler_depth > 0)
     handler_depth--;
 }

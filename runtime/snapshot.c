@@ -268,27 +268,19 @@ static int write_hooks(struct out *o) {
   return 0;
 }
 
-static int write_threads(struct out *o, char *msg, size_t msglen) {
-  struct ckpt_thread *t = &ckpt_main_thread;
+static int write_frames(struct out *o, const struct ckpt_frame_header *top,
+                        uint32_t n, char *msg, size_t msglen) {
   /* The records are linked innermost first; the file wants them outermost
    * first. Deep recursions are fine: the array is sized to the chain. */
-  uint32_t n = 0;
-  for (const struct ckpt_frame_header *fr = t->parked_top; fr; fr = fr->parent)
-    n++;
   const struct ckpt_frame_header **chain = malloc(sizeof *chain * (n + 1));
   if (!chain) {
     snprintf(msg, msglen, "out of memory for %u frames", n);
     return -1;
   }
   uint32_t k = 0;
-  for (const struct ckpt_frame_header *fr = t->parked_top; fr; fr = fr->parent)
+  for (const struct ckpt_frame_header *fr = top; fr; fr = fr->parent)
     chain[k++] = fr;
-  uint32_t head[2] = {1, 0};
-  struct ckpt_thread_rec tr = {t->slot, (uint32_t)t->park_kind, n, 0,
-                               t->stack_lo, t->stack_hi};
   int rc = -1;
-  if (put(o, head, sizeof head) || put(o, &tr, sizeof tr))
-    goto out;
   for (uint32_t i = n; i-- > 0;) {
     const struct ckpt_frame_header *fr = chain[i];
     const struct ckpt_func_desc *d = fr->desc;
@@ -313,6 +305,88 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
 out:
   free(chain);
   return rc;
+}
+
+static int write_threads(struct out *o, char *msg, size_t msglen) {
+  uint32_t nthreads = 0;
+  for (uint32_t i = 0; i < ckpt_thread_slots_used; i++)
+    if (ckpt_threads[i])
+      nthreads++;
+  uint32_t head[2] = {nthreads, ckpt_keys_used};
+  if (put(o, head, sizeof head))
+    return -1;
+  for (uint32_t k = 0; k < ckpt_keys_used; k++) {
+    struct ckpt_key_rec kr = {(uint64_t)(uintptr_t)ckpt_keys[k].destructor,
+                              ckpt_keys[k].alive, 0};
+    if (put(o, &kr, sizeof kr))
+      return -1;
+  }
+  for (uint32_t i = 0; i < ckpt_thread_slots_used; i++) {
+    struct ckpt_thread *t = ckpt_threads[i];
+    if (!t)
+      continue;
+    /* Frames exist for a thread stopped at a poll or in a call; a thread
+     * not yet started or already finished has none. */
+    int has_frames = t->state == CKPT_THREAD_PARKED ||
+                     t->state == CKPT_THREAD_IN_CALL;
+    uint32_t n = 0;
+    if (has_frames)
+      for (const struct ckpt_frame_header *fr = t->parked_top; fr;
+           fr = fr->parent)
+        n++;
+    uint32_t nkeys = t->key_cap < ckpt_keys_used ? t->key_cap : ckpt_keys_used;
+    struct ckpt_thread_rec tr;
+    memset(&tr, 0, sizeof tr);
+    tr.slot = t->slot;
+    tr.park_kind = has_frames ? (uint32_t)t->park_kind : 0;
+    tr.nframes = n;
+    tr.state = (uint32_t)t->state;
+    tr.stack_lo = t->stack_lo;
+    tr.stack_hi = t->stack_hi;
+    tr.ptid = t->ptid;
+    tr.start_fn = (uint64_t)(uintptr_t)t->start_fn;
+    tr.start_arg = (uint64_t)(uintptr_t)t->start_arg;
+    tr.retval = (uint64_t)(uintptr_t)t->retval;
+    tr.tls_block = t->tls_block;
+    tr.tls_len = t->tls_block ? (uint32_t)ckpt_tls_size : 0;
+    tr.nkey_values = nkeys;
+    tr.call_kind = t->state == CKPT_THREAD_IN_CALL ? t->call_kind : 0;
+    tr.detached = (uint32_t)t->detached;
+    /* Only what the call kind uses; the rest may be left from earlier
+     * calls. */
+    tr.call_fd = -1;
+    switch (tr.call_kind) {
+    case CKPT_CALL_SLEEP:
+      tr.call_deadline_ns = t->call_deadline_ns;
+      break;
+    case CKPT_CALL_IO:
+      tr.call_fd = t->call_fd;
+      break;
+    case CKPT_CALL_COMPLETED:
+      tr.call_fd = t->call_fd;
+      tr.call_result = t->call_result;
+      tr.call_errno = t->call_errno;
+      break;
+    case CKPT_CALL_REISSUE:
+    case CKPT_CALL_COND_WAIT:
+      tr.call_counter = (uint64_t)(uintptr_t)t->call_counter;
+      tr.call_value = t->call_value;
+      break;
+    default:
+      break;
+    }
+    if (put(o, &tr, sizeof tr) ||
+        (tr.tls_len && put(o, (const void *)t->tls_block, tr.tls_len)))
+      return -1;
+    for (uint32_t k = 0; k < nkeys; k++) {
+      uint64_t v = (uint64_t)(uintptr_t)t->key_values[k];
+      if (put(o, &v, sizeof v))
+        return -1;
+    }
+    if (n && write_frames(o, t->parked_top, n, msg, msglen))
+      return -1;
+  }
+  return 0;
 }
 
 static int write_files(struct out *o, const struct ckpt_snapshot_input *in) {

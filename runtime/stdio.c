@@ -114,13 +114,19 @@ static void capture_stream(FILE *f, struct std_stream_state *st) {
       memcpy(st->bytes, f->_IO_write_base, n);
       st->pending = n;
     } else {
-      fflush(f); /* a huge setvbuf buffer: exactness gives way */
+      /* A huge setvbuf buffer: exactness gives way. Only if no stopped
+       * thread holds the stream (this runs on the coordinator). */
+      if (ftrylockfile(f) == 0) {
+        fflush_unlocked(f);
+        funlockfile(f);
+      }
     }
   }
 }
 
 void ckpt_stdio_capture(void) {
-  /* On the program's thread as it parks: it owns the streams' locks. */
+  /* With every application thread stopped (none is inside stdio: stdio
+   * calls are never safe points), so the buffers are quiescent. */
   capture_stream(stdout, &std_streams[0]);
   capture_stream(stderr, &std_streams[1]);
 }

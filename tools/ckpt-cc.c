@@ -25,6 +25,7 @@ static void usage(FILE *f) {
 "and, when linking (none of -c -S -E -M -MM -fsyntax-only), after them\n"
 "  -no-pie -pthread -Wl,--build-id=sha1 -Wl,--whole-archive\n"
 "  PREFIX/lib/ckpt/libckpt.a -Wl,--no-whole-archive -lzstd -lxxhash\n"
+"  -Wl,--push-state,--no-as-needed -lgcc_s -Wl,--pop-state\n"
 "PREFIX is the directory above the one ckpt-cc is in. Without input files\n"
 "(e.g. --version) the arguments are passed to clang unchanged.\n"
 "ckpt-clang.so implements `#pragma ckpt exclude` (see docs/pragma.md).\n"
@@ -294,6 +295,11 @@ int main(int argc, char **argv) {
     cmd[n++] = "-Wl,--no-whole-archive";
     cmd[n++] = "-lzstd";
     cmd[n++] = "-lxxhash";
+    /* glibc loads libgcc_s on the first pthread_exit (to unwind); loaded at
+     * startup instead, it sits at the same address in a restarted process. */
+    cmd[n++] = "-Wl,--push-state,--no-as-needed";
+    cmd[n++] = "-lgcc_s";
+    cmd[n++] = "-Wl,--pop-state";
   }
   cmd[n] = NULL;
 

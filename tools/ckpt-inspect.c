@@ -1,9 +1,10 @@
 /* tools/ckpt-inspect.c - print a checkpoint file as text or JSON: header,
- * process, threads and frames, globals, heap, exclusions, restart hooks,
- * open files, address layout and section table; --verify also checks every
- * checksum and the structure of every section. The section contents are
- * specified in docs/format.md, their records in runtime/sections.h; the
- * output is described in docs/inspect.md. */
+ * process, threads (state, identity, TLS, pthread keys) and frames, globals,
+ * heap, exclusions, restart hooks, open files, address layout and section
+ * table; --verify also checks every checksum and the structure of every
+ * section. The section contents are specified in docs/format.md, their
+ * records in runtime/sections.h; the output is described in
+ * docs/inspect.md. */
 #include <elf.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -26,12 +27,13 @@ static void usage(FILE *f) {
 "Print a ckpt checkpoint file: its header (format version, architecture,\n"
 "creation time in UTC, sequence number, build-id of the executable), the\n"
 "recorded process (executable, arguments, working directory, pid,\n"
-"checkpoint directory, interval, keep count), its threads with their\n"
-"frames (innermost first), globals, heap, excluded ranges, restart hooks,\n"
-"open files, address layout and the section table (type, compression,\n"
-"stored and raw size, XXH64 checksum). Section contents are decoded for\n"
-"format version 2; for version 1 files only the header, META records and\n"
-"section table are shown.\n"
+"checkpoint directory, interval, keep count), its threads (state or the\n"
+"call each waits in, pthread_t, start routine, TLS, pthread key values)\n"
+"with their frames (innermost first), the pthread keys, globals, heap,\n"
+"excluded ranges, restart hooks, open files, address layout and the\n"
+"section table (type, compression, stored and raw size, XXH64 checksum).\n"
+"Section contents are decoded for format version 2; for version 1 files\n"
+"only the header, META records and section table are shown.\n"
 "\n"
 "  --verify   also check every section's checksum, decompression and\n"
 "             structure; prints \"verify: ok\" (exit 0) or the error (exit 1)\n"
@@ -43,10 +45,30 @@ static void usage(FILE *f) {
       f);
 }
 
-/* Values of ckpt_thread_rec.park_kind and ckpt_file_rec.kind, as
- * docs/format.md defines them (the runtime's enums live in runtime/rt.h,
- * which a tool cannot include). */
-enum { PARK_POLL = 1, PARK_CALL = 2 };
+/* Values of ckpt_thread_rec.park_kind, state and call_kind and of
+ * ckpt_file_rec.kind, as docs/format.md defines them (the runtime's enums
+ * live in runtime/rt.h, which a tool cannot include). */
+enum { PARK_NONE = 0, PARK_POLL = 1, PARK_CALL = 2 };
+enum {
+  THREAD_PARKED = 2,
+  THREAD_IN_CALL = 3,
+  THREAD_NEW = 4,
+  THREAD_EXITED = 5
+};
+enum {
+  CALL_NONE = 0,
+  CALL_CHECKPOINT = 1,
+  CALL_REISSUE = 2,
+  CALL_COND_WAIT = 3,
+  CALL_SLEEP = 4,
+  CALL_IO = 5,
+  CALL_COMPLETED = 6,
+  CALL_MAX = 6
+};
+/* pthread keys a THREADS section may hold (glibc's PTHREAD_KEYS_MAX, the
+ * runtime's CKPT_MAX_KEYS), and the largest plausible static TLS block. */
+#define KEYS_MAX 1024
+#define TLS_MAX (1u << 20)
 static const char *const file_kind_names[] = {"other", "regular", "device",
                                               "directory"};
 #define FILE_KIND_MAX 3
@@ -144,10 +166,31 @@ struct frame_info {
   uint32_t site, size, line, excluded;
 };
 
+struct key_value {
+  uint32_t key;
+  uint64_t value;
+};
+
 struct thread_info {
-  uint32_t slot, park_kind, nframes;
+  uint32_t slot, park_kind, nframes, state;
   uint64_t stack_lo, stack_hi;
+  uint64_t ptid, start_fn, start_arg, retval, tls_block;
+  uint32_t tls_len, nkey_values, call_kind, detached;
+  int64_t call_deadline_ns, call_result;
+  uint64_t call_counter, call_value;
+  int32_t call_errno, call_fd;
+  struct key_value *key_values; /* the non-zero ones, by key */
+  uint32_t nkey_set;
+  char *start_symbol; /* owned; NULL if not resolved */
+  uint64_t start_offset;
   struct frame_info *frames; /* outermost first, as in the file */
+};
+
+struct key_info {
+  uint64_t destructor;
+  uint32_t alive;
+  char *symbol; /* owned; NULL if not resolved */
+  uint64_t symbol_offset;
 };
 
 struct global_info {
@@ -203,6 +246,8 @@ struct contents {
 
   struct thread_info *threads;
   uint32_t nthreads;
+  struct key_info *keys;
+  uint32_t nkeys;
 
   struct file_info *files;
   uint32_t nfiles;
@@ -214,8 +259,10 @@ struct contents {
 
   struct hook_info *hooks;
   uint64_t nhooks;
-  const char *hook_symbols_note; /* why hooks are not resolved, or NULL */
-  char hook_note_buf[600];
+  /* Why the functions of hooks, start routines and key destructors are not
+   * named from the executable's symbols, or NULL. */
+  const char *symbols_note;
+  char symbols_note_buf[600];
 };
 
 static void contents_init(struct contents *c) {
@@ -225,11 +272,17 @@ static void contents_init(struct contents *c) {
 }
 
 static void contents_free(struct contents *c) {
-  for (uint32_t t = 0; t < c->nthreads; t++)
+  for (uint32_t t = 0; t < c->nthreads; t++) {
     free(c->threads[t].frames);
+    free(c->threads[t].key_values);
+    free(c->threads[t].start_symbol);
+  }
+  for (uint32_t k = 0; k < c->nkeys; k++)
+    free(c->keys[k].symbol);
   for (uint64_t h = 0; h < c->nhooks; h++)
     free(c->hooks[h].symbol);
   free(c->threads);
+  free(c->keys);
   free(c->libs);
   free(c->globals);
   free(c->files);
@@ -512,12 +565,150 @@ static int decode_frame(struct sec_in *in, const struct thread_info *t,
   return in_skip(in, r.size - sizeof head);
 }
 
+static const char *state_upper(uint32_t state) {
+  switch (state) {
+  case THREAD_PARKED: return "PARKED";
+  case THREAD_IN_CALL: return "IN_CALL";
+  case THREAD_NEW: return "NEW";
+  case THREAD_EXITED: return "EXITED";
+  default: return "unknown";
+  }
+}
+
+/* The pthread key table: by key number, alive 0 or 1, reserved 0. */
+static int decode_keys(struct sec_in *in, struct contents *c, uint32_t nkeys) {
+  if (nkeys > KEYS_MAX)
+    return bad(in, "%" PRIu32 " pthread keys (at most %d)", nkeys, KEYS_MAX);
+  if (check_count(in, nkeys, sizeof(struct ckpt_key_rec), "pthread keys") < 0)
+    return -1;
+  c->keys = calloc(nkeys ? nkeys : 1, sizeof *c->keys);
+  if (!c->keys)
+    return bad(in, "out of memory");
+  for (uint32_t k = 0; k < nkeys; k++) {
+    struct ckpt_key_rec kr;
+    if (in_read(in, &kr, sizeof kr) < 0)
+      return -1;
+    if (kr.alive > 1)
+      return bad(in, "key %" PRIu32 ": alive field is %" PRIu32
+                 ", not 0 or 1", k, kr.alive);
+    if (kr.reserved != 0)
+      return bad(in, "key %" PRIu32 ": reserved field is %" PRIu32 ", not 0",
+                 k, kr.reserved);
+    c->keys[k].destructor = kr.destructor;
+    c->keys[k].alive = kr.alive;
+    c->nkeys = k + 1;
+  }
+  return 0;
+}
+
+/* The fields of one thread record that do not depend on what follows it:
+ * slot, state, park and call kinds, identity, TLS and key counts. K is the
+ * record's index; c->threads[0..K) are the threads before it. */
+static int check_thread_rec(struct sec_in *in, const struct contents *c,
+                            uint32_t k, const struct ckpt_thread_rec *tr) {
+  if (tr->slot >= CKPT_STACK_MAX_SLOTS)
+    return bad(in, "thread %" PRIu32 ": slot %" PRIu32 " (at most %d)", k,
+               tr->slot, CKPT_STACK_MAX_SLOTS - 1);
+  for (uint32_t j = 0; j < k; j++)
+    if (c->threads[j].slot == tr->slot)
+      return bad(in, "threads %" PRIu32 " and %" PRIu32
+                 " are both in slot %" PRIu32, j, k, tr->slot);
+  if (k > 0 && tr->slot < c->threads[k - 1].slot)
+    return bad(in, "thread %" PRIu32 ": slot %" PRIu32 " comes after slot %"
+               PRIu32 " (threads are in slot order)", k, tr->slot,
+               c->threads[k - 1].slot);
+  uint32_t s = tr->slot;
+  if (tr->state < THREAD_PARKED || tr->state > THREAD_EXITED)
+    return bad(in, "thread in slot %" PRIu32 ": unknown state %" PRIu32, s,
+               tr->state);
+  const char *state = state_upper(tr->state);
+  int has_frames = tr->state == THREAD_PARKED || tr->state == THREAD_IN_CALL;
+  if (has_frames && tr->nframes == 0)
+    return bad(in, "thread in slot %" PRIu32 ": %s with no frames", s, state);
+  if (!has_frames && tr->nframes != 0)
+    return bad(in, "thread in slot %" PRIu32 ": %s with %" PRIu32
+               " frames (only PARKED and IN_CALL threads have frames)", s,
+               state, tr->nframes);
+  /* A thread stops at a poll (PARKED) or inside a wrapped call (IN_CALL). */
+  uint32_t want_park = tr->state == THREAD_PARKED    ? PARK_POLL
+                       : tr->state == THREAD_IN_CALL ? PARK_CALL
+                                                     : PARK_NONE;
+  if (tr->park_kind != want_park) {
+    if (tr->park_kind > PARK_CALL)
+      return bad(in, "thread in slot %" PRIu32 ": unknown park kind %" PRIu32,
+                 s, tr->park_kind);
+    return bad(in, "thread in slot %" PRIu32 ": park kind %" PRIu32
+               " in state %s (PARKED has 1, IN_CALL 2, others 0)", s,
+               tr->park_kind, state);
+  }
+  if (tr->park_kind == PARK_CALL &&
+      (tr->call_kind == CALL_NONE || tr->call_kind > CALL_MAX))
+    return bad(in, "thread in slot %" PRIu32 ": call kind %" PRIu32
+               " (IN_CALL threads have 1 to %d)", s, tr->call_kind, CALL_MAX);
+  if (tr->park_kind != PARK_CALL && tr->call_kind != CALL_NONE)
+    return bad(in, "thread in slot %" PRIu32 ": call kind %" PRIu32
+               " in state %s (only IN_CALL threads have one)", s,
+               tr->call_kind, state);
+  if (s == 0 && tr->start_fn != 0)
+    return bad(in, "thread in slot 0 (the main thread) has a start routine "
+               "0x%" PRIx64, tr->start_fn);
+  if (s != 0 && tr->start_fn == 0)
+    return bad(in, "thread in slot %" PRIu32 " has no start routine", s);
+  if (s == 0 && tr->state == THREAD_NEW)
+    return bad(in, "thread in slot 0 (the main thread) is NEW");
+  if (tr->detached > 1)
+    return bad(in, "thread in slot %" PRIu32 ": detached field is %" PRIu32
+               ", not 0 or 1", s, tr->detached);
+  if (tr->tls_len >= TLS_MAX)
+    return bad(in, "thread in slot %" PRIu32 ": a TLS block of %" PRIu32
+               " bytes is implausibly large (1 MiB or more)", s, tr->tls_len);
+  if (tr->tls_len != 0 && tr->tls_block == 0)
+    return bad(in, "thread in slot %" PRIu32 ": %" PRIu32
+               " TLS bytes but no TLS block address", s, tr->tls_len);
+  /* Every thread has a block of the same executable's TLS. */
+  for (uint32_t j = 0; j < k; j++)
+    if (c->threads[j].tls_len != 0 && tr->tls_len != 0 &&
+        c->threads[j].tls_len != tr->tls_len)
+      return bad(in, "thread in slot %" PRIu32 ": %" PRIu32
+                 " TLS bytes, but the thread in slot %" PRIu32 " has %" PRIu32,
+                 s, tr->tls_len, c->threads[j].slot, c->threads[j].tls_len);
+  if (tr->nkey_values > c->nkeys)
+    return bad(in, "thread in slot %" PRIu32 ": %" PRIu32
+               " key values for %" PRIu32 " pthread keys", s,
+               tr->nkey_values, c->nkeys);
+  uint64_t slot_lo = stack_base + s * stack_stride;
+  if (tr->stack_lo >= tr->stack_hi || tr->stack_lo < slot_lo ||
+      tr->stack_hi > slot_lo + stack_stride)
+    return bad(in, "thread in slot %" PRIu32 ": stack 0x%" PRIx64
+               "-0x%" PRIx64 " is not inside its slot 0x%" PRIx64
+               "-0x%" PRIx64, s, tr->stack_lo, tr->stack_hi, slot_lo,
+               slot_lo + (uint64_t)stack_stride);
+  return 0;
+}
+
+/* The thread's pthread_getspecific values; the non-zero ones are kept. */
+static int decode_key_values(struct sec_in *in, struct thread_info *t) {
+  if (check_count(in, t->nkey_values, sizeof(uint64_t), "key values") < 0)
+    return -1;
+  uint64_t vals[KEYS_MAX];
+  if (in_read(in, vals, t->nkey_values * sizeof *vals) < 0)
+    return -1;
+  uint32_t n = 0;
+  for (uint32_t k = 0; k < t->nkey_values; k++)
+    n += vals[k] != 0;
+  t->key_values = calloc(n ? n : 1, sizeof *t->key_values);
+  if (!t->key_values)
+    return bad(in, "out of memory");
+  for (uint32_t k = 0; k < t->nkey_values; k++)
+    if (vals[k])
+      t->key_values[t->nkey_set++] = (struct key_value){k, vals[k]};
+  return 0;
+}
+
 static int decode_threads(struct sec_in *in, struct contents *c) {
   uint32_t head[2];
-  if (in_read(in, head, sizeof head) < 0)
+  if (in_read(in, head, sizeof head) < 0 || decode_keys(in, c, head[1]) < 0)
     return -1;
-  if (head[1] != 0)
-    return bad(in, "reserved field is %" PRIu32 ", not 0", head[1]);
   if (check_count(in, head[0], sizeof(struct ckpt_thread_rec), "threads") < 0)
     return -1;
   c->threads = calloc(head[0] ? head[0] : 1, sizeof *c->threads);
@@ -525,33 +716,37 @@ static int decode_threads(struct sec_in *in, struct contents *c) {
     return bad(in, "out of memory");
   for (uint32_t k = 0; k < head[0]; k++) {
     struct ckpt_thread_rec tr;
-    if (in_read(in, &tr, sizeof tr) < 0)
+    if (in_read(in, &tr, sizeof tr) < 0 || check_thread_rec(in, c, k, &tr) < 0)
       return -1;
     struct thread_info *t = &c->threads[k];
     t->slot = tr.slot;
     t->park_kind = tr.park_kind;
+    t->state = tr.state;
     t->stack_lo = tr.stack_lo;
     t->stack_hi = tr.stack_hi;
+    t->ptid = tr.ptid;
+    t->start_fn = tr.start_fn;
+    t->start_arg = tr.start_arg;
+    t->retval = tr.retval;
+    t->tls_block = tr.tls_block;
+    t->tls_len = tr.tls_len;
+    t->nkey_values = tr.nkey_values;
+    t->call_kind = tr.call_kind;
+    t->detached = tr.detached;
+    t->call_deadline_ns = tr.call_deadline_ns;
+    t->call_result = tr.call_result;
+    t->call_counter = tr.call_counter;
+    t->call_value = tr.call_value;
+    t->call_errno = tr.call_errno;
+    t->call_fd = tr.call_fd;
     c->nthreads = k + 1;
-    if (tr.reserved != 0)
-      return bad(in, "thread %" PRIu32 ": reserved field is not 0", k);
-    if (tr.slot >= CKPT_STACK_MAX_SLOTS)
-      return bad(in, "thread %" PRIu32 ": slot %" PRIu32 " (at most %d)", k,
-                 tr.slot, CKPT_STACK_MAX_SLOTS - 1);
-    for (uint32_t j = 0; j < k; j++)
-      if (c->threads[j].slot == tr.slot)
-        return bad(in, "threads %" PRIu32 " and %" PRIu32
-                   " are both in slot %" PRIu32, j, k, tr.slot);
-    if (tr.park_kind != PARK_POLL && tr.park_kind != PARK_CALL)
-      return bad(in, "thread in slot %" PRIu32 ": unknown park kind %" PRIu32,
-                 tr.slot, tr.park_kind);
-    uint64_t slot_lo = stack_base + tr.slot * stack_stride;
-    if (tr.stack_lo >= tr.stack_hi || tr.stack_lo < slot_lo ||
-        tr.stack_hi > slot_lo + stack_stride)
-      return bad(in, "thread in slot %" PRIu32 ": stack 0x%" PRIx64
-                 "-0x%" PRIx64 " is not inside its slot 0x%" PRIx64
-                 "-0x%" PRIx64, tr.slot, tr.stack_lo, tr.stack_hi, slot_lo,
-                 slot_lo + (uint64_t)stack_stride);
+    /* The TLS bytes and key values come first, then the frames. */
+    if (tr.tls_len > in_left(in))
+      return bad(in, "thread in slot %" PRIu32 ": %" PRIu32
+                 " TLS bytes cannot fit in the %" PRIu64 " bytes that follow",
+                 tr.slot, tr.tls_len, in_left(in));
+    if (in_skip(in, tr.tls_len) < 0 || decode_key_values(in, t) < 0)
+      return -1;
     /* A frame is at least its record and the header of its saved bytes. */
     if (check_count(in, tr.nframes,
                     sizeof(struct ckpt_frame_rec) +
@@ -567,6 +762,9 @@ static int decode_threads(struct sec_in *in, struct contents *c) {
       t->nframes = i + 1;
     }
   }
+  /* Threads are in slot order: the main thread, if any, is the first. */
+  if (c->nthreads == 0 || c->threads[0].slot != 0)
+    return bad(in, "no thread in slot 0 (the main thread)");
   return 0;
 }
 
@@ -825,52 +1023,80 @@ static int load_contents(struct ckpt_image *img, const char *path,
   return 0;
 }
 
-/* Name the restart hooks' functions from the executable's symbol table,
- * but only if it is the very build that took the checkpoint: another
- * build's addresses would give confident wrong names. */
-static void resolve_hooks(const struct ckpt_image *img, struct contents *c) {
-  if (c->nhooks == 0)
+/* Name the functions of the restart hooks, the threads' start routines and
+ * the pthread keys' destructors from the executable's symbol table, but
+ * only if it is the very build that took the checkpoint: another build's
+ * addresses would give confident wrong names. */
+struct symbol_ref {
+  uint64_t addr;
+  char **symbol;
+  uint64_t *offset;
+};
+
+static void resolve_symbols(const struct ckpt_image *img, struct contents *c) {
+  size_t n = (size_t)c->nhooks + c->nthreads + c->nkeys;
+  if (n == 0)
     return;
+  struct symbol_ref *refs = calloc(n, sizeof *refs);
+  uint64_t *addrs = calloc(n, sizeof *addrs);
+  uint64_t *offsets = calloc(n, sizeof *offsets);
+  char **names = calloc(n, sizeof *names);
+  if (!refs || !addrs || !offsets || !names) {
+    c->symbols_note = "out of memory";
+    goto out;
+  }
+  size_t m = 0;
+  for (uint64_t i = 0; i < c->nhooks; i++)
+    refs[m++] = (struct symbol_ref){c->hooks[i].fn, &c->hooks[i].symbol,
+                                    &c->hooks[i].symbol_offset};
+  for (uint32_t i = 0; i < c->nthreads; i++)
+    if (c->threads[i].start_fn)
+      refs[m++] = (struct symbol_ref){c->threads[i].start_fn,
+                                      &c->threads[i].start_symbol,
+                                      &c->threads[i].start_offset};
+  for (uint32_t i = 0; i < c->nkeys; i++)
+    if (c->keys[i].destructor)
+      refs[m++] = (struct symbol_ref){c->keys[i].destructor,
+                                      &c->keys[i].symbol,
+                                      &c->keys[i].symbol_offset};
+  if (m == 0)
+    goto out;
   const struct ckpt_image_info *info = ckpt_image_info(img);
   const char *exe = c->meta.exe_path;
   char why[400];
   uint8_t id[TOOL_BUILD_ID_MAX];
   size_t idlen = 0;
   if (!exe) {
-    c->hook_symbols_note = "the checkpoint names no executable";
-    return;
+    c->symbols_note = "the checkpoint names no executable";
+    goto out;
   }
   if (tool_elf_build_id(exe, id, sizeof id, &idlen, why, sizeof why) < 0) {
-    snprintf(c->hook_note_buf, sizeof c->hook_note_buf, "%s %s", exe, why);
-    c->hook_symbols_note = c->hook_note_buf;
-    return;
+    snprintf(c->symbols_note_buf, sizeof c->symbols_note_buf, "%s %s", exe,
+             why);
+    c->symbols_note = c->symbols_note_buf;
+    goto out;
   }
   if (idlen != info->build_id_len || memcmp(id, info->build_id, idlen) != 0) {
-    snprintf(c->hook_note_buf, sizeof c->hook_note_buf,
+    snprintf(c->symbols_note_buf, sizeof c->symbols_note_buf,
              "%s has changed since the checkpoint (build-id differs)", exe);
-    c->hook_symbols_note = c->hook_note_buf;
-    return;
-  }
-  uint64_t *addrs = calloc(c->nhooks, sizeof *addrs);
-  uint64_t *offsets = calloc(c->nhooks, sizeof *offsets);
-  char **names = calloc(c->nhooks, sizeof *names);
-  if (!addrs || !offsets || !names) {
-    c->hook_symbols_note = "out of memory";
+    c->symbols_note = c->symbols_note_buf;
     goto out;
   }
-  for (uint64_t i = 0; i < c->nhooks; i++)
-    addrs[i] = c->hooks[i].fn;
-  if (tool_elf_function_symbols(exe, addrs, c->nhooks, names, offsets, why,
+  for (size_t i = 0; i < m; i++)
+    addrs[i] = refs[i].addr;
+  if (tool_elf_function_symbols(exe, addrs, m, names, offsets, why,
                                 sizeof why) < 0) {
-    snprintf(c->hook_note_buf, sizeof c->hook_note_buf, "%s %s", exe, why);
-    c->hook_symbols_note = c->hook_note_buf;
+    snprintf(c->symbols_note_buf, sizeof c->symbols_note_buf, "%s %s", exe,
+             why);
+    c->symbols_note = c->symbols_note_buf;
     goto out;
   }
-  for (uint64_t i = 0; i < c->nhooks; i++) {
-    c->hooks[i].symbol = names[i];
-    c->hooks[i].symbol_offset = offsets[i];
+  for (size_t i = 0; i < m; i++) {
+    *refs[i].symbol = names[i];
+    *refs[i].offset = offsets[i];
   }
 out:
+  free(refs);
   free(addrs);
   free(offsets);
   free(names);
@@ -897,7 +1123,33 @@ static const char *compression_name(uint32_t c) {
 }
 
 static const char *park_name(uint32_t kind) {
-  return kind == PARK_POLL ? "poll" : kind == PARK_CALL ? "call" : "unknown";
+  return kind == PARK_POLL   ? "poll"
+         : kind == PARK_CALL ? "call"
+         : kind == PARK_NONE ? "none"
+                             : "unknown";
+}
+
+/* JSON names of thread states and call kinds. */
+static const char *state_name(uint32_t state) {
+  switch (state) {
+  case THREAD_PARKED: return "parked";
+  case THREAD_IN_CALL: return "in_call";
+  case THREAD_NEW: return "new";
+  case THREAD_EXITED: return "exited";
+  default: return "unknown";
+  }
+}
+
+static const char *call_kind_name(uint32_t kind) {
+  switch (kind) {
+  case CALL_CHECKPOINT: return "checkpoint";
+  case CALL_REISSUE: return "reissue";
+  case CALL_COND_WAIT: return "cond_wait";
+  case CALL_SLEEP: return "sleep";
+  case CALL_IO: return "io";
+  case CALL_COMPLETED: return "io_completed";
+  default: return NULL;
+  }
 }
 
 static const char *file_kind_name(uint32_t kind) {
@@ -1089,32 +1341,143 @@ static void print_text_header(const char *path, const struct ckpt_image *img,
     printf("  %-12s %zu variables\n", "environment:", m->envc);
 }
 
+/* A function named from the symbols: "name" or "name+0xOFF". */
+static void text_symbol(const char *symbol, uint64_t offset) {
+  text_str(symbol, 0);
+  if (offset)
+    printf("+0x%" PRIx64, offset);
+}
+
+/* The thread's state in words: how it stopped, or what it waits in. */
+static void text_thread_state(const struct thread_info *t) {
+  char when[96];
+  switch (t->state) {
+  case THREAD_PARKED:
+    fputs("stopped at a safe point", stdout);
+    return;
+  case THREAD_NEW:
+    fputs("not started yet", stdout);
+    return;
+  case THREAD_EXITED:
+    printf("finished (return value 0x%" PRIx64 ", not yet joined)",
+           t->retval);
+    return;
+  }
+  fputs("waiting in ", stdout);
+  switch (t->call_kind) {
+  case CALL_CHECKPOINT: fputs("ckpt_checkpoint", stdout); break;
+  case CALL_REISSUE: fputs("a lock/join/barrier/semaphore wait", stdout); break;
+  case CALL_COND_WAIT: fputs("a condition wait", stdout); break;
+  case CALL_SLEEP:
+    format_time((uint64_t)t->call_deadline_ns, when, sizeof when);
+    if (t->call_deadline_ns >= 0 && *when)
+      printf("sleep until %s", when);
+    else
+      printf("sleep until %" PRId64 " ns", t->call_deadline_ns);
+    break;
+  case CALL_IO: printf("I/O on fd %" PRId32, t->call_fd); break;
+  case CALL_COMPLETED:
+    printf("I/O on fd %" PRId32 ", finished (result %" PRId64, t->call_fd,
+           t->call_result);
+    if (t->call_result < 0)
+      printf(", errno %" PRId32, t->call_errno);
+    putchar(')');
+    break;
+  default: printf("call kind %" PRIu32, t->call_kind); break;
+  }
+}
+
+/* Are there start routines or key destructors to name? */
+static int threads_have_functions(const struct contents *c) {
+  for (uint32_t k = 0; k < c->nthreads; k++)
+    if (c->threads[k].start_fn)
+      return 1;
+  for (uint32_t k = 0; k < c->nkeys; k++)
+    if (c->keys[k].destructor)
+      return 1;
+  return 0;
+}
+
+static void print_text_thread(const struct contents *c,
+                              const struct thread_info *t) {
+  printf("  thread in slot %" PRIu32 ": ", t->slot);
+  text_thread_state(t);
+  printf(", stack 0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64 " bytes)\n",
+         t->stack_lo, t->stack_hi, t->stack_hi - t->stack_lo);
+  printf("    %-12s 0x%" PRIx64 "\n", "pthread_t:", t->ptid);
+  printf("    %-12s ", "start:");
+  if (t->slot == 0) {
+    fputs("main", stdout);
+  } else {
+    if (t->start_symbol) {
+      text_symbol(t->start_symbol, t->start_offset);
+      printf(" (0x%" PRIx64 ")", t->start_fn);
+    } else {
+      printf("0x%" PRIx64, t->start_fn);
+    }
+    printf(", argument 0x%" PRIx64, t->start_arg);
+  }
+  putchar('\n');
+  printf("    %-12s %s\n", "detached:", t->detached ? "yes" : "no");
+  if (t->tls_len)
+    printf("    %-12s %" PRIu32 " bytes at 0x%" PRIx64 "\n", "TLS:",
+           t->tls_len, t->tls_block);
+  else
+    printf("    %-12s none\n", "TLS:");
+  for (uint32_t i = 0; i < t->nkey_set; i++) {
+    const struct key_value *kv = &t->key_values[i];
+    printf("    key %" PRIu32 " = 0x%" PRIx64 "%s\n", kv->key, kv->value,
+           kv->key < c->nkeys && !c->keys[kv->key].alive ? " (deleted key)"
+                                                         : "");
+  }
+  if (t->nframes == 0) {
+    puts("    no frames");
+    return;
+  }
+  printf("    %" PRIu32 " frame%s, innermost first:\n", t->nframes,
+         t->nframes == 1 ? "" : "s");
+  for (uint32_t i = t->nframes; i-- > 0;) {
+    const struct frame_info *f = &t->frames[i];
+    printf("    #%-2" PRIu32 " ", t->nframes - 1 - i);
+    text_str(display_function_name(f->name), 0);
+    fputs(" at ", stdout);
+    text_str(*f->file ? f->file : "??", 0);
+    if (f->line)
+      printf(":%" PRIu32, f->line);
+    printf(" (site %" PRIu32 ", frame 0x%" PRIx64 ", %" PRIu32 " bytes",
+           f->site, f->addr, f->size);
+    if (f->excluded)
+      printf(", %" PRIu32 " excluded", f->excluded);
+    puts(")");
+  }
+}
+
 static void print_text_threads(const struct contents *c) {
   if (text_absent(c, CKPT_SEC_THREADS, "threads:"))
     return;
   printf("threads:       %" PRIu32 "\n", c->nthreads);
-  for (uint32_t k = 0; k < c->nthreads; k++) {
-    const struct thread_info *t = &c->threads[k];
-    printf("  thread in slot %" PRIu32 ": stopped %s, stack 0x%" PRIx64
-           "-0x%" PRIx64 " (%" PRIu64 " bytes)\n", t->slot,
-           t->park_kind == PARK_POLL ? "at a poll"
-                                     : "in a call (ckpt_checkpoint)",
-           t->stack_lo, t->stack_hi, t->stack_hi - t->stack_lo);
-    printf("    %" PRIu32 " frame%s, innermost first:\n", t->nframes,
-           t->nframes == 1 ? "" : "s");
-    for (uint32_t i = t->nframes; i-- > 0;) {
-      const struct frame_info *f = &t->frames[i];
-      printf("    #%-2" PRIu32 " ", t->nframes - 1 - i);
-      text_str(display_function_name(f->name), 0);
-      fputs(" at ", stdout);
-      text_str(*f->file ? f->file : "??", 0);
-      if (f->line)
-        printf(":%" PRIu32, f->line);
-      printf(" (site %" PRIu32 ", frame 0x%" PRIx64 ", %" PRIu32 " bytes",
-             f->site, f->addr, f->size);
-      if (f->excluded)
-        printf(", %" PRIu32 " excluded", f->excluded);
-      puts(")");
+  if (c->symbols_note && threads_have_functions(c)) {
+    fputs("  (functions not named: ", stdout);
+    text_str(c->symbols_note, 0);
+    puts(")");
+  }
+  for (uint32_t k = 0; k < c->nthreads; k++)
+    print_text_thread(c, &c->threads[k]);
+  printf("keys:          %" PRIu32 " pthread key%s\n", c->nkeys,
+         c->nkeys == 1 ? "" : "s");
+  for (uint32_t k = 0; k < c->nkeys; k++) {
+    const struct key_info *ki = &c->keys[k];
+    printf("  key %" PRIu32 ": %s, ", k, ki->alive ? "alive" : "deleted");
+    if (!ki->destructor) {
+      puts("no destructor");
+      continue;
+    }
+    fputs("destructor ", stdout);
+    if (ki->symbol) {
+      text_symbol(ki->symbol, ki->symbol_offset);
+      printf(" (0x%" PRIx64 ")\n", ki->destructor);
+    } else {
+      printf("0x%" PRIx64 "\n", ki->destructor);
     }
   }
 }
@@ -1168,18 +1531,16 @@ static void print_text_hooks(const struct contents *c) {
     return;
   printf("hooks:         %" PRIu64 " restart callback%s\n", c->nhooks,
          c->nhooks == 1 ? "" : "s");
-  if (c->hook_symbols_note) {
+  if (c->nhooks && c->symbols_note) {
     fputs("  (functions not named: ", stdout);
-    text_str(c->hook_symbols_note, 0);
+    text_str(c->symbols_note, 0);
     puts(")");
   }
   for (uint64_t i = 0; i < c->nhooks; i++) {
     const struct hook_info *h = &c->hooks[i];
     printf("  #%-2" PRIu64 " 0x%016" PRIx64 " ", i, h->fn);
     if (h->symbol) {
-      text_str(h->symbol, 0);
-      if (h->symbol_offset)
-        printf("+0x%" PRIx64, h->symbol_offset);
+      text_symbol(h->symbol, h->symbol_offset);
     } else {
       fputs("?", stdout);
     }
@@ -1413,27 +1774,75 @@ static int json_key(const struct contents *c, uint32_t type, const char *key) {
   return 0;
 }
 
+static void json_symbol(const char *key, const char *symbol) {
+  printf(",\"%s\":", key);
+  if (symbol)
+    json_str(symbol);
+  else
+    fputs("null", stdout);
+}
+
+static void print_json_thread(const struct thread_info *t) {
+  printf("{\"slot\":%" PRIu32 ",\"state\":%" PRIu32 ",\"state_name\":\"%s\""
+         ",\"park_kind\":%" PRIu32 ",\"park\":\"%s\",\"stack_lo\":%" PRIu64
+         ",\"stack_hi\":%" PRIu64 ",\"ptid\":%" PRIu64 ",\"start_fn\":%" PRIu64,
+         t->slot, t->state, state_name(t->state), t->park_kind,
+         park_name(t->park_kind), t->stack_lo, t->stack_hi, t->ptid,
+         t->start_fn);
+  json_symbol("start_symbol", t->slot == 0 ? "main" : t->start_symbol);
+  printf(",\"start_symbol_offset\":%" PRIu64 ",\"start_arg\":%" PRIu64
+         ",\"retval\":%" PRIu64 ",\"detached\":%s,\"tls_block\":%" PRIu64
+         ",\"tls_len\":%" PRIu32 ",\"call_kind\":%" PRIu32,
+         t->start_offset, t->start_arg, t->retval,
+         t->detached ? "true" : "false", t->tls_block, t->tls_len,
+         t->call_kind);
+  const char *ck = call_kind_name(t->call_kind);
+  if (ck)
+    printf(",\"call_kind_name\":\"%s\"", ck);
+  else
+    fputs(",\"call_kind_name\":null", stdout);
+  printf(",\"call_deadline_ns\":%" PRId64 ",\"call_result\":%" PRId64
+         ",\"call_errno\":%" PRId32 ",\"call_fd\":%" PRId32
+         ",\"call_counter\":%" PRIu64 ",\"call_value\":%" PRIu64
+         ",\"nkey_values\":%" PRIu32 ",\"key_values\":[",
+         t->call_deadline_ns, t->call_result, t->call_errno, t->call_fd,
+         t->call_counter, t->call_value, t->nkey_values);
+  for (uint32_t i = 0; i < t->nkey_set; i++)
+    printf("%s{\"key\":%" PRIu32 ",\"value\":%" PRIu64 "}", i ? "," : "",
+           t->key_values[i].key, t->key_values[i].value);
+  fputs("],\"frames\":[", stdout);
+  for (uint32_t i = t->nframes; i-- > 0;) {
+    const struct frame_info *f = &t->frames[i];
+    fputs(i + 1 < t->nframes ? ",{\"function\":" : "{\"function\":", stdout);
+    json_str(display_function_name(f->name));
+    fputs(",\"file\":", stdout);
+    json_str(f->file);
+    printf(",\"line\":%" PRIu32 ",\"site\":%" PRIu32 ",\"desc\":%" PRIu64
+           ",\"addr\":%" PRIu64 ",\"size\":%" PRIu32 ",\"excluded\":%" PRIu32
+           "}", f->line, f->site, f->desc, f->addr, f->size, f->excluded);
+  }
+  fputs("]}", stdout);
+}
+
 static void print_json_threads(const struct contents *c) {
-  if (!json_key(c, CKPT_SEC_THREADS, "threads"))
+  if (json_key(c, CKPT_SEC_THREADS, "threads")) {
+    putchar('[');
+    for (uint32_t k = 0; k < c->nthreads; k++) {
+      if (k)
+        putchar(',');
+      print_json_thread(&c->threads[k]);
+    }
+    putchar(']');
+  }
+  if (!json_key(c, CKPT_SEC_THREADS, "keys"))
     return;
   putchar('[');
-  for (uint32_t k = 0; k < c->nthreads; k++) {
-    const struct thread_info *t = &c->threads[k];
-    printf("%s{\"slot\":%" PRIu32 ",\"park_kind\":%" PRIu32
-           ",\"park\":\"%s\",\"stack_lo\":%" PRIu64 ",\"stack_hi\":%" PRIu64
-           ",\"frames\":[", k ? "," : "", t->slot, t->park_kind,
-           park_name(t->park_kind), t->stack_lo, t->stack_hi);
-    for (uint32_t i = t->nframes; i-- > 0;) {
-      const struct frame_info *f = &t->frames[i];
-      fputs(i + 1 < t->nframes ? ",{\"function\":" : "{\"function\":", stdout);
-      json_str(display_function_name(f->name));
-      fputs(",\"file\":", stdout);
-      json_str(f->file);
-      printf(",\"line\":%" PRIu32 ",\"site\":%" PRIu32 ",\"desc\":%" PRIu64
-             ",\"addr\":%" PRIu64 ",\"size\":%" PRIu32 ",\"excluded\":%" PRIu32
-             "}", f->line, f->site, f->desc, f->addr, f->size, f->excluded);
-    }
-    fputs("]}", stdout);
+  for (uint32_t k = 0; k < c->nkeys; k++) {
+    const struct key_info *ki = &c->keys[k];
+    printf("%s{\"key\":%" PRIu32 ",\"alive\":%s,\"destructor\":%" PRIu64,
+           k ? "," : "", k, ki->alive ? "true" : "false", ki->destructor);
+    json_symbol("destructor_symbol", ki->symbol);
+    printf(",\"destructor_symbol_offset\":%" PRIu64 "}", ki->symbol_offset);
   }
   putchar(']');
 }
@@ -1484,8 +1893,8 @@ static void print_json_hooks(const struct contents *c) {
   if (!json_key(c, CKPT_SEC_HOOKS, "hooks"))
     return;
   fputs("{\"symbols_note\":", stdout);
-  if (c->hook_symbols_note)
-    json_str(c->hook_symbols_note);
+  if (c->nhooks && c->symbols_note)
+    json_str(c->symbols_note);
   else
     fputs("null", stdout);
   fputs(",\"list\":[", stdout);
@@ -1640,7 +2049,7 @@ int main(int argc, char **argv) {
   contents_init(&contents);
   if (load_contents(img, path, verify, &contents, err, sizeof err) < 0)
     tool_die(1, "%s", *err ? err : "cannot read the checkpoint");
-  resolve_hooks(img, &contents);
+  resolve_symbols(img, &contents);
 
   if (json)
     print_json(path, img, &contents, verify);

@@ -123,17 +123,67 @@ def heap(extents=((HEAP_BASE, 256), (HEAP_BASE + 0x1000, 512)), heap_end=HEAP_BA
     return out + struct.pack("<QQ", 0, 0)
 
 
-STACK_HI = STACK_BASE + STRIDE
+def slot_hi(slot):
+    return STACK_BASE + (slot + 1) * STRIDE
+
+
+STACK_HI = slot_hi(0)
+PARKED, IN_CALL, NEW, EXITED = 2, 3, 4, 5
+CALL_CHECKPOINT, CALL_REISSUE, CALL_COND_WAIT, CALL_SLEEP, CALL_IO, CALL_COMPLETED = range(1, 7)
 # Outermost first: (name, file, line, site, addr, size, excluded, desc)
 FRAMES = [(b"main", b"prog.c", 50, 3, STACK_HI - 0x100, 48, 0, 0x402000),
           (b"recurse", b"prog.c", 22, 2, STACK_HI - 0x200, 40, 8, 0x402040),
           (b"recurse", b"prog.c", 20, 1, STACK_HI - 0x300, 40, 8, 0x402040)]
+# A second thread waiting for work: its start routine is the outermost frame.
+WORKER_FRAMES = [(b"worker", b"worker.c", 70, 1, slot_hi(1) - 0x100, 48, 0, 0x402100),
+                 (b"wait_for_work", b"worker.c", 64, 2, slot_hi(1) - 0x200, 40, 0, 0x402140)]
+# The pthread keys: (destructor, alive, reserved). Key 1 was deleted.
+KEYS = [(0x401250, 1, 0), (0, 0, 0)]
 
 
-def threads(frames=FRAMES, nthreads=1, header_desc=None):
-    out = struct.pack("<II", nthreads, 0)
-    out += struct.pack("<IIIIQQ", 0, 2, len(frames), 0, STACK_HI - 0x100000, STACK_HI)
-    parent = 0
+def thread(slot, state, frames=(), **kw):
+    """A thread record's fields (docs/format.md, THREADS), defaults filled.
+    tls_len, nkey_values and nframes default to what follows the record."""
+    ptid = 0x7ffff7d8a740 if slot == 0 else slot_hi(slot) - 0x6c0
+    t = dict(slot=slot, state=state, frames=list(frames),
+             park_kind={PARKED: 1, IN_CALL: 2}.get(state, 0),
+             stack_lo=slot_hi(slot) - 0x100000, stack_hi=slot_hi(slot),
+             ptid=ptid, start_fn=0, start_arg=0, retval=0,
+             tls_block=ptid - 0x10, tls=b"", key_values=[], call_kind=0,
+             detached=0, deadline=0, result=0, counter=0, value=0, errno=0, fd=0)
+    t.update(kw)
+    t.setdefault("nframes", len(t["frames"]))
+    return t
+
+
+def good_threads():
+    """The main thread stopped at a poll, a worker in a condition wait, a
+    thread not started yet and one that finished and was not joined."""
+    return [thread(0, PARKED, FRAMES, tls=b"T" * 16, key_values=[0x400000000100, 0]),
+            thread(1, IN_CALL, WORKER_FRAMES, call_kind=CALL_COND_WAIT, start_fn=0x401200,
+                   start_arg=0x400000000300, tls=b"U" * 16, key_values=[0x400000000200, 0x77],
+                   counter=0x404100),
+            thread(2, NEW, start_fn=0x401200, start_arg=0x3, detached=1, tls_block=0),
+            thread(3, EXITED, start_fn=0x401300, start_arg=0, retval=0x2a, tls=b"V" * 16,
+                   key_values=[0, 0])]
+
+
+def call_threads():
+    """The main thread in ckpt_checkpoint, others in every other kind of call."""
+    def one(slot, kind, name, **kw):
+        frame = (name, b"calls.c", 10 * slot, 1, slot_hi(slot) - 0x100, 32, 0, 0x402200 + 0x40 * slot)
+        return thread(slot, IN_CALL, [frame], call_kind=kind, start_fn=0x401400 + slot,
+                      start_arg=slot, **kw)
+    return [thread(0, IN_CALL, FRAMES, call_kind=CALL_CHECKPOINT),
+            one(1, CALL_REISSUE, b"locker", counter=0x404200),
+            one(2, CALL_SLEEP, b"sleeper", deadline=1700000005250000000),
+            one(3, CALL_IO, b"reader", fd=5),
+            one(4, CALL_COMPLETED, b"writer", fd=6, result=-1, errno=11),
+            one(5, CALL_COMPLETED, b"writer", fd=7, result=12)]
+
+
+def frames_bytes(frames, header_desc=None):
+    out, parent = b"", 0
     for name, file, line, site, addr, size, excl, desc in frames:
         out += struct.pack("<QQIIIIII", desc, addr, site, size, len(name), line, len(file), excl)
         rec_desc = header_desc if header_desc is not None and parent else desc
@@ -141,6 +191,32 @@ def threads(frames=FRAMES, nthreads=1, header_desc=None):
         out += name + file + record + b"\0" * (size - len(record))
         parent = addr
     return out
+
+
+def threads(specs=None, keys=KEYS, nthreads=None, header_desc=None, nkeys=None):
+    specs = good_threads() if specs is None else specs
+    out = struct.pack("<II", len(specs) if nthreads is None else nthreads,
+                      len(keys) if nkeys is None else nkeys)
+    for destructor, alive, reserved in keys:
+        out += struct.pack("<QII", destructor, alive, reserved)
+    for t in specs:
+        tls_len = t.get("tls_len", len(t["tls"]))
+        nkv = t.get("nkey_values", len(t["key_values"]))
+        out += struct.pack("<IIIIQQQQQQQIIIIqqQQii", t["slot"], t["park_kind"], t["nframes"],
+                           t["state"], t["stack_lo"], t["stack_hi"], t["ptid"], t["start_fn"],
+                           t["start_arg"], t["retval"], t["tls_block"], tls_len, nkv,
+                           t["call_kind"], t["detached"], t["deadline"], t["result"],
+                           t["counter"], t["value"], t["errno"], t["fd"])
+        out += t["tls"] + b"".join(struct.pack("<Q", v) for v in t["key_values"])
+        out += frames_bytes(t["frames"], header_desc)
+    return out
+
+
+def changed(index, **kw):
+    """The good threads with the fields of thread INDEX (in slot INDEX) changed."""
+    specs = good_threads()
+    specs[index].update(kw)
+    return specs
 
 
 O_WRONLY, O_RDWR, O_APPEND, O_CLOEXEC, O_LARGEFILE = 1, 2, 0o2000, 0o2000000, 0o100000
@@ -196,9 +272,38 @@ def variants(exe):
         "global-extent-order": container(replace(good, GLOBALS, globals_(((32, b"U" * 16), (0, b"T" * 16))))),
         "global-extent-past-end": container(replace(good, GLOBALS, globals_(((0, b"T" * 16), (56, b"U" * 16))))),
         "heap-extent-outside": container(replace(good, HEAP, heap(((HEAP_BASE, 256), (HEAP_BASE + 0xff00, 512))))),
-        "frame-not-below-caller": container(replace(good, THREADS, threads(bad_frames))),
+        "frame-not-below-caller": container(replace(good, THREADS, threads(changed(0, frames=bad_frames)))),
         "frame-header-mismatch": container(replace(good, THREADS, threads(header_desc=0x402080))),
         "too-many-threads": container(replace(good, THREADS, threads(nthreads=1000000))),
+        # THREADS: one file per rule of the thread and key records.
+        "key-alive": container(replace(good, THREADS, threads(keys=[KEYS[0], (0, 2, 0)]))),
+        "key-reserved": container(replace(good, THREADS, threads(keys=[(0x401250, 1, 9), KEYS[1]]))),
+        "too-many-keys": container(replace(good, THREADS, threads(nkeys=5000))),
+        "thread-state": container(replace(good, THREADS, threads(changed(3, state=6)))),
+        "parked-no-frames": container(replace(good, THREADS, threads(changed(0, frames=[], nframes=0)))),
+        "new-with-frames": container(replace(good, THREADS, threads(
+            changed(1, state=NEW, park_kind=0, call_kind=0)))),
+        "park-kind": container(replace(good, THREADS, threads(changed(0, park_kind=2)))),
+        "park-kind-unknown": container(replace(good, THREADS, threads(changed(1, park_kind=7)))),
+        "call-kind-missing": container(replace(good, THREADS, threads(changed(1, call_kind=0)))),
+        "call-kind-unknown": container(replace(good, THREADS, threads(changed(1, call_kind=7)))),
+        "call-kind-parked": container(replace(good, THREADS, threads(changed(0, call_kind=3)))),
+        "main-start-fn": container(replace(good, THREADS, threads(changed(0, start_fn=0x401200)))),
+        "no-start-fn": container(replace(good, THREADS, threads(changed(3, start_fn=0)))),
+        "main-new": container(replace(good, THREADS, threads(changed(0, state=NEW, park_kind=0, frames=[], nframes=0)))),
+        "too-many-key-values": container(replace(good, THREADS, threads(changed(1, key_values=[1, 2, 3])))),
+        "tls-too-big": container(replace(good, THREADS, threads(changed(3, tls_len=1 << 20)))),
+        "tls-no-block": container(replace(good, THREADS, threads(changed(3, tls_block=0)))),
+        "tls-size-differs": container(replace(good, THREADS, threads(changed(3, tls=b"V" * 24)))),
+        "detached-field": container(replace(good, THREADS, threads(changed(2, detached=2)))),
+        "slot-twice": container(replace(good, THREADS, threads(changed(3, slot=2)))),
+        "slot-order": container(replace(good, THREADS, threads(
+            [good_threads()[i] for i in (0, 2, 1, 3)]))),
+        "no-main-thread": container(replace(good, THREADS, threads(good_threads()[1:]))),
+        "stack-outside-slot": container(replace(good, THREADS, threads(changed(2, stack_hi=slot_hi(2) + 0x1000)))),
+        "tls-cut-short": container(replace(good, THREADS, threads(changed(3, tls=b"V" * 16, key_values=[], tls_len=16))[:-10])),
+        # Every kind of call a thread can wait in.
+        "calls": container(replace(good, THREADS, threads(call_threads()))),
         "file-same-as": container(replace(good, FILES, files(same_as_2=3))),
         "excluded-overlap": container(replace(good, EXCLUDED, excluded(((0x404070, 16), (0x404078, 8))))),
         "hooks-left-over": container(replace(good, HOOKS, hooks(extra=b"\0" * 8))),

@@ -1,0 +1,681 @@
+/* runtime/sync.c - mutexes, condition variables, rwlocks, spinlocks,
+ * barriers and unnamed semaphores, implemented by ckpt inside the program's
+ * own pthread_*_t / sem_t objects.
+ *
+ * Why not glibc's: glibc's objects record kernel thread ids (a mutex's
+ * owner) and the progress of waiters inside the kernel; neither survives a
+ * restart, and a waiter woken during a checkpoint may already have taken
+ * what it waited for (a semaphore token, a barrier round) while it still
+ * looks blocked. Here every object's state is words that mean the same
+ * after a restart -- owners are thread slots, which restarted threads keep --
+ * and every change of state is made by a running thread, never inside a
+ * blocking call: a thread blocks (marked IN_CALL) only in a futex wait that
+ * changes nothing, and acquires only after it is running again, which it
+ * only becomes when no checkpoint is in progress. So the objects' bytes in
+ * a checkpoint are their logical state, restored as they are, and a thread
+ * that was waiting simply issues its call again.
+ *
+ * The layouts live in the first words of glibc's types and respect their
+ * static initialisers (all zeros; the mutex kind of
+ * PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP and friends at glibc's __kind;
+ * the rwlock preference at __flags). Process-shared and robust mutexes,
+ * priority protocols and process-shared condition variables are refused
+ * at init (ENOTSUP and an error line); process-shared semaphores and
+ * barriers work (shared futexes).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rt.h"
+
+/* ---- Helpers ----------------------------------------------------------- */
+
+static uint32_t self_id(void) {
+  struct ckpt_thread *t = ckpt_self;
+  return t ? t->slot + 1 : 0x7fffffffu; /* runtime threads: never an app slot */
+}
+
+/* Wait while *word == val, until the absolute deadline (NULL: none).
+ * Returns 0, or ETIMEDOUT. `shared`: the object may be in memory shared with
+ * another process. */
+static int futex_wait_abs(uint32_t *word, uint32_t val,
+                          const struct timespec *abs, int realtime,
+                          int shared) {
+  int op = FUTEX_WAIT_BITSET | (shared ? 0 : FUTEX_PRIVATE_FLAG) |
+           (realtime ? FUTEX_CLOCK_REALTIME : 0);
+  long rc = syscall(SYS_futex, word, op, val, abs, NULL, FUTEX_BITSET_MATCH_ANY);
+  if (rc != 0 && errno == ETIMEDOUT)
+    return ETIMEDOUT;
+  return 0;
+}
+
+static void futex_wake_n(uint32_t *word, int n, int shared) {
+  syscall(SYS_futex, word, FUTEX_WAKE | (shared ? 0 : FUTEX_PRIVATE_FLAG), n,
+          NULL, NULL, 0);
+}
+
+static int bad_timespec(const struct timespec *ts) {
+  return ts && (ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000);
+}
+
+/* A re-issued call after a restart: the wrapper learns what it was doing and
+ * takes back a waiter count it had added before the checkpoint. */
+static uint32_t take_restore_kind(uint32_t **counter) {
+  struct ckpt_thread *t = ckpt_self;
+  *counter = NULL;
+  if (!t || t->restore_call_kind == CKPT_CALL_NONE)
+    return CKPT_CALL_NONE;
+  uint32_t kind = t->restore_call_kind;
+  t->restore_call_kind = CKPT_CALL_NONE;
+  *counter = t->restore_counter;
+  t->restore_counter = NULL;
+  return kind;
+}
+
+/* Waiter counts: the thread remembers which one it raised, so a restart
+ * that finds it waiting can lower it before the call is made again. */
+static void waiter_add(uint32_t *counter) {
+  __atomic_add_fetch(counter, 1, __ATOMIC_SEQ_CST);
+  if (ckpt_self)
+    ckpt_self->call_counter = counter;
+}
+static void waiter_remove(uint32_t *counter) {
+  __atomic_sub_fetch(counter, 1, __ATOMIC_SEQ_CST);
+  if (ckpt_self)
+    ckpt_self->call_counter = NULL;
+}
+
+/* Block in a futex wait as a stoppable call. */
+static int blocking_wait(void *callee, uint32_t kind, uint32_t *word,
+                         uint32_t val, const struct timespec *abs,
+                         int realtime, int shared) {
+  int parked = ckpt_call_enter(callee, kind);
+  int rc = futex_wait_abs(word, val, abs, realtime, shared);
+  if (parked == 0)
+    ckpt_call_leave();
+  return rc;
+}
+
+/* A tiny internal lock for objects whose state spans several words; held
+ * only by running threads, for a few instructions. */
+static void inner_lock(uint32_t *w) {
+  while (__atomic_exchange_n(w, 1, __ATOMIC_ACQUIRE))
+    while (__atomic_load_n(w, __ATOMIC_RELAXED))
+      __asm__ volatile("pause");
+}
+static void inner_unlock(uint32_t *w) {
+  __atomic_store_n(w, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- Mutexes --------------------------------------------------------------
+ * __lock: 0 free, 1 locked, 2 locked and maybe waited for; __owner: slot+1
+ * of the holder; __count: recursion depth; __kind: type, from init or the
+ * static initialiser. */
+#define M_LOCK(m) ((uint32_t *)&(m)->__data.__lock)
+#define M_KIND(m) ((m)->__data.__kind & 3)
+
+static int mutex_acquire_clock(pthread_mutex_t *m, const struct timespec *abs,
+                               int realtime, void *callee, uint32_t kind) {
+  uint32_t me = self_id();
+  int type = M_KIND(m);
+  if ((uint32_t)m->__data.__owner == me && __atomic_load_n(M_LOCK(m), __ATOMIC_RELAXED)) {
+    if (type == PTHREAD_MUTEX_RECURSIVE) {
+      if (m->__data.__count == UINT32_MAX)
+        return EAGAIN;
+      m->__data.__count++;
+      return 0;
+    }
+    if (type == PTHREAD_MUTEX_ERRORCHECK)
+      return EDEADLK;
+  }
+  uint32_t expected = 0;
+  if (!__atomic_compare_exchange_n(M_LOCK(m), &expected, 1, 0,
+                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+    if (bad_timespec(abs))
+      return EINVAL;
+    while (__atomic_exchange_n(M_LOCK(m), 2, __ATOMIC_ACQUIRE) != 0)
+      if (blocking_wait(callee, kind, M_LOCK(m), 2, abs, realtime, 0) ==
+              ETIMEDOUT &&
+          __atomic_load_n(M_LOCK(m), __ATOMIC_RELAXED) != 0)
+        return ETIMEDOUT;
+  }
+  m->__data.__owner = (int)me;
+  m->__data.__count = 1;
+  return 0;
+}
+
+static int mutex_acquire(pthread_mutex_t *m, const struct timespec *abs,
+                         void *callee, uint32_t kind) {
+  return mutex_acquire_clock(m, abs, 1, callee, kind);
+}
+
+static int mutex_release(pthread_mutex_t *m) {
+  int type = M_KIND(m);
+  if (type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK) {
+    if ((uint32_t)m->__data.__owner != self_id() ||
+        !__atomic_load_n(M_LOCK(m), __ATOMIC_RELAXED))
+      return EPERM;
+    if (type == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count > 0)
+      return 0;
+  }
+  m->__data.__owner = 0;
+  m->__data.__count = 0;
+  if (__atomic_exchange_n(M_LOCK(m), 0, __ATOMIC_RELEASE) == 2)
+    futex_wake_n(M_LOCK(m), 1, 0);
+  return 0;
+}
+
+int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr) {
+  int type = PTHREAD_MUTEX_DEFAULT, pshared = PTHREAD_PROCESS_PRIVATE;
+  int robust = PTHREAD_MUTEX_STALLED, protocol = PTHREAD_PRIO_NONE;
+  if (attr) {
+    pthread_mutexattr_gettype(attr, &type);
+    pthread_mutexattr_getpshared(attr, &pshared);
+    pthread_mutexattr_getrobust(attr, &robust);
+    pthread_mutexattr_getprotocol(attr, &protocol);
+  }
+  if (pshared != PTHREAD_PROCESS_PRIVATE || robust != PTHREAD_MUTEX_STALLED ||
+      protocol != PTHREAD_PRIO_NONE) {
+    CKPT_ERROR("pthread_mutex_init: process-shared, robust and priority "
+               "mutexes are not supported by ckpt");
+    return ENOTSUP;
+  }
+  __builtin_memset(m, 0, sizeof *m);
+  m->__data.__kind = type & 3;
+  return 0;
+}
+
+int pthread_mutex_destroy(pthread_mutex_t *m) {
+  return __atomic_load_n(M_LOCK(m), __ATOMIC_RELAXED) ? EBUSY : 0;
+}
+
+int pthread_mutex_lock(pthread_mutex_t *m) {
+  uint32_t *counter;
+  take_restore_kind(&counter);
+  return mutex_acquire(m, NULL, (void *)pthread_mutex_lock, CKPT_CALL_REISSUE);
+}
+
+int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs) {
+  uint32_t *counter;
+  take_restore_kind(&counter);
+  return mutex_acquire(m, abs, (void *)pthread_mutex_timedlock,
+                       CKPT_CALL_REISSUE);
+}
+
+int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
+                            const struct timespec *abs) {
+  uint32_t *counter;
+  take_restore_kind(&counter);
+  if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+    return EINVAL;
+  return mutex_acquire_clock(m, abs, clock == CLOCK_REALTIME,
+                             (void *)pthread_mutex_clocklock, CKPT_CALL_REISSUE);
+}
+
+int pthread_mutex_trylock(pthread_mutex_t *m) {
+  uint32_t me = self_id();
+  if ((uint32_t)m->__data.__owner == me &&
+      __atomic_load_n(M_LOCK(m), __ATOMIC_RELAXED) &&
+      M_KIND(m) == PTHREAD_MUTEX_RECURSIVE) {
+    if (m->__data.__count == UINT32_MAX)
+      return EAGAIN;
+    m->__data.__count++;
+    return 0;
+  }
+  uint32_t expected = 0;
+  if (!__atomic_compare_exchange_n(M_LOCK(m), &expected, 1, 0,
+                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+    return EBUSY;
+  m->__data.__owner = (int)me;
+  m->__data.__count = 1;
+  return 0;
+}
+
+int pthread_mutex_unlock(pthread_mutex_t *m) { return mutex_release(m); }
+
+int pthread_mutex_consistent(pthread_mutex_t *m) {
+  (void)m;
+  return EINVAL; /* no robust mutexes */
+}
+
+/* ---- Condition variables --------------------------------------------------
+ * word 0: sequence, bumped by signal/broadcast (the futex); word 1: waiters;
+ * word 2: 1 if it waits on CLOCK_MONOTONIC. */
+#define C_SEQ(c) ((uint32_t *)(c))
+#define C_WAITERS(c) ((uint32_t *)(c) + 1)
+#define C_CLOCK(c) ((uint32_t *)(c) + 2)
+
+int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr) {
+  int pshared = PTHREAD_PROCESS_PRIVATE;
+  clockid_t clock = CLOCK_REALTIME;
+  if (attr) {
+    pthread_condattr_getpshared(attr, &pshared);
+    pthread_condattr_getclock(attr, &clock);
+  }
+  if (pshared != PTHREAD_PROCESS_PRIVATE) {
+    CKPT_ERROR("pthread_cond_init: process-shared condition variables are "
+               "not supported by ckpt");
+    return ENOTSUP;
+  }
+  __builtin_memset(c, 0, sizeof *c);
+  *C_CLOCK(c) = clock == CLOCK_MONOTONIC;
+  return 0;
+}
+
+int pthread_cond_destroy(pthread_cond_t *c) {
+  (void)c;
+  return 0;
+}
+
+static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m,
+                     const struct timespec *abs, int clock, void *callee) {
+  uint32_t *counter;
+  if (take_restore_kind(&counter) == CKPT_CALL_COND_WAIT) {
+    /* Restarted while waiting: wake up spuriously (POSIX allows it), with
+     * the mutex held again. */
+    if (counter)
+      __atomic_sub_fetch(counter, 1, __ATOMIC_SEQ_CST);
+    return mutex_acquire(m, NULL, callee, CKPT_CALL_COND_WAIT);
+  }
+  if (bad_timespec(abs))
+    return EINVAL;
+  if (M_KIND(m) != PTHREAD_MUTEX_NORMAL &&
+      (uint32_t)m->__data.__owner != self_id())
+    return EPERM;
+  uint32_t seq = __atomic_load_n(C_SEQ(c), __ATOMIC_SEQ_CST);
+  waiter_add(C_WAITERS(c));
+  /* A recursive mutex is released whole and taken back at the same depth. */
+  uint32_t depth = m->__data.__count;
+  if (M_KIND(m) == PTHREAD_MUTEX_RECURSIVE)
+    m->__data.__count = 1;
+  mutex_release(m);
+  int realtime = clock < 0 ? !*C_CLOCK(c) : clock == CLOCK_REALTIME;
+  int rc = blocking_wait(callee, CKPT_CALL_COND_WAIT, C_SEQ(c), seq, abs,
+                         realtime, 0);
+  waiter_remove(C_WAITERS(c));
+  mutex_acquire(m, NULL, callee, CKPT_CALL_COND_WAIT);
+  if (M_KIND(m) == PTHREAD_MUTEX_RECURSIVE && depth > 1)
+    m->__data.__count = depth;
+  return rc;
+}
+
+int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
+  return cond_wait(c, m, NULL, -1, (void *)pthread_cond_wait);
+}
+
+int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                           const struct timespec *abs) {
+  return cond_wait(c, m, abs, -1, (void *)pthread_cond_timedwait);
+}
+
+int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
+                           clockid_t clock, const struct timespec *abs) {
+  if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+    return EINVAL;
+  return cond_wait(c, m, abs, (int)clock, (void *)pthread_cond_clockwait);
+}
+
+int pthread_cond_signal(pthread_cond_t *c) {
+  if (__atomic_load_n(C_WAITERS(c), __ATOMIC_SEQ_CST)) {
+    __atomic_add_fetch(C_SEQ(c), 1, __ATOMIC_SEQ_CST);
+    futex_wake_n(C_SEQ(c), 1, 0);
+  }
+  return 0;
+}
+
+int pthread_cond_broadcast(pthread_cond_t *c) {
+  if (__atomic_load_n(C_WAITERS(c), __ATOMIC_SEQ_CST)) {
+    __atomic_add_fetch(C_SEQ(c), 1, __ATOMIC_SEQ_CST);
+    futex_wake_n(C_SEQ(c), INT_MAX, 0);
+  }
+  return 0;
+}
+
+/* ---- Read-write locks -----------------------------------------------------
+ * word 0: inner lock; 1: readers holding; 2: writer holding (slot+1);
+ * 3: sequence (the futex); 4: waiters; 5: writers waiting. The preference
+ * for writers is glibc's __flags, from init or the static initialiser. */
+#define RW_WORD(rw, i) ((uint32_t *)(rw) + (i))
+
+static int rw_prefers_writers(pthread_rwlock_t *rw) {
+  return rw->__data.__flags != PTHREAD_RWLOCK_PREFER_READER_NP;
+}
+
+int pthread_rwlock_init(pthread_rwlock_t *rw, const pthread_rwlockattr_t *attr) {
+  int pref = PTHREAD_RWLOCK_PREFER_READER_NP, pshared = PTHREAD_PROCESS_PRIVATE;
+  if (attr) {
+    pthread_rwlockattr_getkind_np(attr, &pref);
+    pthread_rwlockattr_getpshared(attr, &pshared);
+  }
+  if (pshared != PTHREAD_PROCESS_PRIVATE) {
+    CKPT_ERROR("pthread_rwlock_init: process-shared rwlocks are not "
+               "supported by ckpt");
+    return ENOTSUP;
+  }
+  __builtin_memset(rw, 0, sizeof *rw);
+  rw->__data.__flags = (unsigned char)pref;
+  return 0;
+}
+
+int pthread_rwlock_destroy(pthread_rwlock_t *rw) {
+  return *RW_WORD(rw, 1) || *RW_WORD(rw, 2) ? EBUSY : 0;
+}
+
+static int rw_try(pthread_rwlock_t *rw, int write, int waiting_writer) {
+  uint32_t me = self_id();
+  if (*RW_WORD(rw, 2) == me)
+    return EDEADLK;
+  if (write) {
+    if (*RW_WORD(rw, 1) == 0 && *RW_WORD(rw, 2) == 0) {
+      *RW_WORD(rw, 2) = me;
+      return 0;
+    }
+    return EBUSY;
+  }
+  if (*RW_WORD(rw, 2) == 0 &&
+      (!rw_prefers_writers(rw) || *RW_WORD(rw, 5) == 0 || waiting_writer)) {
+    if (*RW_WORD(rw, 1) == UINT32_MAX)
+      return EAGAIN;
+    (*RW_WORD(rw, 1))++;
+    return 0;
+  }
+  return EBUSY;
+}
+
+static int rw_acquire_clock(pthread_rwlock_t *rw, int write,
+                            const struct timespec *abs, int realtime,
+                            void *callee) {
+  uint32_t *counter;
+  if (take_restore_kind(&counter) != CKPT_CALL_NONE && counter) {
+    /* Restarted while waiting: withdraw the waiter counts it had added. */
+    inner_lock(RW_WORD(rw, 0));
+    (*RW_WORD(rw, 4))--;
+    if (ckpt_self->restore_value)
+      (*RW_WORD(rw, 5))--;
+    inner_unlock(RW_WORD(rw, 0));
+  }
+  if (bad_timespec(abs))
+    return EINVAL;
+  for (;;) {
+    inner_lock(RW_WORD(rw, 0));
+    int rc = rw_try(rw, write, 0);
+    if (rc != EBUSY) {
+      inner_unlock(RW_WORD(rw, 0));
+      return rc;
+    }
+    uint32_t seq = *RW_WORD(rw, 3);
+    if (write)
+      (*RW_WORD(rw, 5))++;
+    (*RW_WORD(rw, 4))++;
+    if (ckpt_self) {
+      ckpt_self->call_counter = RW_WORD(rw, 4);
+      ckpt_self->call_value = (uint64_t)write;
+    }
+    inner_unlock(RW_WORD(rw, 0));
+    int timed_out = blocking_wait(callee, CKPT_CALL_REISSUE, RW_WORD(rw, 3),
+                                  seq, abs, realtime, 0) == ETIMEDOUT;
+    inner_lock(RW_WORD(rw, 0));
+    (*RW_WORD(rw, 4))--;
+    if (write)
+      (*RW_WORD(rw, 5))--;
+    if (ckpt_self)
+      ckpt_self->call_counter = NULL;
+    if (timed_out) {
+      rc = rw_try(rw, write, write);
+      inner_unlock(RW_WORD(rw, 0));
+      return rc == EBUSY ? ETIMEDOUT : rc;
+    }
+    inner_unlock(RW_WORD(rw, 0));
+  }
+}
+
+static int rw_acquire(pthread_rwlock_t *rw, int write,
+                      const struct timespec *abs, void *callee) {
+  return rw_acquire_clock(rw, write, abs, 1, callee);
+}
+
+int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clock,
+                               const struct timespec *abs) {
+  if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+    return EINVAL;
+  return rw_acquire_clock(rw, 0, abs, clock == CLOCK_REALTIME,
+                          (void *)pthread_rwlock_clockrdlock);
+}
+int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
+                               const struct timespec *abs) {
+  if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+    return EINVAL;
+  return rw_acquire_clock(rw, 1, abs, clock == CLOCK_REALTIME,
+                          (void *)pthread_rwlock_clockwrlock);
+}
+
+int pthread_rwlock_rdlock(pthread_rwlock_t *rw) {
+  return rw_acquire(rw, 0, NULL, (void *)pthread_rwlock_rdlock);
+}
+int pthread_rwlock_wrlock(pthread_rwlock_t *rw) {
+  return rw_acquire(rw, 1, NULL, (void *)pthread_rwlock_wrlock);
+}
+int pthread_rwlock_timedrdlock(pthread_rwlock_t *rw, const struct timespec *abs) {
+  return rw_acquire(rw, 0, abs, (void *)pthread_rwlock_timedrdlock);
+}
+int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw, const struct timespec *abs) {
+  return rw_acquire(rw, 1, abs, (void *)pthread_rwlock_timedwrlock);
+}
+
+static int rw_trylock(pthread_rwlock_t *rw, int write) {
+  inner_lock(RW_WORD(rw, 0));
+  int rc = rw_try(rw, write, 0);
+  inner_unlock(RW_WORD(rw, 0));
+  return rc;
+}
+int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw) { return rw_trylock(rw, 0); }
+int pthread_rwlock_trywrlock(pthread_rwlock_t *rw) { return rw_trylock(rw, 1); }
+
+int pthread_rwlock_unlock(pthread_rwlock_t *rw) {
+  inner_lock(RW_WORD(rw, 0));
+  if (*RW_WORD(rw, 2) == self_id()) {
+    *RW_WORD(rw, 2) = 0;
+  } else if (*RW_WORD(rw, 1) > 0) {
+    (*RW_WORD(rw, 1))--;
+  } else {
+    inner_unlock(RW_WORD(rw, 0));
+    return EPERM;
+  }
+  int wake = *RW_WORD(rw, 4) != 0;
+  if (wake)
+    (*RW_WORD(rw, 3))++;
+  inner_unlock(RW_WORD(rw, 0));
+  if (wake)
+    futex_wake_n(RW_WORD(rw, 3), INT_MAX, 0);
+  return 0;
+}
+
+/* ---- Spinlocks ------------------------------------------------------------
+ * 0 free, 1 held. A spinning thread cannot reach a poll, and the holder may
+ * be stopped at one: while a checkpoint is pending the spinner counts as
+ * waiting in a call. */
+int pthread_spin_init(pthread_spinlock_t *s, int pshared) {
+  (void)pshared;
+  __atomic_store_n(s, 0, __ATOMIC_RELEASE);
+  return 0;
+}
+int pthread_spin_destroy(pthread_spinlock_t *s) {
+  (void)s;
+  return 0;
+}
+int pthread_spin_trylock(pthread_spinlock_t *s) {
+  int expected = 0;
+  return __atomic_compare_exchange_n(s, &expected, 1, 0, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED)
+             ? 0
+             : EBUSY;
+}
+int pthread_spin_lock(pthread_spinlock_t *s) {
+  uint32_t *counter;
+  take_restore_kind(&counter);
+  for (unsigned spins = 0;; spins++) {
+    if (pthread_spin_trylock(s) == 0)
+      return 0;
+    while (__atomic_load_n(s, __ATOMIC_RELAXED)) {
+      __asm__ volatile("pause");
+      if (CKPT_NAME(pending) &&
+          ckpt_call_enter((void *)pthread_spin_lock, CKPT_CALL_REISSUE) == 0)
+        ckpt_call_leave(); /* waits until the checkpoint is over */
+      if ((++spins & 1023) == 0)
+        sched_yield();
+    }
+  }
+}
+int pthread_spin_unlock(pthread_spinlock_t *s) {
+  __atomic_store_n(s, 0, __ATOMIC_RELEASE);
+  return 0;
+}
+
+/* ---- Barriers -------------------------------------------------------------
+ * word 0: inner lock; 1: count; 2: arrived; 3: round (the futex); 4: 1 if
+ * process-shared. A thread restarted while waiting knows its round: if the
+ * round is over it returns, else it waits on without arriving again. */
+#define B_WORD(b, i) ((uint32_t *)(b) + (i))
+
+int pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *attr,
+                         unsigned count) {
+  int pshared = PTHREAD_PROCESS_PRIVATE;
+  if (count == 0)
+    return EINVAL;
+  if (attr)
+    pthread_barrierattr_getpshared(attr, &pshared);
+  __builtin_memset(b, 0, sizeof *b);
+  *B_WORD(b, 1) = count;
+  *B_WORD(b, 4) = pshared == PTHREAD_PROCESS_SHARED;
+  return 0;
+}
+
+int pthread_barrier_destroy(pthread_barrier_t *b) {
+  return *B_WORD(b, 2) ? EBUSY : 0;
+}
+
+int pthread_barrier_wait(pthread_barrier_t *b) {
+  uint32_t *counter;
+  struct ckpt_thread *t = ckpt_self;
+  uint32_t round;
+  int shared = *B_WORD(b, 4) != 0;
+  if (take_restore_kind(&counter) != CKPT_CALL_NONE) {
+    round = (uint32_t)t->restore_value; /* arrived before the checkpoint */
+  } else {
+    inner_lock(B_WORD(b, 0));
+    round = *B_WORD(b, 3);
+    if (++*B_WORD(b, 2) == *B_WORD(b, 1)) {
+      *B_WORD(b, 2) = 0;
+      __atomic_store_n(B_WORD(b, 3), round + 1, __ATOMIC_SEQ_CST);
+      inner_unlock(B_WORD(b, 0));
+      futex_wake_n(B_WORD(b, 3), INT_MAX, shared);
+      return PTHREAD_BARRIER_SERIAL_THREAD;
+    }
+    inner_unlock(B_WORD(b, 0));
+  }
+  if (t)
+    t->call_value = round;
+  while (__atomic_load_n(B_WORD(b, 3), __ATOMIC_SEQ_CST) == round)
+    blocking_wait((void *)pthread_barrier_wait, CKPT_CALL_REISSUE, B_WORD(b, 3),
+                  round, NULL, 0, shared);
+  return 0;
+}
+
+/* ---- Semaphores -----------------------------------------------------------
+ * glibc's 64-bit layout: value (word 0, the futex), waiters (word 1),
+ * `private` (word 2: 0 = process-shared, as sem_open makes them). */
+#define S_VALUE(s) ((uint32_t *)(s))
+#define S_WAITERS(s) ((uint32_t *)(s) + 1)
+#define S_SHARED(s) (((uint32_t *)(s))[2] == 0)
+
+int sem_init(sem_t *s, int pshared, unsigned value) {
+  if (value > SEM_VALUE_MAX) {
+    errno = EINVAL;
+    return -1;
+  }
+  __builtin_memset(s, 0, sizeof *s);
+  *S_VALUE(s) = value;
+  ((uint32_t *)s)[2] = pshared ? 0 : FUTEX_PRIVATE_FLAG;
+  return 0;
+}
+
+int sem_destroy(sem_t *s) {
+  (void)s;
+  return 0;
+}
+
+int sem_trywait(sem_t *s) {
+  uint32_t v = __atomic_load_n(S_VALUE(s), __ATOMIC_RELAXED);
+  while (v > 0)
+    if (__atomic_compare_exchange_n(S_VALUE(s), &v, v - 1, 1, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED))
+      return 0;
+  errno = EAGAIN;
+  return -1;
+}
+
+static int sem_wait_until(sem_t *s, const struct timespec *abs, int realtime,
+                          void *callee) {
+  uint32_t *counter;
+  if (take_restore_kind(&counter) != CKPT_CALL_NONE && counter)
+    __atomic_sub_fetch(counter, 1, __ATOMIC_SEQ_CST);
+  if (bad_timespec(abs)) {
+    errno = EINVAL;
+    return -1;
+  }
+  for (;;) {
+    if (sem_trywait(s) == 0)
+      return 0;
+    waiter_add(S_WAITERS(s));
+    int rc = blocking_wait(callee, CKPT_CALL_REISSUE, S_VALUE(s), 0, abs,
+                           realtime, S_SHARED(s));
+    waiter_remove(S_WAITERS(s));
+    if (rc == ETIMEDOUT) {
+      if (sem_trywait(s) == 0)
+        return 0;
+      errno = ETIMEDOUT;
+      return -1;
+    }
+  }
+}
+
+int sem_wait(sem_t *s) { return sem_wait_until(s, NULL, 1, (void *)sem_wait); }
+
+int sem_timedwait(sem_t *s, const struct timespec *abs) {
+  return sem_wait_until(s, abs, 1, (void *)sem_timedwait);
+}
+
+int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abs) {
+  if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) {
+    errno = EINVAL;
+    return -1;
+  }
+  return sem_wait_until(s, abs, clock == CLOCK_REALTIME,
+                        (void *)sem_clockwait);
+}
+
+int sem_post(sem_t *s) {
+  uint32_t v = __atomic_load_n(S_VALUE(s), __ATOMIC_RELAXED);
+  do {
+    if (v >= SEM_VALUE_MAX) {
+      errno = EOVERFLOW;
+      return -1;
+    }
+  } while (!__atomic_compare_exchange_n(S_VALUE(s), &v, v + 1, 1,
+                                        __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+  if (__atomic_load_n(S_WAITERS(s), __ATOMIC_SEQ_CST))
+    futex_wake_n(S_VALUE(s), 1, S_SHARED(s));
+  return 0;
+}
+
+int sem_getvalue(sem_t *s, int *value) {
+  *value = (int)__atomic_load_n(S_VALUE(s), __ATOMIC_RELAXED);
+  return 0;
+}
