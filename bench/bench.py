@@ -181,16 +181,21 @@ def threads(bindir, work, reps):
         if os.path.exists(stats):
             os.unlink(stats)
         env = dict(os.environ, CKPT_STATS_FILE=stats)
-        p = subprocess.Popen([run, "--dir", ck, "--keep", "1", "--", exe, str(n), "30"],
+        p = subprocess.Popen([run, "--dir", ck, "--keep", "1", "--", exe, str(n), "600"],
                              cwd=work, env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         time.sleep(1.0)
-        count = 0
-        for _ in range(50 * reps):
-            c = subprocess.run([run, "--checkpoint", str(p.pid)], capture_output=True)
+        count, errors = 0, []
+        for _ in range((50 if n < 256 else 20) * reps):
+            c = subprocess.run([run, "--checkpoint", str(p.pid)], capture_output=True,
+                               text=True)
             if c.returncode == 0:
                 count += 1
+            else:
+                errors.append(c.stderr.strip())
             time.sleep(0.02)
+        if errors:
+            print(f"<!-- {n} threads: {len(errors)} failed: {errors[0][:200]} -->")
         p.kill()
         p.wait()
         stops, pauses = [], []

@@ -284,8 +284,10 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
       ckpt_write_all(errpipe[1], WRITER_OK, sizeof WRITER_OK - 1);
     _exit(rc != 0);
   }
-  ckpt_resume_world();
+  /* The program runs again from the release on; waking many threads can
+   * keep this thread off the CPU for a while, which is not a pause. */
   clock_gettime(CLOCK_MONOTONIC, &t_resumed);
+  ckpt_resume_world();
   free(in.files);
   close(errpipe[1]);
   if (pid < 0) {
