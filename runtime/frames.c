@@ -87,7 +87,9 @@ int ckpt_frames_valid(const struct ckpt_thread *t,
    * must run on. */
   if (!top || !t)
     return 0;
-  if (innermost_callee && site_callee(top) != innermost_callee)
+  if (innermost_callee && site_callee(top) != innermost_callee &&
+      (site_callee(top) == NULL ||
+       site_callee(top) != ckpt_c11_caller_of(innermost_callee)))
     return 0;
   const struct ckpt_frame_header *fr = top;
   while (fr->parent) {

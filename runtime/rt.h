@@ -195,6 +195,9 @@ int ckpt_frames_valid(const struct ckpt_thread *t,
 void ckpt_restore_rendezvous(void);
 extern uint32_t ckpt_restore_threads_left;
 
+/* c11threads.c: the C11 function whose call blocks in this pthread one. */
+void *ckpt_c11_caller_of(void *pthread_fn);
+
 /* threads.c */
 /* The executable's TLS block of the calling thread, and its size. */
 uintptr_t ckpt_tls_block(void);
