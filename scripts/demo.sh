@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/demo.sh - the main job: install dependencies, build ckpt, then
-# build examples/heat.c with ckpt-cc, run it under ckpt-run, take a
-# checkpoint, kill it with SIGKILL, restart it with ckpt-run --restart and
+# build examples/heat_threads.c (5 threads: main and 4 workers on barriers)
+# with ckpt-cc, run it under ckpt-run, take a checkpoint, kill it with SIGKILL, restart it with ckpt-run --restart and
 # show that it finishes with exactly the output of an uninterrupted run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,9 +12,9 @@ work=$(mktemp -d /tmp/ckpt-demo.XXXXXX)
 cd "$work"
 steps=8000
 
-echo "== compiling examples/heat.c with plain clang-19 and with ckpt-cc"
-clang-19 -O2 "$root/examples/heat.c" -o heat-plain
-"$bin/ckpt-cc" -O2 "$root/examples/heat.c" -o heat
+echo "== compiling examples/heat_threads.c with plain clang-19 and with ckpt-cc"
+clang-19 -O2 "$root/examples/heat_threads.c" -o heat-plain
+"$bin/ckpt-cc" -O2 "$root/examples/heat_threads.c" -o heat
 ./heat-plain $steps > reference.txt
 echo "   reference run: $(tail -n 1 reference.txt)"
 
@@ -29,7 +29,9 @@ echo "== kill -9 $pid"
 kill -9 $pid
 wait $pid 2>/dev/null || true
 echo "   output when killed: $(tail -n 1 output.txt)  ($(wc -l < output.txt) lines)"
-echo "   checkpoint: $("$bin/ckpt-inspect" ckpts/ckpt-000001.ckpt | grep -E '^(sequence|  exe)' | tr -s ' ' | tr '\n' ' ')"
+echo "   checkpoint ($(stat -c %s ckpts/ckpt-000001.ckpt) bytes), as ckpt-inspect shows its threads:"
+"$bin/ckpt-inspect" ckpts/ckpt-000001.ckpt | grep -E '^  thread in slot|^    #0 ' | sed 's/^/     /'
+"$bin/ckpt-inspect" --verify ckpts/ckpt-000001.ckpt | tail -n 1 | sed 's/^/   /'
 
 echo "== ckpt-run --restart ckpts"
 "$bin/ckpt-run" --restart ckpts
