@@ -39,20 +39,31 @@
 
 static uint32_t self_id(void) {
   struct ckpt_thread *t = ckpt_self;
-  return t ? t->slot + 1 : 0x7fffffffu; /* runtime threads: never an app slot */
+  if (t)
+    return t->slot + 1;
+  /* A thread the runtime does not manage (its own, or one created before
+   * main): an id of its own, outside the slot range. */
+  static __thread uint32_t foreign_id;
+  if (!foreign_id)
+    foreign_id = 0x80000000u | ((uint32_t)syscall(SYS_gettid) & 0x7fffffffu);
+  return foreign_id;
 }
 
 /* Wait while *word == val, until the absolute deadline (NULL: none).
- * Returns 0, or ETIMEDOUT. `shared`: the object may be in memory shared with
+ * Returns 0, ETIMEDOUT, or EINTR (a signal handler ran; only semaphores
+ * report it, the other waits just wait again). `shared`: the object may be in memory shared with
  * another process. */
 static int futex_wait_abs(uint32_t *word, uint32_t val,
                           const struct timespec *abs, int realtime,
                           int shared) {
+  /* The kernel refuses a negative deadline; it is simply in the past. */
+  if (abs && abs->tv_sec < 0)
+    return ETIMEDOUT;
   int op = FUTEX_WAIT_BITSET | (shared ? 0 : FUTEX_PRIVATE_FLAG) |
            (realtime ? FUTEX_CLOCK_REALTIME : 0);
   long rc = syscall(SYS_futex, word, op, val, abs, NULL, FUTEX_BITSET_MATCH_ANY);
-  if (rc != 0 && errno == ETIMEDOUT)
-    return ETIMEDOUT;
+  if (rc != 0 && (errno == ETIMEDOUT || errno == EINTR))
+    return errno;
   return 0;
 }
 
@@ -300,6 +311,8 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m,
   int rc = blocking_wait(callee, CKPT_CALL_COND_WAIT, C_SEQ(c), seq, abs,
                          realtime, 0);
   waiter_remove(C_WAITERS(c));
+  if (rc == EINTR)
+    rc = 0; /* a spurious wakeup: condition waits never fail with EINTR */
   mutex_acquire(m, NULL, callee, CKPT_CALL_COND_WAIT);
   if (M_KIND(m) == PTHREAD_MUTEX_RECURSIVE && depth > 1)
     m->__data.__count = depth;
@@ -345,7 +358,10 @@ int pthread_cond_broadcast(pthread_cond_t *c) {
 #define RW_WORD(rw, i) ((uint32_t *)(rw) + (i))
 
 static int rw_prefers_writers(pthread_rwlock_t *rw) {
-  return rw->__data.__flags != PTHREAD_RWLOCK_PREFER_READER_NP;
+  /* As glibc: PREFER_WRITER_NP still lets readers in (POSIX allows a
+   * thread to take a read lock twice); only the NONRECURSIVE kind makes
+   * new readers wait for a waiting writer. */
+  return rw->__data.__flags == PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
 }
 
 int pthread_rwlock_init(pthread_rwlock_t *rw, const pthread_rwlockattr_t *attr) {
@@ -368,10 +384,11 @@ int pthread_rwlock_destroy(pthread_rwlock_t *rw) {
   return *RW_WORD(rw, 1) || *RW_WORD(rw, 2) ? EBUSY : 0;
 }
 
-static int rw_try(pthread_rwlock_t *rw, int write, int waiting_writer) {
+static int rw_try(pthread_rwlock_t *rw, int write, int waiting_writer,
+                  int try_only) {
   uint32_t me = self_id();
   if (*RW_WORD(rw, 2) == me)
-    return EDEADLK;
+    return try_only ? EBUSY : EDEADLK;
   if (write) {
     if (*RW_WORD(rw, 1) == 0 && *RW_WORD(rw, 2) == 0) {
       *RW_WORD(rw, 2) = me;
@@ -405,7 +422,7 @@ static int rw_acquire_clock(pthread_rwlock_t *rw, int write,
     return EINVAL;
   for (;;) {
     inner_lock(RW_WORD(rw, 0));
-    int rc = rw_try(rw, write, 0);
+    int rc = rw_try(rw, write, 0, 0);
     if (rc != EBUSY) {
       inner_unlock(RW_WORD(rw, 0));
       return rc;
@@ -428,7 +445,7 @@ static int rw_acquire_clock(pthread_rwlock_t *rw, int write,
     if (ckpt_self)
       ckpt_self->call_counter = NULL;
     if (timed_out) {
-      rc = rw_try(rw, write, write);
+      rc = rw_try(rw, write, write, 0);
       inner_unlock(RW_WORD(rw, 0));
       return rc == EBUSY ? ETIMEDOUT : rc;
     }
@@ -471,7 +488,7 @@ int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw, const struct timespec *abs)
 
 static int rw_trylock(pthread_rwlock_t *rw, int write) {
   inner_lock(RW_WORD(rw, 0));
-  int rc = rw_try(rw, write, 0);
+  int rc = rw_try(rw, write, 0, 1);
   inner_unlock(RW_WORD(rw, 0));
   return rc;
 }
@@ -637,6 +654,10 @@ static int sem_wait_until(sem_t *s, const struct timespec *abs, int realtime,
     int rc = blocking_wait(callee, CKPT_CALL_REISSUE, S_VALUE(s), 0, abs,
                            realtime, S_SHARED(s));
     waiter_remove(S_WAITERS(s));
+    if (rc == EINTR) {
+      errno = EINTR; /* sem_wait is never restarted after a handler */
+      return -1;
+    }
     if (rc == ETIMEDOUT) {
       if (sem_trywait(s) == 0)
         return 0;

@@ -251,10 +251,15 @@ int main(int argc, char **argv) {
     uint64_t strag = 0;
     if (w >= 2)
       strag = join_slot((w - 2) * PER_WAVE + NJ - 1);
+    /* the threads checked so far have finished (this wave's straggler
+     * may not even have started: it is checked when it is joined) */
     int ok = 1;
     pthread_mutex_lock(&tbl_lock);
     for (int i = 0; i < PER_WAVE; i++)
-      ok &= table[base + i].self_ok;
+      if (i != NJ - 1)
+        ok &= table[base + i].self_ok;
+    if (w >= 2)
+      ok &= table[(w - 2) * PER_WAVE + NJ - 1].self_ok;
     pthread_mutex_unlock(&tbl_lock);
     ok_count += ok;
     total += mine + det + joined + strag;
@@ -265,9 +270,12 @@ int main(int argc, char **argv) {
            ok ? "ok" : "WRONG");
   }
   uint64_t strag = 0;
+  int last_ok = 1;
   for (int w = waves - 2; w < waves; w++)
-    if (w >= 0)
+    if (w >= 0) {
       strag += join_slot(w * PER_WAVE + NJ - 1);
+      last_ok &= table[w * PER_WAVE + NJ - 1].self_ok;
+    }
   int all_joined = 1;
   for (int w = 0; w < waves; w++)
     for (int i = 0; i < NJ; i++)
@@ -276,10 +284,11 @@ int main(int argc, char **argv) {
   pthread_attr_destroy(&a1m);
   pthread_attr_destroy(&a128);
   pthread_attr_destroy(&adet);
-  printf("done: total %016llx last stragglers %016llx; %d/%d waves ok, all "
-         "joined %s, lut built %d time(s), main id %s\n",
-         (unsigned long long)total, (unsigned long long)strag, ok_count,
-         waves, all_joined ? "yes" : "no", lut_builds,
+  printf("done: total %016llx last stragglers %016llx (ids %s); %d/%d waves "
+         "ok, all joined %s, lut built %d time(s), main id %s\n",
+         (unsigned long long)total, (unsigned long long)strag,
+         last_ok ? "ok" : "WRONG", ok_count, waves, all_joined ? "yes" : "no",
+         lut_builds,
          pthread_equal(main_tid, pthread_self()) ? "unchanged" : "CHANGED");
   free(table);
   free(det_results);
