@@ -126,7 +126,12 @@ static void record_stats(const char *path, const struct timespec *request,
 /* At exit: stop a writer still running and remove its temporary file, and
  * prune once more -- a writer may have renamed its checkpoint into place
  * just before the exit, before the coordinator could prune after it. */
+/* Set once the program is exiting: a checkpoint cut short by the exit is
+ * not a failure to report (the coordinator may still run for a moment). */
+static volatile int program_exiting;
+
 __attribute__((destructor)) static void stop_writer_at_exit(void) {
+  program_exiting = 1;
   pid_t pid = __atomic_exchange_n(&writer_pid, 0, __ATOMIC_SEQ_CST);
   if (pid > 0) {
     kill(pid, SIGKILL);
@@ -387,7 +392,8 @@ static void *coordinator_main(void *arg) {
       }
     }
     if (next && now_ms() >= next) {
-      if (ckpt_take_checkpoint(path, sizeof path, msg, sizeof msg) != 0)
+      if (ckpt_take_checkpoint(path, sizeof path, msg, sizeof msg) != 0 &&
+          !program_exiting)
         CKPT_WARN("periodic checkpoint failed: %s", msg);
       next = now_ms() + ckpt_config.interval_ms;
     }
