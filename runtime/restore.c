@@ -371,6 +371,7 @@ static void restore_threads(void) {
     if (!t)
       FAIL("out of memory");
     t->slot = tr.slot;
+    t->restored = 1;
     t->state = (int)tr.state;
     t->stack_lo = tr.stack_lo;
     t->stack_hi = tr.stack_hi;

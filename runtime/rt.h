@@ -140,6 +140,7 @@ struct ckpt_thread {
   void **key_values;            /* pthread_setspecific shadow, by key */
   uint32_t key_cap;
   /* Restore: frames to re-enter, consumed by __ckpt_restore_frame. */
+  int restored;                 /* re-created from a checkpoint */
   struct ckpt_saved_frame *restore_frames;
   uint32_t restore_count, restore_next;
   int restore_park_kind;     /* how the thread was parked at the checkpoint */

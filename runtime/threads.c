@@ -244,7 +244,9 @@ static void thread_tls_setup(struct ckpt_thread *t) {
 
 static void *thread_start(void *arg) {
   struct ckpt_thread *t = arg;
-  int restoring = t->restore_tls != NULL;
+  /* Not "has saved TLS": a thread saved before it first ran has none. */
+  int restoring = t->restored;
+  t->restored = 0;
   thread_tls_setup(t);
   t->ptid = (uint64_t)pthread_self();
   if (restoring) {
