@@ -10,7 +10,6 @@
  * Reads and writes of regular files are not waited out by a checkpoint:
  * they finish quickly and move the file offset, so the coordinator waits for
  * them instead (frames.c). */
-#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -23,17 +22,11 @@
 
 #include "rt.h"
 
-static void *real(const char *name) {
-  void *p = dlsym(RTLD_NEXT, name);
-  if (!p)
-    ckpt_fatal("cannot find libc's %s", name);
-  return p;
-}
 #define REAL(ret, name, params)                                                \
   static ret(*real_##name(void)) params {                                      \
     static ret(*fn) params;                                                    \
     if (!fn)                                                                   \
-      fn = (ret(*) params)real(#name);                                         \
+      fn = (ret(*) params)ckpt_libc_function(#name);                                         \
     return fn;                                                                 \
   }
 
@@ -41,16 +34,6 @@ static int64_t realtime_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* A re-issued call after a restart, or NONE. */
-static uint32_t restore_kind(void) {
-  struct ckpt_thread *t = ckpt_self;
-  if (!t || t->restore_call_kind == CKPT_CALL_NONE)
-    return CKPT_CALL_NONE;
-  uint32_t kind = t->restore_call_kind;
-  t->restore_call_kind = CKPT_CALL_NONE;
-  return kind;
 }
 
 /* ---- Sleeping --------------------------------------------------------------
@@ -77,7 +60,7 @@ REAL(int, nanosleep, (const struct timespec *, struct timespec *))
 
 static int sleep_call(void *callee, const struct timespec *req,
                       struct timespec *rem) {
-  if (restore_kind() == CKPT_CALL_SLEEP) {
+  if (ckpt_take_restore_call() == CKPT_CALL_SLEEP) {
     ckpt_self->call_callee = callee;
     int rc = sleep_until_saved_deadline();
     if (rc != 0) {
@@ -117,7 +100,7 @@ unsigned sleep(unsigned seconds) {
 
 int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
                     struct timespec *rem) {
-  if (restore_kind() == CKPT_CALL_SLEEP) {
+  if (ckpt_take_restore_call() == CKPT_CALL_SLEEP) {
     ckpt_self->call_callee = (void *)clock_nanosleep;
     return sleep_until_saved_deadline();
   }
@@ -144,7 +127,7 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
 #define IO_CALL(name, fd, call)                                                \
   do {                                                                         \
     struct ckpt_thread *t_ = ckpt_self;                                        \
-    if (restore_kind() == CKPT_CALL_COMPLETED) {                               \
+    if (ckpt_take_restore_call() == CKPT_CALL_COMPLETED) {                               \
       errno = t_->call_errno;                                                  \
       return (__typeof__(call))t_->call_result;                                \
     }                                                                          \

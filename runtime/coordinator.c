@@ -475,10 +475,9 @@ int ckpt_checkpoint(void) {
                "the program has not resumed yet");
     return CKPT_FAILED;
   }
-  if (t && t->restore_call_kind == CKPT_CALL_CHECKPOINT) {
+  if (ckpt_take_restore_call() == CKPT_CALL_CHECKPOINT) {
     /* Re-issued by the restore path: the checkpoint this call took is the
      * one the process was restarted from. */
-    t->restore_call_kind = CKPT_CALL_NONE;
     return CKPT_RESTARTED;
   }
   if (!ckpt_config.dir[0])

@@ -87,10 +87,12 @@ int ckpt_frames_valid(const struct ckpt_thread *t,
    * must run on. */
   if (!top || !t)
     return 0;
-  if (innermost_callee && site_callee(top) != innermost_callee &&
-      (site_callee(top) == NULL ||
-       site_callee(top) != ckpt_c11_caller_of(innermost_callee)))
-    return 0;
+  if (innermost_callee) {
+    void *called = site_callee(top);
+    if (called != innermost_callee &&
+        (!called || called != ckpt_c11_caller_of(innermost_callee)))
+      return 0;
+  }
   const struct ckpt_frame_header *fr = top;
   while (fr->parent) {
     const struct ckpt_frame_header *parent = fr->parent;
@@ -320,6 +322,15 @@ uint32_t CKPT_NAME(restore_frame)(void *frame, void *desc) {
     ckpt_restore_rendezvous();
   }
   return site;
+}
+
+uint32_t ckpt_take_restore_call(void) {
+  struct ckpt_thread *t = ckpt_self;
+  if (!t || t->restore_call_kind == CKPT_CALL_NONE)
+    return CKPT_CALL_NONE;
+  uint32_t kind = t->restore_call_kind;
+  t->restore_call_kind = CKPT_CALL_NONE;
+  return kind;
 }
 
 void ckpt_thread_set_state(struct ckpt_thread *t, int state) {

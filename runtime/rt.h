@@ -194,6 +194,10 @@ int ckpt_frames_valid(const struct ckpt_thread *t,
 /* Restore: every restored thread calls this once its frames are entered (or
  * it has none); returns when all have, and the restore is over. */
 void ckpt_restore_rendezvous(void);
+/* In a wrapper: if this call is the one a restored thread re-issues at its
+ * innermost site, return what it was doing (enum ckpt_call_kind) and disarm
+ * it; else CKPT_CALL_NONE. */
+uint32_t ckpt_take_restore_call(void);
 extern uint32_t ckpt_restore_threads_left;
 
 /* c11threads.c: the C11 function whose call blocks in this pthread one. */
@@ -367,6 +371,9 @@ int ckpt_snapshot_write(const struct ckpt_snapshot_input *in, char *path,
 void ckpt_restore_and_run(void) __attribute__((noreturn));
 
 /* ---- Utilities (util.c) --------------------------------------------------- */
+/* libc's own definition of a function the runtime interposes (dlsym
+ * RTLD_NEXT); a missing one is fatal. */
+void *ckpt_libc_function(const char *name);
 int ckpt_write_all(int fd, const void *buf, size_t len);
 /* Move fd above the program's range of descriptors; returns the new fd. */
 int ckpt_hide_fd(int fd);

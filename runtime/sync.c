@@ -79,14 +79,12 @@ static int bad_timespec(const struct timespec *ts) {
 /* A re-issued call after a restart: the wrapper learns what it was doing and
  * takes back a waiter count it had added before the checkpoint. */
 static uint32_t take_restore_kind(uint32_t **counter) {
-  struct ckpt_thread *t = ckpt_self;
   *counter = NULL;
-  if (!t || t->restore_call_kind == CKPT_CALL_NONE)
-    return CKPT_CALL_NONE;
-  uint32_t kind = t->restore_call_kind;
-  t->restore_call_kind = CKPT_CALL_NONE;
-  *counter = t->restore_counter;
-  t->restore_counter = NULL;
+  uint32_t kind = ckpt_take_restore_call();
+  if (kind != CKPT_CALL_NONE) {
+    *counter = ckpt_self->restore_counter;
+    ckpt_self->restore_counter = NULL;
+  }
   return kind;
 }
 

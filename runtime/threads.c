@@ -12,7 +12,6 @@
  * values are shadowed on pthread_setspecific, so a restart can create the
  * same keys and put the values back. Destructors run from our side of the
  * thread's exit, while the thread is still known to be running user code. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <link.h>
@@ -48,17 +47,11 @@ typedef int (*key_create_fn)(pthread_key_t *, void (*)(void *));
 typedef int (*key_delete_fn)(pthread_key_t);
 typedef int (*setspecific_fn)(pthread_key_t, const void *);
 
-static void *real(const char *name) {
-  void *p = dlsym(RTLD_NEXT, name);
-  if (!p)
-    ckpt_fatal("cannot find libc's %s", name);
-  return p;
-}
 #define REAL(type, name)                                                       \
   static type real_##name(void) {                                              \
     static type fn;                                                            \
     if (!fn)                                                                   \
-      fn = (type)real(#name);                                                  \
+      fn = (type)ckpt_libc_function(#name);                                                  \
     return fn;                                                                 \
   }
 REAL(create_fn, pthread_create)
@@ -349,8 +342,7 @@ int pthread_create(pthread_t *out, const pthread_attr_t *attr,
 static int join_until(struct ckpt_thread *t, void **retval,
                       const struct timespec *abs, void *callee) {
   struct ckpt_thread *self = ckpt_self;
-  if (self->restore_call_kind != CKPT_CALL_NONE)
-    self->restore_call_kind = CKPT_CALL_NONE; /* re-issued: join again */
+  ckpt_take_restore_call(); /* re-issued after a restart: join again */
   if (t == self)
     return EDEADLK;
   if (t->detached || __atomic_exchange_n(&t->join_claimed, 1, __ATOMIC_ACQ_REL))
@@ -406,7 +398,7 @@ int pthread_timedjoin_np(pthread_t id, void **retval,
 int pthread_detach(pthread_t id) {
   struct ckpt_thread *t = thread_by_ptid(id);
   if (!t || !ckpt_self) {
-    int (*real_detach)(pthread_t) = (int (*)(pthread_t))real("pthread_detach");
+    int (*real_detach)(pthread_t) = (int (*)(pthread_t))ckpt_libc_function("pthread_detach");
     return real_detach(id);
   }
   if (t->detached || t->join_claimed)

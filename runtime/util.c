@@ -1,5 +1,6 @@
 /* runtime/util.c - error reporting, fd and memory helpers shared by libckpt. */
 #include <elf.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -192,4 +193,11 @@ int ckpt_for_each_data_range(uintptr_t addr, size_t len, int trust_absent,
   if (in_run)
     return emit(ctx, run_start, end - run_start);
   return 0;
+}
+
+void *ckpt_libc_function(const char *name) {
+  void *p = dlsym(RTLD_NEXT, name);
+  if (!p)
+    ckpt_fatal("cannot find libc's %s", name);
+  return p;
 }

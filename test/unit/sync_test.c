@@ -65,6 +65,9 @@ void ckpt_call_leave(void) {
   fail("ckpt_call_leave called although ckpt_call_enter returned -1");
 }
 
+/* No restart here: no call is ever a re-issued one. */
+uint32_t ckpt_take_restore_call(void) { return CKPT_CALL_NONE; }
+
 static char last_msg[512];
 static uint32_t msg_count;
 void ckpt_msg(const char *level, const char *fmt, ...) {
