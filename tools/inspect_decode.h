@@ -1,0 +1,178 @@
+/* tools/inspect_decode.h - the section decoding of ckpt-inspect: every
+ * section of a checkpoint read through image.h's streaming reader and
+ * checked against docs/format.md into a struct contents. Shared by
+ * ckpt-inspect (which prints it) and the reader's fuzz target
+ * (test/fuzz/reader_fuzz.c), so both run the very same checks. */
+#ifndef CKPT_INSPECT_DECODE_H
+#define CKPT_INSPECT_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ckpt/abi.h"
+#include "image.h"
+#include "sections.h"
+#include "toolutil.h"
+
+/* Values of ckpt_thread_rec.park_kind, state and call_kind and of
+ * ckpt_file_rec.kind, as docs/format.md defines them (the runtime's enums
+ * live in runtime/rt.h, which a tool cannot include). */
+enum { PARK_NONE = 0, PARK_POLL = 1, PARK_CALL = 2 };
+enum {
+  THREAD_PARKED = 2,
+  THREAD_IN_CALL = 3,
+  THREAD_NEW = 4,
+  THREAD_EXITED = 5
+};
+enum {
+  CALL_NONE = 0,
+  CALL_CHECKPOINT = 1,
+  CALL_REISSUE = 2,
+  CALL_COND_WAIT = 3,
+  CALL_SLEEP = 4,
+  CALL_IO = 5,
+  CALL_COMPLETED = 6,
+  CALL_MAX = 6
+};
+/* Largest ckpt_file_rec.kind (0 other, 1 regular, 2 device, 3 directory). */
+#define FILE_KIND_MAX 3
+
+/* abi.h's address constants as uint64_t (they are unsigned long long, which
+ * PRIx64 does not print on LP64). */
+static const uint64_t heap_base = CKPT_HEAP_BASE, heap_max = CKPT_HEAP_MAX;
+static const uint64_t stack_base = CKPT_STACK_BASE;
+static const uint64_t stack_stride = CKPT_STACK_SLOT_STRIDE;
+
+/* ---- String pool ----------------------------------------------------------
+ * Function and file names repeat in every frame of a deep recursion; each
+ * distinct string is stored once. Open addressing, FNV-1a hash. */
+struct strpool {
+  char **slots;
+  size_t cap, used;
+};
+
+/* ---- Decoded contents ---------------------------------------------------- */
+
+struct frame_info {
+  const char *name, *file; /* pooled */
+  uint64_t desc, addr;
+  uint32_t site, size, line, excluded;
+};
+
+struct key_value {
+  uint32_t key;
+  uint64_t value;
+};
+
+struct thread_info {
+  uint32_t slot, park_kind, nframes, state;
+  uint64_t stack_lo, stack_hi;
+  uint64_t ptid, start_fn, start_arg, retval, tls_block;
+  uint32_t tls_len, nkey_values, call_kind, detached;
+  int64_t call_deadline_ns, call_result;
+  uint64_t call_counter, call_value;
+  int32_t call_errno, call_fd;
+  struct key_value *key_values; /* the non-zero ones, by key */
+  uint32_t nkey_set;
+  char *start_symbol; /* owned; NULL if not resolved */
+  uint64_t start_offset;
+  struct frame_info *frames; /* outermost first, as in the file */
+};
+
+struct key_info {
+  uint64_t destructor;
+  uint32_t alive;
+  char *symbol; /* owned; NULL if not resolved */
+  uint64_t symbol_offset;
+};
+
+struct global_info {
+  const char *name;
+  uint64_t addr, size, excluded, saved, extents;
+  uint32_t flags;
+};
+
+struct lib_info {
+  uint64_t base;
+  const char *path;
+};
+
+struct file_info {
+  struct ckpt_file_rec rec;
+  const char *path;
+};
+
+struct range_info {
+  uint64_t addr, len;
+};
+
+struct hook_info {
+  uint64_t fn, arg;
+  char *symbol; /* owned; NULL if not resolved */
+  uint64_t symbol_offset;
+};
+
+/* Section index of each decoded section type, -1 while none was seen. Only
+ * the first section of a type is shown (it is the one a restart reads);
+ * later ones are decoded for their structure and then dropped. */
+enum { NUM_SECTION_TYPES = 16 };
+
+struct contents {
+  struct strpool pool;
+  long first[NUM_SECTION_TYPES];
+  size_t *repeated; /* indexes of sections whose type came earlier */
+  size_t nrepeated, repeated_cap;
+
+  struct tool_meta meta;
+  char *meta_buf;
+
+  struct ckpt_layout_rec layout;
+  struct lib_info *libs;
+  size_t libs_cap;
+
+  struct global_info *globals;
+  size_t nglobals, globals_cap;
+  uint64_t globals_size, globals_saved, globals_excluded;
+
+  struct ckpt_heap_rec heap;
+  uint64_t heap_stored, heap_extents;
+
+  struct thread_info *threads;
+  uint32_t nthreads;
+  struct key_info *keys;
+  uint32_t nkeys;
+
+  struct file_info *files;
+  uint32_t nfiles;
+
+  uint64_t rtstate_len;
+
+  struct range_info *excluded;
+  uint64_t nexcluded;
+
+  struct hook_info *hooks;
+  uint64_t nhooks;
+  /* Why the functions of hooks, start routines and key destructors are not
+   * named from the executable's symbols, or NULL. */
+  const char *symbols_note;
+  char symbols_note_buf[600];
+};
+
+void contents_init(struct contents *c);
+void contents_free(struct contents *c);
+
+/* Are section contents of IMG's format version decoded (version 2), or only
+ * its META records (older versions)? */
+int decodes_contents(const struct ckpt_image *img);
+
+/* Decode every section this build knows (META only in older formats) into
+ * C, which contents_init has prepared; sections repeating an earlier one's
+ * type are decoded into a scratch copy, so their structure is checked too.
+ * With CHECK_WHOLE (--verify), also require every section a restart needs
+ * and that sections agree with each other. Returns 0, or -1 with ERR the one
+ * line naming PATH and the section; C must be freed with contents_free
+ * either way. */
+int load_contents(struct ckpt_image *img, const char *path, int check_whole,
+                  struct contents *c, char *err, size_t errlen);
+
+#endif /* CKPT_INSPECT_DECODE_H */
