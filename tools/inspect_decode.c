@@ -662,12 +662,16 @@ static int decode_excluded(struct sec_in *in, struct contents *c) {
 }
 
 static int decode_hooks(struct sec_in *in, struct contents *c) {
-  if (in_read(in, &c->nhooks, sizeof c->nhooks) < 0 ||
-      check_count(in, c->nhooks, sizeof(struct ckpt_hook_rec), "hooks") < 0)
+  /* c->nhooks only once c->hooks holds that many (zeroed) entries:
+   * contents_free walks them, also after a failed decode. */
+  uint64_t count;
+  if (in_read(in, &count, sizeof count) < 0 ||
+      check_count(in, count, sizeof(struct ckpt_hook_rec), "hooks") < 0)
     return -1;
-  c->hooks = calloc(c->nhooks ? c->nhooks : 1, sizeof *c->hooks);
+  c->hooks = calloc(count ? count : 1, sizeof *c->hooks);
   if (!c->hooks)
     return bad(in, "out of memory");
+  c->nhooks = count;
   for (uint64_t i = 0; i < c->nhooks; i++) {
     struct ckpt_hook_rec h;
     if (in_read(in, &h, sizeof h) < 0)
