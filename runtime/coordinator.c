@@ -22,20 +22,30 @@
 #include "ckpt.h"
 #include "image.h"
 #include "rt.h"
+#include "trust.h"
 
 #define WRITER_OK "\001ok"
 
-/* The writer in flight and its temporary file: a program that exits while
- * a checkpoint is being written leaves no temporary behind. */
+/* The writer in flight and its temporary file (a name in the checkpoint
+ * directory): a writer that fails or dies, or a program that exits while a
+ * checkpoint is being written, leaves no temporary behind. */
 static pid_t writer_pid;
-static char writer_tmp[4096 + 16];
+static char writer_tmp[CKPT_IMAGE_TMP_NAME_MAX];
+
+/* What identifies the binary in every checkpoint (META EXE_HASH), hashed
+ * once by the coordinator before its first checkpoint. */
+static uint8_t exe_hash[CKPT_EXE_HASH_LEN];
+static int exe_hash_state; /* 0 not yet, 1 done, -errno failed */
+
+/* The key of CKPT_KEY_FILE, read at start (the file may go away later). */
+static uint8_t mac_key[CKPT_KEY_LEN];
+static int have_mac_key;
 
 
 /* Set around the coordinator's own fork, so the fork handler below can tell
  * the checkpoint writer from a child the program makes. */
 static volatile int writer_forking;
 
-static int listen_fd = -1;
 static int request_pipe[2] = {-1, -1}; /* ckpt_checkpoint() -> coordinator */
 
 /* Result hand-back for ckpt_checkpoint(). */
@@ -50,45 +60,6 @@ static uint64_t now_ms(void) {
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-
-/* Remove stale temporaries and checkpoints beyond the newest `keep`. */
-static void prune_directory(uint64_t newest, int remove_tmp) {
-  DIR *d = opendir(ckpt_config.dir);
-  if (!d)
-    return;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    uint64_t seq;
-    size_t len = strlen(e->d_name);
-    size_t tmp_len = strlen(CKPT_IMAGE_TMP_SUFFIX);
-    if (remove_tmp &&
-        strncmp(e->d_name, CKPT_IMAGE_NAME_PREFIX,
-                strlen(CKPT_IMAGE_NAME_PREFIX)) == 0 &&
-        len > tmp_len &&
-        strcmp(e->d_name + len - tmp_len, CKPT_IMAGE_TMP_SUFFIX) == 0) {
-      unlinkat(dirfd(d), e->d_name, 0);
-      continue;
-    }
-    if (ckpt_image_parse_name(e->d_name, &seq) && seq + ckpt_config.keep <= newest)
-      unlinkat(dirfd(d), e->d_name, 0);
-  }
-  closedir(d);
-}
-
-static uint64_t highest_sequence(void) {
-  uint64_t best = 0;
-  DIR *d = opendir(ckpt_config.dir);
-  if (!d)
-    return 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    uint64_t seq;
-    if (ckpt_image_parse_name(e->d_name, &seq) && seq > best)
-      best = seq;
-  }
-  closedir(d);
-  return best;
-}
 
 /* Read once at start: the program may change its environment meanwhile. */
 static const char *stats_file;
@@ -109,15 +80,27 @@ static void record_stats(const char *path, const struct timespec *request,
   if (!stats)
     return;
   struct stat st;
-  long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
-  char line[512];
+  const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  long long size = fstatat(ckpt_dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+                       ? (long long)st.st_size
+                       : -1;
+  /* One line per checkpoint whatever the directory's name holds. */
+  char shown[4096];
+  snprintf(shown, sizeof shown, "%s", path);
+  for (char *c = shown; *c; c++)
+    if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == ' ')
+      *c = '?';
+  char line[4096 + 256];
   int n = snprintf(line, sizeof line,
                    "%s stop_ms=%.3f pause_ms=%.3f durable_ms=%.3f bytes=%lld\n",
-                   path, ms_between(request, stopped),
+                   shown, ms_between(request, stopped),
                    ms_between(stopped, resumed), ms_between(request, durable),
                    size);
-  int fd = open(stats, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  int fd = open(stats, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+                0600);
   if (fd >= 0) {
+    if (n > (int)sizeof line - 1)
+      n = (int)sizeof line - 1;
     ckpt_write_all(fd, line, (size_t)n);
     close(fd);
   }
@@ -135,10 +118,10 @@ __attribute__((destructor)) static void stop_writer_at_exit(void) {
   pid_t pid = __atomic_exchange_n(&writer_pid, 0, __ATOMIC_SEQ_CST);
   if (pid > 0) {
     kill(pid, SIGKILL);
-    unlink(writer_tmp);
+    unlinkat(ckpt_dir_fd, writer_tmp, 0);
   }
-  if (ckpt_config.dir[0])
-    prune_directory(highest_sequence(), 0);
+  if (ckpt_config.dir[0] && ckpt_dir_fd >= 0)
+    ckpt_dir_prune();
 }
 
 /* Threads the process has that ckpt did not create (a SIGEV_THREAD timer's,
@@ -236,6 +219,14 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
     if (ckpt_stop_world(msg, msglen) != 0)
       return -1;
   }
+  if (exe_hash_state < 0) {
+    ckpt_resume_world();
+    snprintf(msg, msglen,
+             "cannot read the program's binary (/proc/self/exe) to identify "
+             "it: %s",
+             strerror(-exe_hash_state));
+    return -1;
+  }
   /* Everything the writer needs is captured while the program is stopped. */
   ckpt_stdio_capture();
   struct ckpt_snapshot_input in;
@@ -253,6 +244,18 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   char name[CKPT_IMAGE_NAME_MAX];
   ckpt_image_name(name, sizeof name, in.sequence);
   snprintf(path, pathlen, "%s/%s", ckpt_config.dir, name);
+  char tmp_name[CKPT_IMAGE_TMP_NAME_MAX];
+  if (ckpt_image_tmp_name(tmp_name, sizeof tmp_name, name,
+                          ckpt_start.run_id) < 0) {
+    ckpt_resume_world();
+    free(in.files);
+    snprintf(msg, msglen, "no random bytes for a temporary name: %s",
+             strerror(errno));
+    return -1;
+  }
+  in.tmp_name = tmp_name;
+  in.exe_hash = exe_hash;
+  in.mac_key = have_mac_key ? mac_key : NULL;
 
   int errpipe[2];
   if (pipe2(errpipe, O_CLOEXEC) != 0) {
@@ -266,7 +269,7 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   pid_t pid = fork();
   writer_forking = 0;
   if (pid > 0) {
-    snprintf(writer_tmp, sizeof writer_tmp, "%s%s", path, CKPT_IMAGE_TMP_SUFFIX);
+    snprintf(writer_tmp, sizeof writer_tmp, "%s", tmp_name);
     __atomic_store_n(&writer_pid, pid, __ATOMIC_SEQ_CST);
   }
   if (pid == 0) {
@@ -318,58 +321,74 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
     ;
   __atomic_store_n(&writer_pid, 0, __ATOMIC_SEQ_CST);
   if (strcmp(msg, WRITER_OK) != 0) {
-    if (!got)
-      snprintf(msg, msglen, "the checkpoint writer died before finishing");
+    /* Whatever stopped the writer, its temporary file goes with it. */
+    unlinkat(ckpt_dir_fd, tmp_name, 0);
+    if (!got) {
+      if (WIFSIGNALED(status))
+        snprintf(msg, msglen,
+                 "the checkpoint writer was killed by signal %d before "
+                 "finishing",
+                 WTERMSIG(status));
+      else
+        snprintf(msg, msglen, "the checkpoint writer died before finishing");
+    }
     return -1;
   }
   msg[0] = 0;
   clock_gettime(CLOCK_MONOTONIC, &t_durable);
-  prune_directory(in.sequence, 0);
+  ckpt_dir_prune();
   record_stats(path, &t_request, &t_stopped, &t_resumed, &t_durable);
   return 0;
 }
 
-static void serve_connection(int fd) {
-  struct timeval tv = {5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  char req[64];
-  size_t got = 0;
-  while (got < sizeof req - 1) {
-    ssize_t n = read(fd, req + got, sizeof req - 1 - got);
-    if (n <= 0)
-      break;
-    got += (size_t)n;
-    if (memchr(req, '\n', got))
-      break;
+/* The running binary, opened at start: /proc/self/exe is the file the
+ * kernel executed (it may have been replaced on disk since; then no restart
+ * can be made anyway), and it can no longer be opened once the main thread
+ * has exited (pthread_exit from main). Hashed by the coordinator, off the
+ * program's start-up path. */
+static int exe_fd = -1;
+
+static void hash_executable(void) {
+  if (exe_fd < 0)
+    return; /* exe_hash_state says why */
+  errno = 0;
+  if (ckpt_hash_fd(exe_fd, exe_hash) < 0)
+    exe_hash_state = -(errno ? errno : EIO);
+  else
+    exe_hash_state = 1;
+  if (exe_fd >= 0) {
+    ckpt_unregister_runtime_fd(exe_fd);
+    close(exe_fd);
+    exe_fd = -1;
   }
-  req[got] = 0;
-  char reply[4096 + 600], path[4096], msg[512];
-  if (strcmp(req, CKPT_CTL_REQUEST) != 0) {
-    snprintf(reply, sizeof reply, "error unknown request\n");
-  } else if (ckpt_take_checkpoint(path, sizeof path, msg, sizeof msg) == 0) {
-    snprintf(reply, sizeof reply, "ok %s\n", path);
-  } else {
-    snprintf(reply, sizeof reply, "error %s\n", msg);
-  }
-  ckpt_write_all(fd, reply, strlen(reply));
+}
+
+void ckpt_load_mac_key(const char *path) {
+  char err[CKPT_IMAGE_ERRLEN];
+  if (ckpt_key_load(path, mac_key, err, sizeof err) < 0)
+    ckpt_fatal("%s", err);
+  have_mac_key = 1;
 }
 
 static void *coordinator_main(void *arg) {
   (void)arg;
+  hash_executable();
   uint64_t next = ckpt_config.interval_ms ? now_ms() + ckpt_config.interval_ms : 0;
   for (;;) {
-    struct pollfd fds[2] = {{listen_fd, POLLIN, 0}, {request_pipe[0], POLLIN, 0}};
+    struct pollfd fds[2 + CKPT_CONTROL_MAX_POLLFDS];
+    fds[0] = (struct pollfd){request_pipe[0], POLLIN, 0};
     int timeout = -1;
     if (next) {
       uint64_t now = now_ms();
       uint64_t wait = next > now ? next - now : 0;
       timeout = wait > 3600000 ? 3600000 : (int)wait;
     }
-    int n = poll(fds, 2, timeout);
+    int nctl = ckpt_control_fill(fds + 1, CKPT_CONTROL_MAX_POLLFDS, &timeout);
+    int n = poll(fds, (nfds_t)(1 + nctl), timeout);
     if (n < 0 && errno != EINTR)
       ckpt_fatal("coordinator: poll: %s", strerror(errno));
     char path[4096], msg[512];
-    if (n > 0 && (fds[1].revents & POLLIN)) {
+    if (n > 0 && (fds[0].revents & POLLIN)) {
       char c;
       if (read(request_pipe[0], &c, 1) == 1) {
         int rc = ckpt_take_checkpoint(path, sizeof path, msg, sizeof msg);
@@ -381,16 +400,8 @@ static void *coordinator_main(void *arg) {
         pthread_mutex_unlock(&call_lock);
       }
     }
-    if (n > 0 && (fds[0].revents & POLLIN)) {
-      int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-      if (c >= 0) {
-        /* The requester's connection is not the program's descriptor. */
-        ckpt_register_runtime_fd(c);
-        serve_connection(c);
-        ckpt_unregister_runtime_fd(c);
-        close(c);
-      }
-    }
+    if (n >= 0)
+      ckpt_control_serve(fds + 1, nctl);
     if (next && now_ms() >= next) {
       if (ckpt_take_checkpoint(path, sizeof path, msg, sizeof msg) != 0 &&
           !program_exiting)
@@ -410,45 +421,34 @@ static void after_fork_in_child(void) {
   writer_pid = 0; /* the parent's writer is not this child's to stop */
   ckpt_config.dir[0] = 0;
   ckpt_frames_after_fork();
-  if (listen_fd >= 0)
-    close(listen_fd);
+  ckpt_dir_after_fork_in_child();
+  ckpt_control_after_fork_in_child();
   if (request_pipe[0] >= 0)
     close(request_pipe[0]);
   if (request_pipe[1] >= 0)
     close(request_pipe[1]);
-  listen_fd = request_pipe[0] = request_pipe[1] = -1;
+  request_pipe[0] = request_pipe[1] = -1;
 }
 
 int ckpt_coordinator_start(void) {
   pthread_atfork(NULL, NULL, after_fork_in_child);
-  const char *stats = getenv("CKPT_STATS_FILE");
+  const char *stats = secure_getenv("CKPT_STATS_FILE");
   if (stats && *stats)
     stats_file = strdup(stats);
-  listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd < 0) {
-    CKPT_ERROR("control socket: %s", strerror(errno));
+  if (ckpt_control_open() != 0)
     return -1;
-  }
-  struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  int len = snprintf(addr.sun_path + 1, sizeof addr.sun_path - 1,
-                     CKPT_CTL_PREFIX "%d", (int)getpid());
-  socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
-  if (bind(listen_fd, (struct sockaddr *)&addr, alen) != 0 ||
-      listen(listen_fd, 8) != 0) {
-    CKPT_ERROR("control socket @%s: %s", addr.sun_path + 1, strerror(errno));
-    return -1;
-  }
-  listen_fd = ckpt_hide_fd(listen_fd);
+  exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (exe_fd >= 0)
+    exe_fd = ckpt_hide_fd(exe_fd);
+  else
+    exe_hash_state = -errno;
   if (pipe2(request_pipe, O_CLOEXEC) != 0)
     return -1;
   request_pipe[0] = ckpt_hide_fd(request_pipe[0]);
   request_pipe[1] = ckpt_hide_fd(request_pipe[1]);
-  prune_directory(0, 1);
   /* Numbers go on after the checkpoints already in the directory (a new run
    * into an old directory; after a restart the saved number is there too). */
-  uint64_t highest = highest_sequence();
+  uint64_t highest = ckpt_dir_start();
   if (ckpt_start.sequence < highest)
     ckpt_start.sequence = highest;
 

@@ -25,7 +25,7 @@
 
 #include "rt.h"
 
-static int runtime_fds[16];
+static int runtime_fds[64];
 static int num_runtime_fds;
 
 void ckpt_register_runtime_fd(int fd) {

@@ -205,7 +205,7 @@ static const char *not_stopped(struct ckpt_thread *t) {
 static int stop_timeout_s(void) {
   static int cached = -1;
   if (cached < 0) {
-    const char *v = getenv("CKPT_STOP_TIMEOUT");
+    const char *v = secure_getenv("CKPT_STOP_TIMEOUT");
     cached = v && *v ? atoi(v) : 120;
     if (cached <= 0)
       cached = 120;
@@ -282,6 +282,7 @@ void ckpt_restore_rendezvous(void) {
     __atomic_store_n(&CKPT_NAME(restoring), 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&restore_done, 1, __ATOMIC_SEQ_CST);
     ckpt_futex_wake(&restore_done, INT_MAX);
+    ckpt_launcher_stderr_release();
     return;
   }
   while (!__atomic_load_n(&restore_done, __ATOMIC_SEQ_CST))

@@ -13,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <xxhash.h>
 #include <zstd.h>
 
@@ -49,8 +51,9 @@ enum {
   HDR_TABLE_OFFSET = 80,
   HDR_TABLE_CHECKSUM = 88,
   HDR_HEADER_CHECKSUM = 96,
-  HDR_RESERVED = 104,
-  HDR_RESERVED_LEN = 24,
+  HDR_RUN_ID = 104, /* version 3; reserved (0) before */
+  HDR_RESERVED = 120,
+  HDR_RESERVED_LEN = 8,
 };
 
 /* Byte offsets of the fields of one section table entry. */
@@ -66,6 +69,8 @@ enum {
 _Static_assert(sizeof(CKPT_FILE_MAGIC) - 1 == MAGIC_LEN, "magic is 8 bytes");
 _Static_assert(HDR_BUILD_ID + CKPT_BUILD_ID_MAX == HDR_SECTION_COUNT,
                "build_id fills the space up to section_count");
+_Static_assert(HDR_RUN_ID + CKPT_RUN_ID_LEN == HDR_RESERVED,
+               "run_id fills the space up to the reserved bytes");
 _Static_assert(HDR_RESERVED + HDR_RESERVED_LEN == CKPT_IMAGE_HEADER_SIZE,
                "header fields cover the header exactly");
 _Static_assert(ENT_CHECKSUM + 8 == CKPT_IMAGE_TABLE_ENTRY_SIZE,
@@ -212,24 +217,94 @@ int ckpt_image_parse_name(const char *name, uint64_t *seq) {
   return 1;
 }
 
+static void hex_encode(char *out, const uint8_t *in, size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = digits[in[i] >> 4];
+    out[2 * i + 1] = digits[in[i] & 15];
+  }
+  out[2 * n] = 0;
+}
+
+static int hex_decode(uint8_t *out, const char *in, size_t n) {
+  for (size_t i = 0; i < 2 * n; i++) {
+    char c = in[i];
+    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (v < 0)
+      return -1;
+    if (i % 2 == 0)
+      out[i / 2] = (uint8_t)(v << 4);
+    else
+      out[i / 2] |= (uint8_t)v;
+  }
+  return 0;
+}
+
+#define TMP_RANDOM_LEN 8
+
+int ckpt_image_tmp_name(char *buf, size_t len, const char *name,
+                        const uint8_t run_id[CKPT_RUN_ID_LEN]) {
+  uint8_t rnd[TMP_RANDOM_LEN];
+  if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+    return -1;
+  char run_hex[2 * CKPT_RUN_ID_LEN + 1], rnd_hex[2 * TMP_RANDOM_LEN + 1];
+  hex_encode(run_hex, run_id, CKPT_RUN_ID_LEN);
+  hex_encode(rnd_hex, rnd, TMP_RANDOM_LEN);
+  snprintf(buf, len, "%s.%s-%s%s", name, run_hex, rnd_hex,
+           CKPT_IMAGE_TMP_SUFFIX);
+  return 0;
+}
+
+int ckpt_image_parse_tmp_name(const char *name,
+                              uint8_t run_id[CKPT_RUN_ID_LEN]) {
+  size_t len = strlen(name), suffix_len = strlen(CKPT_IMAGE_TMP_SUFFIX);
+  if (len <= suffix_len ||
+      strcmp(name + len - suffix_len, CKPT_IMAGE_TMP_SUFFIX) != 0)
+    return -1;
+  /* NAME.RUNID-RANDOM.tmp, NAME not empty */
+  size_t tail = 1 + 2 * CKPT_RUN_ID_LEN + 1 + 2 * TMP_RANDOM_LEN + suffix_len;
+  uint8_t rnd[TMP_RANDOM_LEN];
+  if (len > tail) {
+    const char *t = name + len - tail;
+    if (t[0] == '.' && t[1 + 2 * CKPT_RUN_ID_LEN] == '-' &&
+        hex_decode(run_id, t + 1, CKPT_RUN_ID_LEN) == 0 &&
+        hex_decode(rnd, t + 2 + 2 * CKPT_RUN_ID_LEN, TMP_RANDOM_LEN) == 0)
+      return 1;
+  }
+  /* Version 2 writers: NAME.tmp of a checkpoint NAME, no run. */
+  char base[CKPT_IMAGE_NAME_MAX];
+  uint64_t seq;
+  if (len - suffix_len >= sizeof base)
+    return -1;
+  memcpy(base, name, len - suffix_len);
+  base[len - suffix_len] = 0;
+  if (!ckpt_image_parse_name(base, &seq))
+    return -1;
+  memset(run_id, 0, CKPT_RUN_ID_LEN);
+  return 0;
+}
+
 /* ---- Writing ------------------------------------------------------------ */
 
 struct ckpt_image_writer {
-  int dir_fd;          /* DIR, for openat/renameat/unlinkat and its fsync */
+  int dir_fd;          /* DIR (a dup), for openat/renameat/unlinkat, fsync */
   int fd;              /* DIR/NAME.tmp; -1 once closed */
   int tmp_exists;      /* DIR/NAME.tmp is ours to remove on failure */
   int failed;          /* an error happened; err holds the first one */
   char *dir;           /* for messages */
   char *name;          /* NAME */
-  char *tmp_name;      /* NAME.tmp */
-  char *tmp_path;      /* DIR/NAME.tmp, for messages */
+  char *tmp_name;      /* NAME.RUNID-RANDOM.tmp */
+  char *tmp_path;      /* DIR/tmp_name, for messages */
+  crypto_generichash_state *mac; /* over the file as written; NULL: no MAC */
   ZSTD_CCtx *cctx;
   XXH64_state_t *xxh;  /* over the current section's stored bytes */
   uint8_t *buf;        /* compressed bytes not yet written */
   size_t buf_len;
   size_t min_room;     /* flush when less than this is free in buf */
   uint64_t file_size;  /* bytes of the file so far, written or in buf */
+#ifdef CKPT_TEST_HOOKS
   unsigned delay_ms;   /* CKPT_TEST_WRITE_DELAY_MS test hook */
+#endif
   struct ckpt_image_info info;
   int in_section;
   struct ckpt_section_info cur;       /* the section being written */
@@ -281,15 +356,33 @@ static void writer_fail_errno(struct ckpt_image_writer *w, const char *what) {
 }
 
 static void test_write_delay(const struct ckpt_image_writer *w) {
+#ifdef CKPT_TEST_HOOKS
   if (w->delay_ms == 0)
     return;
   struct timespec ts = {.tv_sec = w->delay_ms / 1000,
                         .tv_nsec = (long)(w->delay_ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
     ;
+#else
+  (void)w;
+#endif
+}
+
+/* The MAC covers the file from the end of the header on, in file order, and
+ * then the final header (docs/format.md, "MAC"): the header is known last. */
+static void writer_mac_buffer(struct ckpt_image_writer *w) {
+  if (!w->mac)
+    return;
+  uint64_t start = w->file_size - w->buf_len;
+  size_t skip = 0;
+  if (start < CKPT_IMAGE_HEADER_SIZE)
+    skip = (size_t)(CKPT_IMAGE_HEADER_SIZE - start);
+  if (skip < w->buf_len)
+    crypto_generichash_update(w->mac, w->buf + skip, w->buf_len - skip);
 }
 
 static int writer_flush(struct ckpt_image_writer *w) {
+  writer_mac_buffer(w);
   size_t done = 0;
   while (done < w->buf_len) {
     ssize_t n = write(w->fd, w->buf + done, w->buf_len - done);
@@ -365,6 +458,10 @@ static void writer_destroy(struct ckpt_image_writer *w) {
   free(w->name);
   free(w->tmp_name);
   free(w->tmp_path);
+  if (w->mac) {
+    sodium_memzero(w->mac, sizeof *w->mac);
+    free(w->mac);
+  }
   free(w);
 }
 
@@ -377,9 +474,10 @@ static char *concat(const char *a, const char *b, const char *c) {
   return s;
 }
 
-/* A non-negative integer from the environment, or -1 if unset or malformed. */
+/* A non-negative integer from the environment, or -1 if unset or malformed.
+ * secure_getenv: a set-user-ID program never takes settings from its caller. */
 static long env_number(const char *var) {
-  const char *s = getenv(var);
+  const char *s = secure_getenv(var);
   if (!s || !*s)
     return -1;
   char *end;
@@ -390,11 +488,14 @@ static long env_number(const char *var) {
   return v;
 }
 
-struct ckpt_image_writer *ckpt_image_create(const char *dir, const char *name,
-                                            const struct ckpt_image_info *info,
-                                            int zstd_level, char *err,
-                                            size_t errlen) {
-  if (!dir || !*dir || !name || !*name || strchr(name, '/')) {
+struct ckpt_image_writer *
+ckpt_image_create_at(int dir_fd, const char *dir, const char *name,
+                     const struct ckpt_image_info *info,
+                     const struct ckpt_image_options *opts, char *err,
+                     size_t errlen) {
+  if (!dir || !*dir || !name || !*name || strchr(name, '/') ||
+      (opts && opts->tmp_name &&
+       (!*opts->tmp_name || strchr(opts->tmp_name, '/')))) {
     set_err(err, errlen, "%s/%s: invalid checkpoint file name",
             dir ? dir : "(null)", name ? name : "(null)");
     return NULL;
@@ -416,24 +517,36 @@ struct ckpt_image_writer *ckpt_image_create(const char *dir, const char *name,
   if (w->info.arch == 0)
     w->info.arch = CKPT_NATIVE_ARCH;
   w->info.version = CKPT_FILE_VERSION;
+  w->info.flags = 0;
 
+  char tmp[CKPT_IMAGE_TMP_NAME_MAX];
+  if (opts && opts->tmp_name) {
+    snprintf(tmp, sizeof tmp, "%s", opts->tmp_name);
+  } else if (strlen(name) + 2 * CKPT_RUN_ID_LEN + 22 > sizeof tmp ||
+             ckpt_image_tmp_name(tmp, sizeof tmp, name, w->info.run_id) < 0) {
+    set_err(err, errlen, "%s/%s: no random bytes for a temporary name: %s",
+            dir, name, strerror(errno));
+    goto err_early;
+  }
   w->dir = strdup(dir);
   w->name = strdup(name);
-  w->tmp_name = concat(name, "", CKPT_IMAGE_TMP_SUFFIX);
-  w->tmp_path = concat(dir, "/", w->tmp_name ? w->tmp_name : "");
+  w->tmp_name = strdup(tmp);
+  w->tmp_path = concat(dir, "/", tmp);
   if (!w->dir || !w->name || !w->tmp_name || !w->tmp_path) {
     set_err(err, errlen, "%s/%s: out of memory", dir, name);
     goto err_early;
   }
 
-  w->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  w->dir_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
   if (w->dir_fd < 0) {
-    set_err(err, errlen, "%s: cannot open directory: %s", dir,
+    set_err(err, errlen, "%s: cannot use the directory: %s", dir,
             strerror(errno));
     goto err_early;
   }
+  /* Exclusive and never through a link: a name planted in the directory
+   * can neither redirect the write nor hand the file to someone else. */
   w->fd = openat(w->dir_fd, w->tmp_name,
-                 O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+                 O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0600);
   if (w->fd < 0) {
     set_err(err, errlen, "%s: cannot create: %s", w->tmp_path,
             strerror(errno));
@@ -448,9 +561,20 @@ struct ckpt_image_writer *ckpt_image_create(const char *dir, const char *name,
     writer_fail(w, "%s: out of memory", w->tmp_path);
     goto err;
   }
+  if (opts && opts->mac_key) {
+    if (sodium_init() < 0 ||
+        !(w->mac = aligned_alloc(64, sizeof *w->mac)) ||
+        crypto_generichash_init(w->mac, opts->mac_key, CKPT_KEY_LEN,
+                                CKPT_MAC_LEN) != 0) {
+      writer_fail(w, "%s: cannot set up the MAC", w->tmp_path);
+      goto err;
+    }
+    w->info.flags |= CKPT_IMAGE_FLAG_MAC;
+  }
   /* Leave zstd room for a whole block so every call makes real progress. */
   w->min_room = ZSTD_CStreamOutSize();
 
+  int zstd_level = opts ? opts->zstd_level : 1;
   if (zstd_level <= 0)
     zstd_level = 1;
   if (zstd_level > ZSTD_maxCLevel())
@@ -475,9 +599,11 @@ struct ckpt_image_writer *ckpt_image_create(const char *dir, const char *name,
     (void)ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_nbWorkers,
                                  workers > 256 ? 256 : (int)workers);
   }
+#ifdef CKPT_TEST_HOOKS
   long delay = env_number("CKPT_TEST_WRITE_DELAY_MS");
   if (delay > 0)
     w->delay_ms = delay > 600000 ? 600000 : (unsigned)delay;
+#endif
 
   /* Zeros until commit: an interrupted file has no magic, so nothing ever
    * mistakes it for a checkpoint, whatever its name. */
@@ -491,6 +617,24 @@ err:
 err_early:
   writer_destroy(w);
   return NULL;
+}
+
+struct ckpt_image_writer *ckpt_image_create(const char *dir, const char *name,
+                                            const struct ckpt_image_info *info,
+                                            int zstd_level, char *err,
+                                            size_t errlen) {
+  int dir_fd = open(dir && *dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir && *dir && dir_fd < 0) {
+    set_err(err, errlen, "%s: cannot open directory: %s", dir,
+            strerror(errno));
+    return NULL;
+  }
+  struct ckpt_image_options opts = {.zstd_level = zstd_level};
+  struct ckpt_image_writer *w =
+      ckpt_image_create_at(dir_fd, dir, name, info, &opts, err, errlen);
+  if (dir_fd >= 0)
+    close(dir_fd);
+  return w;
 }
 
 int ckpt_image_begin_section(struct ckpt_image_writer *w, uint32_t type) {
@@ -585,7 +729,7 @@ static void encode_header(uint8_t *hdr, const struct ckpt_image_info *info,
   put_u32(hdr + HDR_VERSION, CKPT_FILE_VERSION);
   put_u32(hdr + HDR_HEADER_SIZE, CKPT_IMAGE_HEADER_SIZE);
   put_u32(hdr + HDR_ARCH, info->arch);
-  put_u32(hdr + HDR_FLAGS, 0);
+  put_u32(hdr + HDR_FLAGS, info->flags);
   put_u64(hdr + HDR_CREATED_NS, info->created_ns);
   put_u64(hdr + HDR_SEQUENCE, info->sequence);
   put_u32(hdr + HDR_BUILD_ID_LEN, info->build_id_len);
@@ -593,6 +737,7 @@ static void encode_header(uint8_t *hdr, const struct ckpt_image_info *info,
   put_u32(hdr + HDR_SECTION_COUNT, section_count);
   put_u64(hdr + HDR_TABLE_OFFSET, table_offset);
   put_u64(hdr + HDR_TABLE_CHECKSUM, table_checksum);
+  memcpy(hdr + HDR_RUN_ID, info->run_id, CKPT_RUN_ID_LEN);
   put_u64(hdr + HDR_HEADER_CHECKSUM, header_checksum(hdr));
 }
 
@@ -605,7 +750,26 @@ static void encode_entry(uint8_t *ent, const struct ckpt_section_info *s) {
   put_u64(ent + ENT_CHECKSUM, s->checksum);
 }
 
-/* Table, header, fsync, close, rename, fsync(dir). */
+/* Write all of LEN bytes at OFF. Returns 0, or -1 with errno set. */
+static int pwrite_full(int fd, const void *buf, size_t len, uint64_t off) {
+  const uint8_t *p = buf;
+  while (len > 0) {
+    ssize_t n = pwrite(fd, p, len, (off_t)off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (n == 0)
+        errno = ENOSPC;
+      return -1;
+    }
+    p += n;
+    len -= (size_t)n;
+    off += (uint64_t)n;
+  }
+  return 0;
+}
+
+/* Table, MAC, header, fsync, close, rename, fsync(dir). */
 static int writer_finish_file(struct ckpt_image_writer *w) {
   if (w->in_section) {
     writer_fail(w, "%s: commit while section %zu is still open", w->tmp_path,
@@ -628,18 +792,18 @@ static int writer_finish_file(struct ckpt_image_writer *w) {
   uint8_t hdr[CKPT_IMAGE_HEADER_SIZE];
   encode_header(hdr, &w->info, (uint32_t)w->num_sections, table_offset,
                 table_checksum);
-  size_t done = 0;
-  while (done < sizeof hdr) {
-    ssize_t n = pwrite(w->fd, hdr + done, sizeof hdr - done, (off_t)done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      if (n == 0)
-        errno = ENOSPC;
+  if (w->mac) {
+    uint8_t mac[CKPT_MAC_LEN];
+    crypto_generichash_update(w->mac, hdr, sizeof hdr);
+    crypto_generichash_final(w->mac, mac, sizeof mac);
+    if (pwrite_full(w->fd, mac, sizeof mac, w->file_size) < 0) {
       writer_fail_errno(w, "write failed");
       return -1;
     }
-    done += (size_t)n;
+  }
+  if (pwrite_full(w->fd, hdr, sizeof hdr, 0) < 0) {
+    writer_fail_errno(w, "write failed");
+    return -1;
   }
 
   if (fsync(w->fd) < 0) {
@@ -696,6 +860,7 @@ struct ckpt_image {
   int fd;
   char *path;
   uint64_t file_size;
+  uint64_t mac_offset; /* end of the table: where a MAC would be */
   struct ckpt_image_info info;
   size_t num_sections;
   struct ckpt_section_info *sections;
@@ -749,8 +914,10 @@ static int check_header(struct ckpt_image *img, const uint8_t *hdr, char *err,
     return -1;
   }
   uint32_t flags = get_u32(hdr + HDR_FLAGS);
-  if (flags != 0) {
-    set_err(err, errlen, "%s: unknown header flags 0x%" PRIx32, path, flags);
+  uint32_t known_flags = version >= 3 ? CKPT_IMAGE_FLAG_MAC : 0;
+  if (flags & ~known_flags) {
+    set_err(err, errlen, "%s: unknown header flags 0x%" PRIx32, path,
+            flags & ~known_flags);
     return -1;
   }
   uint32_t build_id_len = get_u32(hdr + HDR_BUILD_ID_LEN);
@@ -761,12 +928,15 @@ static int check_header(struct ckpt_image *img, const uint8_t *hdr, char *err,
   }
   if (!all_zero(hdr + HDR_BUILD_ID + build_id_len,
                 CKPT_BUILD_ID_MAX - build_id_len) ||
+      (version < 3 && !all_zero(hdr + HDR_RUN_ID, CKPT_RUN_ID_LEN)) ||
       !all_zero(hdr + HDR_RESERVED, HDR_RESERVED_LEN)) {
     set_err(err, errlen, "%s: reserved header bytes are not zero", path);
     return -1;
   }
   img->info.version = version;
   img->info.arch = arch;
+  img->info.flags = flags;
+  memcpy(img->info.run_id, hdr + HDR_RUN_ID, CKPT_RUN_ID_LEN);
   img->info.created_ns = get_u64(hdr + HDR_CREATED_NS);
   img->info.sequence = get_u64(hdr + HDR_SEQUENCE);
   img->info.build_id_len = build_id_len;
@@ -901,18 +1071,27 @@ struct ckpt_image *ckpt_image_open(const char *path, char *err, size_t errlen) {
             path, table_offset);
     goto err;
   }
-  if (table_end > img->file_size) {
+  /* A MAC, if there is one, is all that may follow the table. */
+  uint64_t file_end = table_end;
+  if ((img->info.flags & CKPT_IMAGE_FLAG_MAC) &&
+      __builtin_add_overflow(table_end, CKPT_MAC_LEN, &file_end)) {
+    set_err(err, errlen, "%s: section table offset %" PRIu64 " is invalid",
+            path, table_offset);
+    goto err;
+  }
+  if (file_end > img->file_size) {
     set_err(err, errlen, "%s: truncated (%" PRIu64
             " bytes, expected at least %" PRIu64 ")",
-            path, img->file_size, table_end);
+            path, img->file_size, file_end);
     goto err;
   }
-  if (table_end < img->file_size) {
-    set_err(err, errlen, "%s: %" PRIu64
-            " bytes of unexpected data after the section table",
-            path, img->file_size - table_end);
+  if (file_end < img->file_size) {
+    set_err(err, errlen, "%s: %" PRIu64 " bytes of unexpected data after the %s",
+            path, img->file_size - file_end,
+            file_end == table_end ? "section table" : "MAC");
     goto err;
   }
+  img->mac_offset = table_end;
 
   /* The table fits in the file, so its size is bounded by what is on disk. */
   img->num_sections = count;
@@ -951,6 +1130,8 @@ err:
 const struct ckpt_image_info *ckpt_image_info(const struct ckpt_image *img) {
   return &img->info;
 }
+
+int ckpt_image_fd(const struct ckpt_image *img) { return img->fd; }
 
 size_t ckpt_image_num_sections(const struct ckpt_image *img) {
   return img->num_sections;
@@ -1324,5 +1505,81 @@ out:
   if (st)
     XXH64_freeState(st);
   free(buf);
+  return rc;
+}
+
+int ckpt_image_verify_mac(struct ckpt_image *img, const uint8_t *key,
+                          char *err, size_t errlen) {
+  if (!(img->info.flags & CKPT_IMAGE_FLAG_MAC)) {
+    set_err(err, errlen,
+            "%s: has no MAC (it was written without a key file), but a key "
+            "file was given",
+            img->path);
+    return -1;
+  }
+  int rc = -1;
+  size_t chunk = 4u << 20;
+  uint8_t *buf = malloc(chunk);
+  crypto_generichash_state *st = aligned_alloc(64, sizeof *st);
+  if (!buf || !st || sodium_init() < 0) {
+    set_err(err, errlen, "%s: out of memory", img->path);
+    goto out;
+  }
+  crypto_generichash_init(st, key, CKPT_KEY_LEN, CKPT_MAC_LEN);
+  /* The order the writer uses: everything after the header, then it. */
+  for (uint64_t off = CKPT_IMAGE_HEADER_SIZE; off < img->mac_offset;) {
+    size_t n = img->mac_offset - off < chunk ? (size_t)(img->mac_offset - off)
+                                             : chunk;
+    if (pread_full(img->fd, buf, n, off) < 0) {
+      set_err(err, errlen, "%s: read failed: %s", img->path,
+              read_error_text(errno));
+      goto out;
+    }
+    crypto_generichash_update(st, buf, n);
+    off += n;
+  }
+  uint8_t mac[CKPT_MAC_LEN], stored[CKPT_MAC_LEN];
+  if (pread_full(img->fd, buf, CKPT_IMAGE_HEADER_SIZE, 0) < 0 ||
+      pread_full(img->fd, stored, sizeof stored, img->mac_offset) < 0) {
+    set_err(err, errlen, "%s: read failed: %s", img->path,
+            read_error_text(errno));
+    goto out;
+  }
+  crypto_generichash_update(st, buf, CKPT_IMAGE_HEADER_SIZE);
+  crypto_generichash_final(st, mac, sizeof mac);
+  if (sodium_memcmp(mac, stored, sizeof mac) != 0) {
+    set_err(err, errlen,
+            "%s: MAC does not verify with the key file (the file was changed, "
+            "or written with another key)",
+            img->path);
+    goto out;
+  }
+  rc = 0;
+out:
+  if (st) {
+    sodium_memzero(st, sizeof *st);
+    free(st);
+  }
+  free(buf);
+  return rc;
+}
+
+int ckpt_image_peek(int dir_fd, const char *name,
+                    struct ckpt_image_info *info) {
+  int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  struct ckpt_image img = {.fd = fd, .path = (char *)name};
+  uint8_t hdr[CKPT_IMAGE_HEADER_SIZE];
+  struct stat st;
+  int rc = -1;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      pread_full(fd, hdr, sizeof hdr, 0) == 0 &&
+      memcmp(hdr, CKPT_FILE_MAGIC, MAGIC_LEN) == 0 &&
+      check_header(&img, hdr, NULL, 0) == 0) {
+    *info = img.info;
+    rc = 0;
+  }
+  close(fd);
   return rc;
 }

@@ -18,16 +18,29 @@
 
 #define CKPT_IMAGE_ERRLEN 512
 #define CKPT_BUILD_ID_MAX 32
+/* A run: one program started by ckpt-run, through all its restarts. Its
+ * checkpoints carry the same random id, so pruning never touches another
+ * run's files in a shared directory. */
+#define CKPT_RUN_ID_LEN 16
+/* Keyed BLAKE2b (libsodium's crypto_generichash) over the whole file, when a
+ * key file is in use (docs/security.md). */
+#define CKPT_KEY_LEN 32
+#define CKPT_MAC_LEN 32
+/* Header flags (format version 3). */
+#define CKPT_IMAGE_FLAG_MAC 0x1u /* a CKPT_MAC_LEN-byte MAC follows the table */
 
 /* File names in a checkpoint directory: ckpt-NNNNNN.ckpt, the sequence number
  * in decimal with at least 6 digits (more once it passes 999999, so compare
- * parsed numbers, not names). A writer adds CKPT_IMAGE_TMP_SUFFIX while the
- * file is incomplete; readers ignore such names. */
+ * parsed numbers, not names). While a file is incomplete it is named
+ * NAME.RUNID-RANDOM.tmp (32 + 16 hex digits: the run it belongs to and an
+ * unpredictable part); readers ignore such names. */
 #define CKPT_IMAGE_NAME_PREFIX "ckpt-"
 #define CKPT_IMAGE_TMP_SUFFIX ".tmp"
 /* Largest name ckpt_image_name produces, NUL included ("ckpt-" + 20 digits +
  * ".ckpt"). */
 #define CKPT_IMAGE_NAME_MAX 32
+/* Largest temporary name, NUL included. */
+#define CKPT_IMAGE_TMP_NAME_MAX (CKPT_IMAGE_NAME_MAX + 2 * CKPT_RUN_ID_LEN + 22)
 
 /* Fixed sizes of format version 1 (docs/format.md). */
 #define CKPT_IMAGE_HEADER_SIZE 128
@@ -44,6 +57,8 @@
 struct ckpt_image_info {
   uint32_t version;      /* CKPT_FILE_VERSION of the file */
   uint32_t arch;         /* ELF e_machine of the process (EM_X86_64) */
+  uint32_t flags;        /* CKPT_IMAGE_FLAG_*; the writer sets them itself */
+  uint8_t run_id[CKPT_RUN_ID_LEN]; /* 0 in files before version 3 */
   uint64_t created_ns;   /* CLOCK_REALTIME at the checkpoint */
   uint64_t sequence;     /* checkpoint number within its directory, from 1 */
   uint32_t build_id_len; /* bytes used in build_id */
@@ -69,12 +84,40 @@ void ckpt_image_name(char *buf, size_t len, uint64_t seq);
 /* If NAME is a complete checkpoint's name (not a .tmp), store its sequence
  * number and return 1; otherwise return 0. */
 int ckpt_image_parse_name(const char *name, uint64_t *seq);
+/* A fresh temporary name for the file NAME of run RUN_ID (buf of at least
+ * CKPT_IMAGE_TMP_NAME_MAX bytes for a checkpoint name). Returns 0, or -1 if
+ * no random bytes. */
+int ckpt_image_tmp_name(char *buf, size_t len, const char *name,
+                        const uint8_t run_id[CKPT_RUN_ID_LEN]);
+/* If NAME is a temporary name (NAME.RUNID-RANDOM.tmp), store the run it
+ * belongs to and return 1; for the run-less ckpt-N.ckpt.tmp of versions
+ * before 3 return 0; else -1. */
+int ckpt_image_parse_tmp_name(const char *name,
+                              uint8_t run_id[CKPT_RUN_ID_LEN]);
+/* Read and check only the header of DIR_FD/NAME (never following a symbolic
+ * link). Returns 0 with INFO filled, or -1. */
+int ckpt_image_peek(int dir_fd, const char *name, struct ckpt_image_info *info);
 
 /* ---- Writing ------------------------------------------------------------ */
 struct ckpt_image_writer;
 
-/* Create DIR/NAME.tmp for writing. zstd_level: zstd compression level; <= 0
- * means 1 (the fastest regular level), above ZSTD_maxCLevel() means the max.
+struct ckpt_image_options {
+  int zstd_level;          /* <= 0: 1 (the fastest regular level) */
+  const char *tmp_name;    /* NULL: a fresh ckpt_image_tmp_name */
+  const uint8_t *mac_key;  /* CKPT_KEY_LEN bytes: add a MAC; NULL: none */
+};
+
+/* Create the temporary file in the directory DIR_FD (not closed, not kept;
+ * DIR_LABEL names it in messages), exclusively, mode 0600, never through a
+ * symbolic link. Returns NULL and fills err on failure. */
+struct ckpt_image_writer *
+ckpt_image_create_at(int dir_fd, const char *dir_label, const char *name,
+                     const struct ckpt_image_info *info,
+                     const struct ckpt_image_options *opts, char *err,
+                     size_t errlen);
+
+/* ckpt_image_create_at on the directory DIR, without a MAC. zstd_level:
+ * zstd compression level; <= 0 means 1, above ZSTD_maxCLevel() the max.
  * The environment variable CKPT_ZSTD_WORKERS=N asks zstd for N compression
  * threads (ignored if the library lacks them). Returns NULL and fills err on
  * failure. */
@@ -106,6 +149,8 @@ struct ckpt_image;
 struct ckpt_image *ckpt_image_open(const char *path, char *err, size_t errlen);
 void ckpt_image_close(struct ckpt_image *img);
 const struct ckpt_image_info *ckpt_image_info(const struct ckpt_image *img);
+/* The open file (for fstat: the file checked is the file read). */
+int ckpt_image_fd(const struct ckpt_image *img);
 size_t ckpt_image_num_sections(const struct ckpt_image *img);
 const struct ckpt_section_info *ckpt_image_section(const struct ckpt_image *img,
                                                    size_t index);
@@ -118,6 +163,10 @@ int ckpt_image_verify(struct ckpt_image *img, char *err, size_t errlen);
  * decompressing: what ckpt-run checks before a restart, at memory speed. */
 int ckpt_image_verify_checksums(struct ckpt_image *img, char *err,
                                 size_t errlen);
+/* Check the file's MAC with KEY (CKPT_KEY_LEN bytes). Returns 0, or -1 with
+ * err naming the file: no MAC, or a MAC that does not verify. */
+int ckpt_image_verify_mac(struct ckpt_image *img, const uint8_t *key,
+                          char *err, size_t errlen);
 
 /* Streaming read of one section, decompressing into caller memory. */
 struct ckpt_section_reader;

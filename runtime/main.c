@@ -20,7 +20,8 @@ struct ckpt_start_state ckpt_start CKPT_RTSTATE_VAR;
 
 static int is_ckpt_variable(const char *s) {
   static const char *const names[] = {CKPT_ENV_DIR, CKPT_ENV_INTERVAL,
-                                      CKPT_ENV_KEEP, CKPT_ENV_RESTORE};
+                                      CKPT_ENV_KEEP, CKPT_ENV_RESTORE,
+                                      CKPT_ENV_KEY_FILE};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     size_t n = strlen(names[i]);
     if (strncmp(s, names[i], n) == 0 && s[n] == '=')
@@ -29,14 +30,17 @@ static int is_ckpt_variable(const char *s) {
   return 0;
 }
 
+/* Settings come from ckpt-run through the environment. secure_getenv: a
+ * set-user-ID or set-group-ID program never takes them from its caller
+ * (who could otherwise choose where it writes files). */
 static void read_config(void) {
-  const char *dir = getenv(CKPT_ENV_DIR);
+  const char *dir = secure_getenv(CKPT_ENV_DIR);
   if (dir && *dir) {
     if (strlen(dir) >= sizeof ckpt_config.dir)
       ckpt_fatal("%s is too long", CKPT_ENV_DIR);
     strcpy(ckpt_config.dir, dir);
   }
-  const char *interval = getenv(CKPT_ENV_INTERVAL);
+  const char *interval = secure_getenv(CKPT_ENV_INTERVAL);
   if (interval && *interval) {
     char *end;
     double s = strtod(interval, &end);
@@ -48,7 +52,7 @@ static void read_config(void) {
       ckpt_config.interval_ms = 1;
   }
   ckpt_config.keep = CKPT_DEFAULT_KEEP;
-  const char *keep = getenv(CKPT_ENV_KEEP);
+  const char *keep = secure_getenv(CKPT_ENV_KEEP);
   if (keep && *keep) {
     char *end;
     long k = strtol(keep, &end, 10);
@@ -56,12 +60,15 @@ static void read_config(void) {
       ckpt_fatal("%s=%s is not a count >= 1", CKPT_ENV_KEEP, keep);
     ckpt_config.keep = (uint32_t)k;
   }
-  const char *restore = getenv(CKPT_ENV_RESTORE);
+  const char *restore = secure_getenv(CKPT_ENV_RESTORE);
   if (restore && *restore) {
     if (strlen(restore) >= sizeof ckpt_config.restore_path)
       ckpt_fatal("%s is too long", CKPT_ENV_RESTORE);
     strcpy(ckpt_config.restore_path, restore);
   }
+  const char *key_file = secure_getenv(CKPT_ENV_KEY_FILE);
+  if (key_file && *key_file && ckpt_config.dir[0])
+    ckpt_load_mac_key(key_file);
 }
 
 /* A NULL-terminated copy of a string vector in the application heap. */
@@ -159,8 +166,12 @@ int main(int argc, char **argv, char **envp) {
   (void)argc;
   read_config();
   ckpt_tls_init();
+  if (ckpt_config.dir[0])
+    ckpt_dir_acquire();
   if (ckpt_config.restore_path[0])
     ckpt_restore_and_run();
+  if (ckpt_config.dir[0])
+    ckpt_dir_new_run();
   if (ckpt_heap_init_app() != 0)
     ckpt_fatal("cannot reserve the application heap at %#llx",
                (unsigned long long)CKPT_HEAP_BASE);

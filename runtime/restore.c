@@ -432,6 +432,7 @@ static void restore_threads(void) {
 }
 
 void ckpt_restore_and_run(void) {
+  ckpt_launcher_stderr_keep();
   restore_path = ckpt_config.restore_path;
   char err[CKPT_IMAGE_ERRLEN];
   image = ckpt_image_open(restore_path, err, sizeof err);

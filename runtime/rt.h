@@ -9,6 +9,7 @@
 #ifndef CKPT_RT_H
 #define CKPT_RT_H
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +28,10 @@ void ckpt_msg(const char *level, const char *fmt, ...)
 void ckpt_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 __attribute__((noreturn));
 
+/* Messages also go to the stderr ckpt-run --restart was given, from the
+ * start of a restore until every thread has resumed. */
+void ckpt_launcher_stderr_keep(void);
+void ckpt_launcher_stderr_release(void);
 /* Prefix used by ckpt_msg ("ckpt" in programs, "ckpt-run" in the tool). */
 extern const char *ckpt_msg_prefix;
 
@@ -251,8 +256,24 @@ struct ckpt_start_state {
   uint64_t sequence;   /* last checkpoint number written */
   uintptr_t pointer_guard; /* glibc's pointer guard at the checkpoint */
   void *stdio_list;        /* glibc's _IO_list_all at the checkpoint */
+  uint8_t run_id[16];      /* this run's id, in every checkpoint's header */
 };
 extern struct ckpt_start_state ckpt_start;
+
+/* ---- Checkpoint directory (ckptdir.c) ------------------------------------ */
+/* ckpt_config.dir, open (every file operation is relative to it). */
+extern int ckpt_dir_fd;
+/* Open, check and lock the checkpoint directory; exits with an error line
+ * if it is not ours and private or another program holds it. */
+void ckpt_dir_acquire(void);
+/* Give a fresh run its random id. */
+void ckpt_dir_new_run(void);
+/* At coordinator start: remove this run's stale temporaries, warn about
+ * other runs'; returns the highest checkpoint number in the directory. */
+uint64_t ckpt_dir_start(void);
+/* Remove this run's checkpoints beyond the newest ckpt_config.keep. */
+void ckpt_dir_prune(void);
+void ckpt_dir_after_fork_in_child(void);
 
 #define CKPT_RTSTATE_VAR __attribute__((section(CKPT_SECTION_RTSTATE), used))
 
@@ -279,6 +300,20 @@ int ckpt_map_stack(uint32_t slot, uint64_t size, uintptr_t *lo, uintptr_t *hi);
 
 /* ---- Coordinator (coordinator.c) ---------------------------------------- */
 int ckpt_coordinator_start(void);
+/* ---- Control socket (control.c) ------------------------------------------ */
+/* Bind and listen (under another name if ours is taken). Returns 0 or -1. */
+int ckpt_control_open(void);
+#define CKPT_CONTROL_MAX_POLLFDS 17 /* the listener and up to 16 clients */
+/* Fill FDS (room for MAX) with what to poll; lowers *TIMEOUT_MS (-1: none)
+ * to the nearest client deadline. Returns the count. */
+int ckpt_control_fill(struct pollfd *fds, int max, int *timeout_ms);
+/* After poll: accept (checking each peer), read, serve whole requests
+ * (taking the checkpoint), drop clients past their deadline. */
+void ckpt_control_serve(const struct pollfd *fds, int n);
+void ckpt_control_after_fork_in_child(void);
+/* Read the key file CKPT_KEY_FILE names (exits with an error line if it is
+ * not a private key file): every checkpoint gets a MAC. */
+void ckpt_load_mac_key(const char *path);
 /* Take a checkpoint now and wait until it is durable; path receives the file
  * name. Called on the coordinator thread only (ckpt_checkpoint() asks it
  * through a pipe). Returns 0 or -1 with msg filled. */
@@ -362,6 +397,9 @@ struct ckpt_snapshot_input {
   struct ckpt_file_state *files;
   int nfiles;
   uint64_t sequence;
+  const char *tmp_name;   /* in the checkpoint directory */
+  const uint8_t *exe_hash; /* CKPT_EXE_HASH_LEN bytes */
+  const uint8_t *mac_key;  /* CKPT_KEY_LEN bytes, or NULL: no MAC */
 };
 /* Write the whole checkpoint (runs in the forked writer). */
 int ckpt_snapshot_write(const struct ckpt_snapshot_input *in, char *path,

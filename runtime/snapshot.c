@@ -44,6 +44,8 @@ static int put_meta_strings(struct out *o, uint32_t tag, char **v) {
   return 0;
 }
 
+static const uint8_t *meta_exe_hash; /* the writer's input */
+
 static int write_meta(struct out *o) {
   char exe[4096], cwd[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -69,7 +71,8 @@ static int write_meta(struct out *o) {
                   (uint32_t)strlen(ckpt_config.dir)) ||
          put_meta(o, CKPT_META_INTERVAL_MS, &interval, sizeof interval) ||
          put_meta(o, CKPT_META_KEEP, &keep, sizeof keep) ||
-         put_meta(o, CKPT_META_UMASK, &um, sizeof um);
+         put_meta(o, CKPT_META_UMASK, &um, sizeof um) ||
+         put_meta(o, CKPT_META_EXE_HASH, meta_exe_hash, CKPT_EXE_HASH_LEN);
 }
 
 struct lib_list {
@@ -421,15 +424,19 @@ int ckpt_snapshot_write(const struct ckpt_snapshot_input *in, char *path,
   info.sequence = in->sequence;
   info.build_id_len = (uint32_t)ckpt_self_build_id(info.build_id,
                                                    sizeof info.build_id);
+  memcpy(info.run_id, ckpt_start.run_id, CKPT_RUN_ID_LEN);
+  meta_exe_hash = in->exe_hash;
   char name[CKPT_IMAGE_NAME_MAX];
   ckpt_image_name(name, sizeof name, in->sequence);
   snprintf(path, pathlen, "%s/%s", ckpt_config.dir, name);
-  int level = 1;
-  const char *lv = getenv("CKPT_ZSTD_LEVEL");
+  struct ckpt_image_options opts = {.zstd_level = 1,
+                                    .tmp_name = in->tmp_name,
+                                    .mac_key = in->mac_key};
+  const char *lv = secure_getenv("CKPT_ZSTD_LEVEL");
   if (lv && *lv)
-    level = atoi(lv);
-  struct ckpt_image_writer *w =
-      ckpt_image_create(ckpt_config.dir, name, &info, level, msg, msglen);
+    opts.zstd_level = atoi(lv);
+  struct ckpt_image_writer *w = ckpt_image_create_at(
+      ckpt_dir_fd, ckpt_config.dir, name, &info, &opts, msg, msglen);
   if (!w)
     return -1;
   struct out o = {w};

@@ -8,11 +8,37 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rt.h"
 
 const char *ckpt_msg_prefix = "ckpt";
+
+/* While a restart restores the program, the stderr `ckpt-run --restart` was
+ * given: the program's own stderr comes back as the file it was when
+ * checkpointed, and whoever ran the restart must see why it failed. */
+static int launcher_stderr = -1;
+
+void ckpt_launcher_stderr_keep(void) {
+  int fd = fcntl(2, F_DUPFD_CLOEXEC, 0);
+  if (fd >= 0)
+    launcher_stderr = ckpt_hide_fd(fd);
+}
+
+void ckpt_launcher_stderr_release(void) {
+  int fd = __atomic_exchange_n(&launcher_stderr, -1, __ATOMIC_SEQ_CST);
+  if (fd >= 0) {
+    ckpt_unregister_runtime_fd(fd);
+    close(fd);
+  }
+}
+
+static int same_file(int a, int b) {
+  struct stat sa, sb;
+  return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
 
 static void vmsg(const char *level, const char *fmt, va_list ap) {
   char line[1024];
@@ -27,6 +53,9 @@ static void vmsg(const char *level, const char *fmt, va_list ap) {
     len = sizeof line - 2;
   line[len++] = '\n';
   ckpt_write_all(2, line, len);
+  int launcher = launcher_stderr;
+  if (launcher >= 0 && !same_file(2, launcher))
+    ckpt_write_all(launcher, line, len);
 }
 
 void ckpt_msg(const char *level, const char *fmt, ...) {

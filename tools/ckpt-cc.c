@@ -24,7 +24,7 @@ static void usage(FILE *f) {
 "  -I PREFIX/include -D__CKPT__=1 -fno-pie -gline-tables-only\n"
 "and, when linking (none of -c -S -E -M -MM -fsyntax-only), after them\n"
 "  -no-pie -pthread -Wl,--build-id=sha1 -Wl,--whole-archive\n"
-"  PREFIX/lib/ckpt/libckpt.a -Wl,--no-whole-archive -lzstd -lxxhash\n"
+"  PREFIX/lib/ckpt/libckpt.a -Wl,--no-whole-archive -lzstd -lxxhash -lsodium\n"
 "  -Wl,--push-state,--no-as-needed -lgcc_s -Wl,--pop-state\n"
 "PREFIX is the directory above the one ckpt-cc is in. Without input files\n"
 "(e.g. --version) the arguments are passed to clang unchanged.\n"
@@ -36,6 +36,9 @@ static void usage(FILE *f) {
 "Options of ckpt-cc itself:\n"
 "  --ckpt-print-command  print the clang command line (shell-quoted) instead\n"
 "                        of running it\n"
+"  --ckpt-test-hooks     link PREFIX/lib/ckpt/libckpt-testhooks.a instead:\n"
+"                        the runtime with ckpt's own test hooks (CKPT_TEST_*\n"
+"                        environment variables); for ckpt's test suite only\n"
 "  --help, --ckpt-help   this text; run clang --help for compiler options\n"
 "\n"
 "Environment:\n"
@@ -149,10 +152,12 @@ int main(int argc, char **argv) {
   char **user = calloc((size_t)argc + 1, sizeof *user);
   if (!user)
     tool_die(1, "out of memory");
-  int nuser = 0, print_only = 0;
+  int nuser = 0, print_only = 0, test_hooks = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--ckpt-print-command") == 0) {
       print_only = 1;
+    } else if (strcmp(argv[i], "--ckpt-test-hooks") == 0) {
+      test_hooks = 1;
     } else if (strcmp(argv[i], "--help") == 0 ||
                strcmp(argv[i], "--ckpt-help") == 0) {
       usage(stdout);
@@ -251,7 +256,8 @@ int main(int argc, char **argv) {
     snprintf(plugin, sizeof plugin, "%s/lib/ckpt/ckpt.so", prefix);
     snprintf(fe_plugin, sizeof fe_plugin, "%s/lib/ckpt/ckpt-clang.so", prefix);
     snprintf(incdir, sizeof incdir, "%s/include", prefix);
-    snprintf(lib, sizeof lib, "%s/lib/ckpt/libckpt.a", prefix);
+    snprintf(lib, sizeof lib, "%s/lib/ckpt/%s", prefix,
+             test_hooks ? "libckpt-testhooks.a" : "libckpt.a");
     snprintf(plugin_opt, sizeof plugin_opt, "-fpass-plugin=%s", plugin);
     snprintf(fe_plugin_opt, sizeof fe_plugin_opt, "-fplugin=%s", fe_plugin);
     check_exists(plugin, "pass plugin");
@@ -295,6 +301,7 @@ int main(int argc, char **argv) {
     cmd[n++] = "-Wl,--no-whole-archive";
     cmd[n++] = "-lzstd";
     cmd[n++] = "-lxxhash";
+    cmd[n++] = "-lsodium";
     /* glibc loads libgcc_s on the first pthread_exit (to unwind); loaded at
      * startup instead, it sits at the same address in a restarted process. */
     cmd[n++] = "-Wl,--push-state,--no-as-needed";

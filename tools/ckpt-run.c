@@ -20,6 +20,7 @@
 #include "ckpt/abi.h"
 #include "image.h"
 #include "toolutil.h"
+#include "trust.h"
 
 extern char **environ;
 
@@ -28,18 +29,22 @@ extern char **environ;
 static void usage(FILE *f) {
   fprintf(f,
 "Usage:\n"
-"  ckpt-run [--dir D] [--interval S] [--keep K] [--] PROG [ARGS...]\n"
+"  ckpt-run [--dir D] [--interval S] [--keep K] [--key-file F] [--] PROG [ARGS...]\n"
 "  ckpt-run --checkpoint PID [--timeout S]\n"
-"  ckpt-run --restart DIR|FILE [--dir D] [--interval S] [--keep K]\n"
+"  ckpt-run --restart DIR|FILE [--dir D] [--interval S] [--keep K] [--key-file F]\n"
 "\n"
 "Run PROG (built with ckpt-cc) so that it can be checkpointed. ckpt-run\n"
 "sets up the environment, disables address-space randomisation and then\n"
 "becomes PROG (same process id).\n"
-"  --dir D         directory for checkpoint files, created if missing\n"
-"                  (default: %s)\n"
+"  --dir D         directory for checkpoint files, created (mode 0700) if\n"
+"                  missing; it must be yours, not writable by group or\n"
+"                  others, and not a symbolic link (default: %s)\n"
 "  --interval S    take a checkpoint every S seconds (decimal, > 0;\n"
 "                  default: no periodic checkpoints)\n"
 "  --keep K        number of good checkpoints kept in D (default: %d)\n"
+"  --key-file F    add a keyed MAC (BLAKE2b) to every checkpoint; a restart\n"
+"                  with F refuses files whose MAC does not verify (default:\n"
+"                  $CKPT_KEY_FILE; F must be private: chmod 600)\n"
 "\n"
 "--checkpoint PID  ask the running ckpt program PID for a checkpoint now;\n"
 "                  prints the checkpoint file's path when it is durable\n"
@@ -51,7 +56,10 @@ static void usage(FILE *f) {
 "                  working directory; it keeps checkpointing into the\n"
 "                  recorded directory (or the checkpoint's own directory),\n"
 "                  with the recorded interval and keep count, unless --dir,\n"
-"                  --interval or --keep say otherwise.\n"
+"                  --interval or --keep say otherwise. The file and its\n"
+"                  directory must be yours, the binary yours or root's, none\n"
+"                  writable by others, and the binary exactly the one\n"
+"                  checkpointed (build-id and contents).\n"
 "\n"
 "  --help          this text\n"
 "  --version       print the version\n"
@@ -97,13 +105,13 @@ static int mkdir_p(const char *path) {
     if (*s != '/')
       continue;
     *s = '\0';
-    if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+    if (mkdir(p, 0700) < 0 && errno != EEXIST) {
       free(p);
       return -1;
     }
     *s = '/';
   }
-  int r = mkdir(p, 0777);
+  int r = mkdir(p, 0700);
   int e = errno;
   free(p);
   if (r < 0 && e != EEXIST) {
@@ -120,11 +128,24 @@ static int mkdir_p(const char *path) {
   return 0;
 }
 
-/* Create DIR if needed and return its absolute path. */
+/* Refuse a checkpoint directory that is a symbolic link, not ours, or
+ * writable by others (trust.h): the program would write its whole memory
+ * there and a restart would run what it finds there. */
+static void check_dir(const char *dir) {
+  char err[CKPT_IMAGE_ERRLEN];
+  int fd = ckpt_trust_open_dir(dir, err, sizeof err);
+  if (fd < 0)
+    tool_die(1, "%s", err);
+  close(fd);
+}
+
+/* Create DIR if needed, check it and return its absolute path. */
 static char *prepare_dir(const char *dir) {
-  if (mkdir_p(dir) < 0)
+  struct stat lst;
+  if (lstat(dir, &lst) < 0 && mkdir_p(dir) < 0)
     tool_die(1, "cannot create checkpoint directory %s: %s", dir,
              strerror(errno));
+  check_dir(dir);
   char *abs = realpath(dir, NULL);
   if (!abs)
     tool_die(1, "cannot resolve checkpoint directory %s: %s", dir,
@@ -183,8 +204,24 @@ static int find_program(const char *prog) {
 
 /* ---- Launch ----------------------------------------------------------------- */
 
+/* --key-file (or $CKPT_KEY_FILE) checked now, passed on by absolute path.
+ * Returns the path, or NULL when there is no key file. */
+static char *prepare_key_file(const char *key_file, uint8_t *key) {
+  if (!key_file)
+    key_file = getenv(CKPT_ENV_KEY_FILE);
+  if (!key_file || !*key_file)
+    return NULL;
+  char err[CKPT_IMAGE_ERRLEN];
+  if (ckpt_key_load(key_file, key, err, sizeof err) < 0)
+    tool_die(1, "%s", err);
+  char *abs = realpath(key_file, NULL);
+  if (!abs)
+    tool_die(1, "key file %s: %s", key_file, strerror(errno));
+  return abs;
+}
+
 static int do_launch(char **prog_argv, const char *dir, const char *interval,
-                     const char *keep) {
+                     const char *keep, const char *key_file) {
   const char *prog = prog_argv[0];
   if (find_program(prog) < 0) {
     if (errno == ENOENT)
@@ -192,6 +229,8 @@ static int do_launch(char **prog_argv, const char *dir, const char *interval,
     tool_die(1, "cannot execute %s: %s", prog, strerror(errno));
   }
   char *absdir = prepare_dir(dir ? dir : DEFAULT_DIR);
+  uint8_t key[CKPT_KEY_LEN];
+  char *abskey = prepare_key_file(key_file, key);
   char keepbuf[32];
   if (!keep) {
     snprintf(keepbuf, sizeof keepbuf, "%d", CKPT_DEFAULT_KEEP);
@@ -200,7 +239,9 @@ static int do_launch(char **prog_argv, const char *dir, const char *interval,
   if (setenv(CKPT_ENV_DIR, absdir, 1) < 0 ||
       (interval ? setenv(CKPT_ENV_INTERVAL, interval, 1)
                 : unsetenv(CKPT_ENV_INTERVAL)) < 0 ||
-      setenv(CKPT_ENV_KEEP, keep, 1) < 0 || unsetenv(CKPT_ENV_RESTORE) < 0)
+      setenv(CKPT_ENV_KEEP, keep, 1) < 0 || unsetenv(CKPT_ENV_RESTORE) < 0 ||
+      (abskey ? setenv(CKPT_ENV_KEY_FILE, abskey, 1)
+              : unsetenv(CKPT_ENV_KEY_FILE)) < 0)
     tool_die(1, "cannot set the environment: %s", strerror(errno));
 
   /* Run without address-space randomisation. The runtime places the heap,
@@ -261,6 +302,69 @@ static int process_started_by_ckpt_run(int pid) {
   return 0;
 }
 
+/* Connect to the abstract socket NAME; TIMEOUT_MS (0: none) bounds a
+ * connect that waits for room in a full backlog. Returns the descriptor, or
+ * -1 with errno set. */
+static int connect_control(const char *name, uint64_t timeout_ms) {
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  size_t len = strlen(name);
+  memcpy(addr.sun_path + 1, name, len); /* abstract: leading NUL */
+  socklen_t addrlen =
+      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    tool_die(1, "cannot create a socket: %s", strerror(errno));
+  if (timeout_ms) {
+    struct timeval tv = {.tv_sec = (time_t)(timeout_ms / 1000),
+                         .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
+  while (connect(fd, (struct sockaddr *)&addr, addrlen) < 0) {
+    if (errno == EINTR)
+      continue;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+static int peer_credentials(int fd, struct ucred *cred) {
+  socklen_t len = sizeof *cred;
+  return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len);
+}
+
+/* The program's socket when its own name was taken: "@ckpt-ctl-PID-..." in
+ * /proc/net/unix whose listener is process PID. Returns a connected
+ * descriptor, or -1. */
+static int connect_alternate(int pid, uint64_t timeout_ms) {
+  FILE *f = fopen("/proc/net/unix", "re");
+  if (!f)
+    return -1;
+  char prefix[64], line[512];
+  int plen = snprintf(prefix, sizeof prefix, "@%s%d-", CKPT_CTL_PREFIX, pid);
+  int fd = -1;
+  while (fd < 0 && fgets(line, sizeof line, f)) {
+    char *at = strstr(line, prefix);
+    if (!at)
+      continue;
+    at[strcspn(at, " \n")] = 0;
+    if (strlen(at) <= (size_t)plen)
+      continue;
+    fd = connect_control(at + 1, timeout_ms);
+    struct ucred cred;
+    if (fd >= 0 && (peer_credentials(fd, &cred) < 0 || cred.pid != pid)) {
+      close(fd);
+      fd = -1;
+    }
+  }
+  fclose(f);
+  return fd;
+}
+
 static int do_checkpoint(const char *pidarg, const char *timeout) {
   uint64_t pid64;
   if (tool_parse_uint(pidarg, 1, INT_MAX, &pid64) < 0)
@@ -276,51 +380,68 @@ static int do_checkpoint(const char *pidarg, const char *timeout) {
     tool_die(1, "no process %d", pid);
 
   char name[64];
-  int namelen = snprintf(name, sizeof name, "%s%d", CKPT_CTL_PREFIX, pid);
-  struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  addr.sun_path[0] = '\0'; /* abstract namespace */
-  memcpy(addr.sun_path + 1, name, (size_t)namelen);
-  socklen_t addrlen =
-      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)namelen);
-
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    tool_die(1, "cannot create a socket: %s", strerror(errno));
-  if (timeout) {
-    /* Bounds a connect that waits for room in a full backlog. */
-    struct timeval tv = {.tv_sec = (time_t)(timeout_ms / 1000),
-                         .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  }
+  snprintf(name, sizeof name, "%s%d", CKPT_CTL_PREFIX, pid);
   /* A process started by ckpt-run (CKPT_DIR in its initial environment)
    * opens its socket only once it runs: at start and while it restores a
    * checkpoint (which can take a while for a large heap), wait for it. */
   int started_by_ckpt = process_started_by_ckpt_run(pid);
   int64_t socket_wait_until = now_ms() + 60000;
-  while (connect(fd, (struct sockaddr *)&addr, addrlen) < 0) {
-    if (errno == EINTR)
-      continue;
-    if ((errno == ECONNREFUSED || errno == ENOENT) && started_by_ckpt &&
-        now_ms() < socket_wait_until && (!deadline || now_ms() < deadline) &&
-        !(kill(pid, 0) < 0 && errno == ESRCH)) {
+  struct ucred squatter = {0, 0, 0};
+  int fd;
+  for (;;) {
+    fd = connect_control(name, timeout ? timeout_ms : 0);
+    int saved = errno;
+    if (fd >= 0) {
+      struct ucred cred;
+      if (peer_credentials(fd, &cred) < 0)
+        tool_die(1, "control socket @%s: cannot identify its owner: %s", name,
+                 strerror(errno));
+      if (cred.pid == pid)
+        break;
+      /* Not the program: someone else holds its name. The program then
+       * listens under a name of its own choosing; find it by its pid. */
+      close(fd);
+      squatter = cred;
+      fd = connect_alternate(pid, timeout ? timeout_ms : 0);
+      if (fd >= 0)
+        break;
+      saved = ECONNREFUSED;
+    }
+    int waiting = (saved == ECONNREFUSED || saved == ENOENT) &&
+                  started_by_ckpt && now_ms() < socket_wait_until &&
+                  (!deadline || now_ms() < deadline) &&
+                  !(kill(pid, 0) < 0 && errno == ESRCH);
+    if (waiting) {
       usleep(10000);
       continue;
     }
     if (kill(pid, 0) < 0 && errno == ESRCH)
       tool_die(1, "no process %d (it exited)", pid);
-    if (errno == ECONNREFUSED || errno == ENOENT)
+    if (squatter.pid)
+      tool_die(1,
+               "control socket @%s belongs to process %d (uid %u), not to "
+               "process %d, and process %d has no other ckpt control socket",
+               name, (int)squatter.pid, (unsigned)squatter.uid, pid, pid);
+    if (saved == ECONNREFUSED || saved == ENOENT)
       tool_die(1,
                "process %d is not running under ckpt (no control socket "
                "@%s)",
                pid, name);
-    if (errno == EAGAIN || errno == EINPROGRESS || errno == ETIMEDOUT)
+    if (saved == EAGAIN || saved == EINPROGRESS || saved == ETIMEDOUT)
       tool_die(1, "checkpoint of %d timed out after %s seconds (connecting)",
                pid, timeout);
     tool_die(1, "cannot connect to the control socket @%s of process %d: %s",
-             name, pid, strerror(errno));
+             name, pid, strerror(saved));
   }
+  /* The program serves only its own user and root: say so rather than be
+   * hung up on. */
+  struct ucred cred;
+  if (peer_credentials(fd, &cred) == 0 && cred.uid != geteuid() &&
+      geteuid() != 0)
+    tool_die(1,
+             "process %d belongs to uid %u; only that user or root may ask it "
+             "for a checkpoint",
+             pid, (unsigned)cred.uid);
 
   const char *req = CKPT_CTL_REQUEST;
   size_t sent = 0, reqlen = strlen(req);
@@ -406,17 +527,27 @@ static int cmp_candidates(const void *a, const void *b) {
   return -strcmp(x->name, y->name);
 }
 
-/* Open PATH and check every section. Returns the image, or NULL with ERR. */
-static struct ckpt_image *open_verified(const char *path, char *err,
-                                        size_t errlen) {
+/* Open PATH and check it: ours and private (the file opened, not the name),
+ * every section's checksum, and with KEY its MAC. Returns the image, or NULL
+ * with ERR. */
+static struct ckpt_image *open_verified(const char *path, const uint8_t *key,
+                                        char *err, size_t errlen) {
   struct ckpt_image *img = ckpt_image_open(path, err, errlen);
   if (!img)
     return NULL;
-  if (ckpt_image_verify_checksums(img, err, errlen) < 0) {
-    ckpt_image_close(img);
-    return NULL;
+  struct stat st;
+  if (fstat(ckpt_image_fd(img), &st) < 0) {
+    snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+    goto fail;
   }
+  if (ckpt_trust_file(&st, path, err, errlen) < 0 ||
+      ckpt_image_verify_checksums(img, err, errlen) < 0 ||
+      (key && ckpt_image_verify_mac(img, key, err, errlen) < 0))
+    goto fail;
   return img;
+fail:
+  ckpt_image_close(img);
+  return NULL;
 }
 
 /* MSG without a leading "PATH: " (the warning names the path already). */
@@ -428,7 +559,8 @@ static const char *strip_path(const char *msg, const char *path) {
 }
 
 /* The newest intact checkpoint in DIR; sets *pathp. */
-static struct ckpt_image *pick_from_dir(const char *dir, char **pathp) {
+static struct ckpt_image *pick_from_dir(const char *dir, const uint8_t *key,
+                                        char **pathp) {
   DIR *d = opendir(dir);
   if (!d)
     tool_die(1, "cannot read directory %s: %s", dir, strerror(errno));
@@ -462,7 +594,7 @@ static struct ckpt_image *pick_from_dir(const char *dir, char **pathp) {
   for (size_t i = 0; i < n; i++) {
     char *path = join_path(dir, c[i].name);
     char err[CKPT_IMAGE_ERRLEN] = "";
-    struct ckpt_image *img = open_verified(path, err, sizeof err);
+    struct ckpt_image *img = open_verified(path, key, err, sizeof err);
     if (img) {
       *pathp = path;
       return img;
@@ -477,8 +609,9 @@ static struct ckpt_image *pick_from_dir(const char *dir, char **pathp) {
 
 /* Is NAME=... one of the variables ckpt-run controls? */
 static int is_ckpt_var(const char *entry) {
-  static const char *const vars[] = {CKPT_ENV_DIR, CKPT_ENV_INTERVAL,
-                                     CKPT_ENV_KEEP, CKPT_ENV_RESTORE, NULL};
+  static const char *const vars[] = {CKPT_ENV_DIR,     CKPT_ENV_INTERVAL,
+                                     CKPT_ENV_KEEP,    CKPT_ENV_RESTORE,
+                                     CKPT_ENV_KEY_FILE, NULL};
   for (const char *const *v = vars; *v; v++) {
     size_t n = strlen(*v);
     if (strncmp(entry, *v, n) == 0 && (entry[n] == '=' || entry[n] == '\0'))
@@ -488,21 +621,36 @@ static int is_ckpt_var(const char *entry) {
 }
 
 static int do_restart(const char *target, const char *dir_opt,
-                      const char *interval, const char *keep) {
+                      const char *interval, const char *keep,
+                      const char *key_file) {
   struct stat st;
   if (stat(target, &st) < 0)
     tool_die(1, "cannot access %s: %s", target, strerror(errno));
+  uint8_t key[CKPT_KEY_LEN];
+  char *abskey = prepare_key_file(key_file, key);
   char *path = NULL;
   struct ckpt_image *img;
   char err[CKPT_IMAGE_ERRLEN] = "";
   if (S_ISDIR(st.st_mode)) {
-    img = pick_from_dir(target, &path);
+    /* Only from a directory nobody else can put files into. */
+    check_dir(target);
+    img = pick_from_dir(target, abskey ? key : NULL, &path);
   } else {
-    path = xasprintf("%s", target);
-    img = open_verified(path, err, sizeof err);
+    /* The real file, in a directory where nobody else can replace it. */
+    path = realpath(target, NULL);
+    if (!path)
+      tool_die(1, "cannot resolve %s: %s", target, strerror(errno));
+    if (ckpt_trust_parent(path, err, sizeof err) < 0)
+      tool_die(1, "%s", err);
+    img = open_verified(path, abskey ? key : NULL, err, sizeof err);
     if (!img)
       tool_die(1, "%s", *err ? err : "cannot open checkpoint");
   }
+  if (!abskey && (ckpt_image_info(img)->flags & CKPT_IMAGE_FLAG_MAC))
+    tool_warn("%s has a MAC, but no key file was given (--key-file): it is "
+              "not verified, and the restarted program writes checkpoints "
+              "without one",
+              path);
 
   /* Everything the program needs, from the META section. */
   struct tool_meta meta;
@@ -521,21 +669,33 @@ static int do_restart(const char *target, const char *dir_opt,
   if (meta.argc == 0)
     tool_die(1, "%s: malformed META section: empty ARGV", path);
 
-  /* The binary must be the one that was checkpointed. */
+  /* The binary must be the one that was checkpointed: checked on the file
+   * opened here, which is also the one executed (no window to swap it). */
   const char *exe = meta.exe_path;
   if (exe[0] != '/')
     exe = join_path(meta.cwd, exe);
-  if (stat(exe, &st) < 0) {
+  int exe_fd = open(exe, O_RDONLY | O_CLOEXEC);
+  if (exe_fd < 0) {
     if (errno == ENOENT || errno == ENOTDIR)
       tool_die(1, "binary %s is missing", exe);
     tool_die(1, "cannot access binary %s: %s", exe, strerror(errno));
   }
+  if (fstat(exe_fd, &st) < 0)
+    tool_die(1, "cannot access binary %s: %s", exe, strerror(errno));
+  if (ckpt_trust_binary(&st, exe, err, sizeof err) < 0)
+    tool_die(1, "%s", err);
+  const struct ckpt_image_info *info = ckpt_image_info(img);
   uint8_t id[TOOL_BUILD_ID_MAX];
   size_t idlen = 0;
-  char berr[256];
-  if (tool_elf_build_id(exe, id, sizeof id, &idlen, berr, sizeof berr) < 0)
-    tool_die(1, "binary %s %s", exe, berr);
-  const struct ckpt_image_info *info = ckpt_image_info(img);
+  char berr[256], exe_fd_path[64];
+  snprintf(exe_fd_path, sizeof exe_fd_path, "/proc/self/fd/%d", exe_fd);
+  if (tool_elf_build_id(exe_fd_path, id, sizeof id, &idlen, berr,
+                        sizeof berr) < 0) {
+    /* A binary linked without a build-id is known by its contents alone. */
+    if (!(errno == ENODATA && info->build_id_len == 0))
+      tool_die(1, "binary %s %s", exe, berr);
+    idlen = 0;
+  }
   size_t want_len = info->build_id_len;
   if (want_len > CKPT_BUILD_ID_MAX)
     want_len = CKPT_BUILD_ID_MAX;
@@ -548,6 +708,23 @@ static int do_restart(const char *target, const char *dir_opt,
              "checkpoint has %s)",
              exe, have, want);
   }
+  if (!meta.exe_hash)
+    tool_die(1,
+             "%s does not record its binary's contents (written by an older "
+             "ckpt?); refusing to restart from it",
+             path);
+  uint8_t hash[CKPT_EXE_HASH_LEN];
+  if (ckpt_hash_fd(exe_fd, hash) < 0)
+    tool_die(1, "cannot read binary %s: %s", exe, strerror(errno));
+  if (memcmp(hash, meta.exe_hash, sizeof hash) != 0) {
+    char have[2 * CKPT_EXE_HASH_LEN + 8], want[2 * CKPT_EXE_HASH_LEN + 8];
+    tool_hex(hash, 8, have, sizeof have);
+    tool_hex(meta.exe_hash, 8, want, sizeof want);
+    tool_die(1,
+             "binary %s has changed since the checkpoint (same build-id, but "
+             "its contents hash to %s..., the checkpoint has %s...)",
+             exe, have, want);
+  }
 
   /* Paths the program gets are absolute: it starts in the recorded cwd. */
   char *abspath = realpath(path, NULL);
@@ -558,15 +735,13 @@ static int do_restart(const char *target, const char *dir_opt,
     ckdir = prepare_dir(dir_opt);
   } else if (meta.dir && meta.dir[0]) {
     struct stat dst;
-    if (stat(meta.dir, &dst) == 0 && S_ISDIR(dst.st_mode))
-      ckdir = xasprintf("%s", meta.dir);
-    else if (mkdir_p(meta.dir) == 0)
-      ckdir = xasprintf("%s", meta.dir);
-    else
+    if (lstat(meta.dir, &dst) < 0 && mkdir_p(meta.dir) < 0)
       tool_die(1,
                "cannot use the recorded checkpoint directory %s (%s); choose "
                "one with --dir",
                meta.dir, strerror(errno));
+    check_dir(meta.dir);
+    ckdir = xasprintf("%s", meta.dir);
   } else {
     ckdir = xasprintf("%s", abspath);
     char *slash = strrchr(ckdir, '/');
@@ -584,7 +759,7 @@ static int do_restart(const char *target, const char *dir_opt,
                                   : xasprintf("%d", CKPT_DEFAULT_KEEP);
 
   /* The recorded environment, with ckpt-run's own variables replaced. */
-  char **env = calloc(meta.envc + 5, sizeof *env);
+  char **env = calloc(meta.envc + 6, sizeof *env);
   if (!env)
     tool_die(1, "out of memory");
   size_t ne = 0;
@@ -596,6 +771,8 @@ static int do_restart(const char *target, const char *dir_opt,
     env[ne++] = xasprintf("%s=%s", CKPT_ENV_INTERVAL, interval_s);
   env[ne++] = xasprintf("%s=%s", CKPT_ENV_KEEP, keep_s);
   env[ne++] = xasprintf("%s=%s", CKPT_ENV_RESTORE, abspath);
+  if (abskey)
+    env[ne++] = xasprintf("%s=%s", CKPT_ENV_KEY_FILE, abskey);
   env[ne] = NULL;
 
   ckpt_image_close(img);
@@ -618,7 +795,7 @@ static int do_restart(const char *target, const char *dir_opt,
   if (personality(persona) < 0)
     tool_die(1, "cannot set personality 0x%lx: %s", persona, strerror(errno));
 
-  execve(exe, meta.argv, env);
+  execveat(exe_fd, "", meta.argv, env, AT_EMPTY_PATH);
   tool_die(1, "cannot execute %s: %s", exe, strerror(errno));
 }
 
@@ -633,11 +810,12 @@ int main(int argc, char **argv) {
       {"checkpoint", required_argument, NULL, 'c'},
       {"timeout", required_argument, NULL, 't'},
       {"restart", required_argument, NULL, 'r'},
+      {"key-file", required_argument, NULL, 'K'},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
   const char *dir = NULL, *interval = NULL, *keep = NULL, *pid = NULL,
-             *timeout = NULL, *restart = NULL;
+             *timeout = NULL, *restart = NULL, *key_file = NULL;
   opterr = 0;
   int c;
   while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
@@ -648,6 +826,7 @@ int main(int argc, char **argv) {
     case 'c': pid = optarg; break;
     case 't': timeout = optarg; break;
     case 'r': restart = optarg; break;
+    case 'K': key_file = optarg; break;
     case 'h': usage(stdout); return 0;
     case 'V':
       printf("ckpt-run (ckpt) ABI version %d, checkpoint format version %d\n",
@@ -678,8 +857,8 @@ int main(int argc, char **argv) {
   if (timeout && !pid)
     usage_error("--timeout only applies to --checkpoint");
   if (pid) {
-    if (dir || interval || keep)
-      usage_error("--dir, --interval and --keep do not apply to "
+    if (dir || interval || keep || key_file)
+      usage_error("--dir, --interval, --keep and --key-file do not apply to "
                   "--checkpoint");
     if (optind < argc)
       usage_error("unexpected argument '%s' after --checkpoint PID",
@@ -691,9 +870,9 @@ int main(int argc, char **argv) {
       usage_error("unexpected argument '%s': --restart runs the recorded "
                   "program with its recorded arguments",
                   argv[optind]);
-    return do_restart(restart, dir, interval, keep);
+    return do_restart(restart, dir, interval, keep, key_file);
   }
   if (optind >= argc)
     usage_error("missing program to run");
-  return do_launch(argv + optind, dir, interval, keep);
+  return do_launch(argv + optind, dir, interval, keep, key_file);
 }

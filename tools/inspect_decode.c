@@ -784,12 +784,13 @@ static const uint32_t required_types[] = {
     CKPT_SEC_HEAP,    CKPT_SEC_THREADS, CKPT_SEC_FILES,
     CKPT_SEC_RTSTATE, CKPT_SEC_EXCLUDED, CKPT_SEC_HOOKS};
 
-/* The only format whose section contents this build decodes. Older files
- * still have their container (header, table, checksums) and META read. */
-#define DECODED_VERSION 2
-
+/* The formats whose section contents this build decodes: version 3 only
+ * added to the header and META, so its sections read as version 2's. Older
+ * files still have their container (header, table, checksums) and META
+ * read. */
 int decodes_contents(const struct ckpt_image *img) {
-  return ckpt_image_info(img)->version == DECODED_VERSION;
+  uint32_t version = ckpt_image_info(img)->version;
+  return version == 2 || version == 3;
 }
 
 /* Decode every section this build knows (META only in older formats) into

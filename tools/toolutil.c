@@ -374,6 +374,9 @@ int tool_elf_build_id(const char *path, uint8_t *id, size_t idmax,
     }
   }
   snprintf(err, errlen, "has no GNU build-id");
+  close(fd);
+  errno = ENODATA; /* a well-formed ELF file without the note */
+  return -1;
 out:
   close(fd);
   if (ret < 0)
@@ -620,6 +623,17 @@ int tool_meta_parse(char *buf, size_t len, const char *what,
       u64 = &m->interval_ms; has = &m->has_interval; break;
     case CKPT_META_KEEP: u32 = &m->keep; has = &m->has_keep; break;
     case CKPT_META_UMASK: u32 = &m->umask; has = &m->has_umask; break;
+    case CKPT_META_EXE_HASH:
+      if (rlen != CKPT_EXE_HASH_LEN) {
+        why = "wrong length for a hash record";
+        goto bad;
+      }
+      if (m->exe_hash) {
+        why = "duplicate record";
+        goto bad;
+      }
+      m->exe_hash = (const uint8_t *)data;
+      break;
     default: break; /* unknown tags are skipped */
     }
     if (str || list || u32 || u64) {

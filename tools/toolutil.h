@@ -44,7 +44,8 @@ int tool_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
  * length is checked against the file: a non-ELF, foreign or truncated file
  * is an error, never a crash. Returns 0 with ID[0..*IDLEN) filled, or -1 with
  * ERR describing the problem (without the path; errno is set when the file
- * could not be opened or read). */
+ * could not be opened or read; ENODATA when a sound ELF file has no
+ * build-id note). */
 #define TOOL_BUILD_ID_MAX 64
 int tool_elf_build_id(const char *path, uint8_t *id, size_t idmax,
                       size_t *idlen, char *err, size_t errlen);
@@ -86,6 +87,7 @@ struct tool_meta {
   uint64_t interval_ms; /* 0 = no interval */
   uint32_t keep;
   uint32_t umask;
+  const uint8_t *exe_hash; /* EXE_HASH: CKPT_EXE_HASH_LEN bytes, or NULL */
   size_t num_records;
 };
 

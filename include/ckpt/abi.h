@@ -124,8 +124,9 @@ enum ckpt_global_flags {
 /* ---- Checkpoint file --------------------------------------------------- */
 /* The layout of the file is specified in docs/format.md. */
 #define CKPT_FILE_MAGIC "CKPTIMG\0"
-#define CKPT_FILE_VERSION 2
+#define CKPT_FILE_VERSION 3
 #define CKPT_FILE_SUFFIX ".ckpt"
+#define CKPT_EXE_HASH_LEN 32 /* META EXE_HASH */
 
 /* Section types. Numbers are never reused; new types are only added. */
 #define CKPT_SECTION_TYPES(X)                                                  \
@@ -153,7 +154,8 @@ enum ckpt_global_flags {
   X(DIR, 7)         /* checkpoint directory (absolute) */                     \
   X(INTERVAL_MS, 8) /* u64 checkpoint interval, 0 = none */                   \
   X(KEEP, 9)        /* u32 good checkpoints kept */                           \
-  X(UMASK, 10)      /* u32 */
+  X(UMASK, 10)      /* u32 */                                               \
+  X(EXE_HASH, 11)   /* 32 bytes: BLAKE2b-256 of the executable's contents */
 
 /* ---- ckpt-run <-> runtime ---------------------------------------------- */
 /* Environment variables ckpt-run sets for the program. */
@@ -161,6 +163,7 @@ enum ckpt_global_flags {
 #define CKPT_ENV_INTERVAL "CKPT_INTERVAL" /* seconds (decimal), unset = none */
 #define CKPT_ENV_KEEP "CKPT_KEEP"         /* good checkpoints kept */
 #define CKPT_ENV_RESTORE "CKPT_RESTORE"   /* checkpoint file to resume from */
+#define CKPT_ENV_KEY_FILE "CKPT_KEY_FILE" /* key for checkpoint MACs */
 #define CKPT_DEFAULT_KEEP 2
 /* Control socket: abstract unix stream socket named CKPT_CTL_PREFIX + pid.
  * Request "checkpoint\n"; reply one line "ok PATH\n" or "error MESSAGE\n",

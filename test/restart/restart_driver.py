@@ -102,7 +102,8 @@ def layout(work):
 
 
 def kill_during_write(work):
-    exe = build(work)
+    # The write-delay hook exists only in the test build of the runtime.
+    exe = build(work, extra=("--ckpt-test-hooks",))
     # The writer sleeps 1.5 s after each output buffer: the kill lands while
     # the second checkpoint is being written.
     env = dict(os.environ, CKPT_TEST_WRITE_DELAY_MS="1500")

@@ -97,6 +97,24 @@ static const char *dir_listing(const char *dir) {
   return out;
 }
 
+/* DIR/NAME of the one temporary file in DIR (a writer's, unfinished). */
+static const char *tmp_in(const char *dir) {
+  static char out[1024];
+  out[0] = 0;
+  DIR *d = opendir(dir);
+  CHECK(d, "%s: %s", dir, strerror(errno));
+  struct dirent *e;
+  uint8_t run[CKPT_RUN_ID_LEN];
+  while ((e = readdir(d)))
+    if (ckpt_image_parse_tmp_name(e->d_name, run) >= 0) {
+      CHECK(!out[0], "two temporary files in %s", dir);
+      snprintf(out, sizeof out, "%s/%s", dir, e->d_name);
+    }
+  closedir(d);
+  CHECK(out[0], "no temporary file in %s", dir);
+  return out;
+}
+
 static const char *make_dir(const char *name) {
   const char *dir = tpath("%s", name);
   CHECK(mkdir(dir, 0755) == 0, "%s: %s", dir, strerror(errno));
@@ -120,6 +138,25 @@ static void check_error(const char *err, const char *path,
   CHECK(strncmp(err, path, plen) == 0 && err[plen] == ':' &&
             err[plen + 1] == ' ',
         "error does not start with \"%s: \": %s", path, err);
+  CHECK(!strchr(err, '\n'), "error is not one line: %s", err);
+  CHECK(strstr(err, fragment), "error lacks \"%s\": %s", fragment, err);
+}
+
+/* The same for an error about the temporary file of DIR/NAME, whose name
+ * has a random part: "DIR/NAME.RUNID-RANDOM.tmp: problem". */
+static void check_tmp_error(const char *err, const char *path,
+                            const char *fragment) {
+  size_t plen = strlen(path);
+  const char *colon = strstr(err, ": ");
+  uint8_t run[CKPT_RUN_ID_LEN];
+  char name[600];
+  CHECK(colon && strncmp(err, path, plen) == 0 && err[plen] == '.' &&
+            (size_t)(colon - err) < sizeof name,
+        "error does not name a temporary file of %s: %s", path, err);
+  memcpy(name, err, (size_t)(colon - err));
+  name[colon - err] = 0;
+  CHECK(ckpt_image_parse_tmp_name(strrchr(name, '/') + 1, run) == 1,
+        "not a temporary name: %s", name);
   CHECK(!strchr(err, '\n'), "error is not one line: %s", err);
   CHECK(strstr(err, fragment), "error lacks \"%s\": %s", fragment, err);
 }
@@ -255,6 +292,36 @@ static void test_names(void) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     CHECK(!ckpt_image_parse_name(bad[i], &seq), "parsed \"%s\"", bad[i]);
+
+  /* Temporary names: the run's id and a random part, never the same. */
+  uint8_t run[CKPT_RUN_ID_LEN], back[CKPT_RUN_ID_LEN];
+  for (int i = 0; i < CKPT_RUN_ID_LEN; i++)
+    run[i] = (uint8_t)(0xf0 + i);
+  char t1[CKPT_IMAGE_TMP_NAME_MAX], t2[CKPT_IMAGE_TMP_NAME_MAX];
+  CHECK(ckpt_image_tmp_name(t1, sizeof t1, "ckpt-000042.ckpt", run) == 0,
+        "tmp name");
+  CHECK(ckpt_image_tmp_name(t2, sizeof t2, "ckpt-000042.ckpt", run) == 0,
+        "tmp name");
+  CHECK(strcmp(t1, t2) != 0, "same temporary name twice: %s", t1);
+  CHECK(!strncmp(t1, "ckpt-000042.ckpt.f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff-",
+                 50) &&
+            strlen(t1) == 50 + 16 + 4 && !strcmp(t1 + 66, ".tmp"),
+        "%s", t1);
+  CHECK(ckpt_image_parse_tmp_name(t1, back) == 1 &&
+            !memcmp(back, run, sizeof run),
+        "%s", t1);
+  CHECK(!ckpt_image_parse_name(t1, &seq), "%s parsed as a checkpoint", t1);
+  CHECK(ckpt_image_parse_tmp_name("ckpt-000042.ckpt.tmp", back) == 0,
+        "version 2 temporary");
+  static const char *const bad_tmp[] = {
+      "ckpt-000042.ckpt", "ckpt-000042.ckpt.x.tmp",
+      "ckpt-000042.ckpt.f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff-0123456789abcdeg.tmp",
+      "ckpt-000042.ckpt.f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff_0123456789abcdef.tmp",
+      ".f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff-0123456789abcdef.tmp",
+      "other.tmp"};
+  for (size_t i = 0; i < sizeof bad_tmp / sizeof bad_tmp[0]; i++)
+    CHECK(ckpt_image_parse_tmp_name(bad_tmp[i], back) < 0, "parsed \"%s\"",
+          bad_tmp[i]);
 
   CHECK(!strcmp(ckpt_section_type_name(CKPT_SEC_HEAP), "HEAP"), "HEAP");
   CHECK(!strcmp(ckpt_section_type_name(CKPT_SEC_RTSTATE), "RTSTATE"), "RT");
@@ -526,7 +593,8 @@ enum {
   H_TABLE_OFFSET = 80,
   H_TABLE_SUM = 88,
   H_HEADER_SUM = 96,
-  H_RESERVED = 104,
+  H_RUN_ID = 104,
+  H_RESERVED = 120,
 };
 
 /* Recompute the checksums of a file image after editing it, so that the
@@ -651,18 +719,25 @@ static void test_crafted(void) {
   /* Header fields. */
   CRAFT_CASE(ok, 3, put32(file + H_VERSION, 0), expect_open_fails,
              "invalid format version 0");
-  CRAFT_CASE(ok, 3, put32(file + H_VERSION, 3), expect_open_fails,
-             "format version 3 is newer than this ckpt supports (2)");
+  CRAFT_CASE(ok, 3, put32(file + H_VERSION, 4), expect_open_fails,
+             "format version 4 is newer than this ckpt supports (3)");
   CRAFT_CASE(ok, 3, put32(file + H_HEADER_SIZE, 256), expect_open_fails,
              "header size 256 (expected 128)");
   CRAFT_CASE(ok, 3, put32(file + H_ARCH, 183), expect_open_fails,
              "checkpoint of another architecture (ELF machine 183, this is "
              "62)");
+  CRAFT_CASE(ok, 3, put32(file + H_FLAGS, 6), expect_open_fails,
+             "unknown header flags 0x6");
+  /* A MAC announced but missing, and a version 2 file with a run id. */
   CRAFT_CASE(ok, 3, put32(file + H_FLAGS, 1), expect_open_fails,
-             "unknown header flags 0x1");
+             "truncated");
+  CRAFT_CASE(ok, 3, (put32(file + H_VERSION, 2), file[H_RUN_ID] = 1),
+             expect_open_fails, "reserved header bytes are not zero");
+  CRAFT_CASE(ok, 3, (put32(file + H_VERSION, 2), put32(file + H_FLAGS, 1)),
+             expect_open_fails, "unknown header flags 0x1");
   CRAFT_CASE(ok, 3, put32(file + H_BUILD_ID_LEN, 33), expect_open_fails,
              "build-id length 33 (at most 32)");
-  CRAFT_CASE(ok, 3, file[H_RESERVED + 23] = 1, expect_open_fails,
+  CRAFT_CASE(ok, 3, file[H_RESERVED + 7] = 1, expect_open_fails,
              "reserved header bytes are not zero");
   CRAFT_CASE(ok, 3, file[44 + 31] = 1, expect_open_fails,
              "reserved header bytes are not zero");
@@ -858,14 +933,14 @@ static void test_damage(void) {
   uint8_t *copy = malloc(size);
   CHECK(copy, "out of memory");
   memcpy(copy, orig, size);
-  put32(copy + H_VERSION, 3);
+  put32(copy + H_VERSION, 4);
   write_file(path, copy, size);
   expect_open_fails(path,
-                    "format version 3 is newer than this ckpt supports (2)");
+                    "format version 4 is newer than this ckpt supports (3)");
   reseal(copy, size);
   write_file(path, copy, size);
   expect_open_fails(path,
-                    "format version 3 is newer than this ckpt supports (2)");
+                    "format version 4 is newer than this ckpt supports (3)");
   free(copy);
   free(orig);
   remove_tree(dir);
@@ -910,7 +985,8 @@ static void test_damage_big_section(void) {
 static void test_abort(void) {
   const char *dir = make_dir("abort");
   struct ckpt_image_writer *w = create_or_die(dir, "a.ckpt", 1, 1);
-  CHECK(!strcmp(dir_listing(dir), "a.ckpt.tmp"), "%s", dir_listing(dir));
+  CHECK(!strncmp(tmp_in(dir), tpath("abort/a.ckpt."), strlen(tpath("abort/a.ckpt."))),
+        "%s", dir_listing(dir));
   ckpt_image_abort(w);
   CHECK(!strcmp(dir_listing(dir), ""), "left: %s", dir_listing(dir));
 
@@ -925,9 +1001,9 @@ static void test_abort(void) {
   ckpt_image_abort(NULL);
 
   /* Misuse is an error like any other: reported, nothing left behind. */
-  char err[CKPT_IMAGE_ERRLEN] = "";
-  const char *tmp = tpath("abort/a.ckpt.tmp");
+  char err[CKPT_IMAGE_ERRLEN] = "", tmp[1024];
   w = create_or_die(dir, "a.ckpt", 1, 1);
+  snprintf(tmp, sizeof tmp, "%s", tmp_in(dir));
   CHECK(ckpt_image_write(w, "x", 1) == -1, "write outside a section");
   check_error(ckpt_image_error(w), tmp, "write outside a section");
   CHECK(ckpt_image_begin_section(w, CKPT_SEC_META) == -1, "sticky failure");
@@ -935,6 +1011,7 @@ static void test_abort(void) {
   check_error(err, tmp, "write outside a section");
   CHECK(!strcmp(dir_listing(dir), ""), "left: %s", dir_listing(dir));
   w = create_or_die(dir, "a.ckpt", 1, 1);
+  snprintf(tmp, sizeof tmp, "%s", tmp_in(dir));
   CHECK(ckpt_image_begin_section(w, CKPT_SEC_META) == 0, "begin");
   CHECK(ckpt_image_commit(w, err, sizeof err) == -1, "commit, section open");
   check_error(err, tmp, "commit while section 0 is still open");
@@ -976,8 +1053,7 @@ static void test_replace(void) {
   verify_or_die(mid);
   ckpt_image_close(mid);
   /* The unfinished file is not mistaken for a checkpoint. */
-  expect_open_fails(tpath("replace/ckpt-000001.ckpt.tmp"),
-                    "not a ckpt checkpoint file");
+  expect_open_fails(tmp_in(dir), "not a ckpt checkpoint file");
   commit_or_die(w);
   CHECK(!strcmp(dir_listing(dir), "ckpt-000001.ckpt"), "left: %s",
         dir_listing(dir));
@@ -1002,14 +1078,134 @@ static void test_replace(void) {
   write_file(tpath("replace/blocked.ckpt/file"), "x", 1);
   w = create_or_die(dir, "blocked.ckpt", 1, 1);
   put_section(w, CKPT_SEC_META, "m", 1);
-  char err[CKPT_IMAGE_ERRLEN] = "";
+  char err[CKPT_IMAGE_ERRLEN] = "", tmp[1024];
+  snprintf(tmp, sizeof tmp, "%s", tmp_in(dir));
   CHECK(ckpt_image_commit(w, err, sizeof err) == -1, "commit over a dir");
-  check_error(err, tpath("replace/blocked.ckpt.tmp"),
-              "cannot rename to blocked.ckpt: ");
+  check_error(err, tmp, "cannot rename to blocked.ckpt: ");
   CHECK(!strcmp(dir_listing(dir), "ckpt-000001.ckpt blocked.ckpt") ||
             !strcmp(dir_listing(dir), "blocked.ckpt ckpt-000001.ckpt"),
         "left: %s", dir_listing(dir));
   (void)blocker;
+  free(data);
+  remove_tree(dir);
+}
+
+/* Keyed MAC: verifies with its key only; any changed byte, even with every
+ * checksum fixed up, fails; a file without one is named as such. */
+static void test_mac(void) {
+  const char *dir = make_dir("mac");
+  uint8_t key[CKPT_KEY_LEN], other[CKPT_KEY_LEN];
+  for (int i = 0; i < CKPT_KEY_LEN; i++) {
+    key[i] = (uint8_t)i;
+    other[i] = (uint8_t)(i + 1);
+  }
+  struct ckpt_image_info info = {0};
+  info.sequence = 5;
+  for (int i = 0; i < CKPT_RUN_ID_LEN; i++)
+    info.run_id[i] = (uint8_t)(0x30 + i);
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+  CHECK(dfd >= 0, "%s", dir);
+  struct ckpt_image_options opts = {.zstd_level = 1, .mac_key = key};
+  char err[CKPT_IMAGE_ERRLEN] = "";
+  struct ckpt_image_writer *w = ckpt_image_create_at(
+      dfd, dir, "ckpt-000005.ckpt", &info, &opts, err, sizeof err);
+  CHECK(w, "create: %s", err);
+  uint8_t *data = malloc(5 << 20);
+  CHECK(data, "out of memory");
+  fill_noise(data, 9, 5 << 20); /* more than one write buffer */
+  put_section(w, CKPT_SEC_META, "meta", 4);
+  put_section(w, CKPT_SEC_HEAP, data, 5 << 20);
+  commit_or_die(w);
+  const char *path = tpath("mac/ckpt-000005.ckpt");
+  struct stat st;
+  CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "mode %o",
+        (unsigned)st.st_mode);
+
+  struct ckpt_image *img = open_or_die(path);
+  const struct ckpt_image_info *got = ckpt_image_info(img);
+  CHECK(got->flags == CKPT_IMAGE_FLAG_MAC && got->version == 3 &&
+            !memcmp(got->run_id, info.run_id, CKPT_RUN_ID_LEN),
+        "header fields");
+  CHECK(ckpt_image_verify_mac(img, key, err, sizeof err) == 0, "%s", err);
+  CHECK(ckpt_image_verify_mac(img, other, err, sizeof err) == -1,
+        "another key verified");
+  check_error(err, path, "MAC does not verify");
+  verify_or_die(img);
+  ckpt_image_close(img);
+  struct ckpt_image_info peek;
+  CHECK(ckpt_image_peek(dfd, "ckpt-000005.ckpt", &peek) == 0 &&
+            peek.sequence == 5 &&
+            !memcmp(peek.run_id, info.run_id, CKPT_RUN_ID_LEN),
+        "peek");
+
+  /* One changed byte anywhere: in a section (checksums resealed), in the
+   * header's creation time (header checksum resealed), in the MAC. */
+  size_t size;
+  uint8_t *orig = read_whole(path, &size);
+  const size_t spots[] = {130, 200000, 24, size - 1};
+  for (size_t k = 0; k < sizeof spots / sizeof spots[0]; k++) {
+    uint8_t *copy = malloc(size);
+    CHECK(copy, "out of memory");
+    memcpy(copy, orig, size);
+    copy[spots[k]] ^= 0x40;
+    if (spots[k] >= 128 && spots[k] < size - CKPT_MAC_LEN) {
+      /* Fix the section's checksum in the table too. */
+      uint64_t toff = get64(copy + H_TABLE_OFFSET);
+      for (uint32_t i = 0; i < get32(copy + H_COUNT); i++) {
+        uint8_t *ent = copy + toff + i * 40;
+        uint64_t off = get64(ent + 8), len = get64(ent + 16);
+        if (spots[k] >= off && spots[k] < off + len)
+          put64(ent + 32, XXH64(copy + off, len, 0));
+      }
+    }
+    reseal(copy, size);
+    const char *bad = tpath("mac/bad.ckpt");
+    write_file(bad, copy, size);
+    img = open_or_die(bad);
+    CHECK(ckpt_image_verify_checksums(img, err, sizeof err) == 0 ||
+              spots[k] == 200000,
+          "checksums of spot %zu: %s", spots[k], err);
+    CHECK(ckpt_image_verify_mac(img, key, err, sizeof err) == -1,
+          "a file changed at %zu verified", spots[k]);
+    check_error(err, bad, "MAC does not verify");
+    ckpt_image_close(img);
+    free(copy);
+  }
+  free(orig);
+
+  /* Without a MAC. */
+  w = create_or_die(dir, "plain.ckpt", 1, 1);
+  put_section(w, CKPT_SEC_META, "m", 1);
+  commit_or_die(w);
+  img = open_or_die(tpath("mac/plain.ckpt"));
+  CHECK(ckpt_image_info(img)->flags == 0, "flags");
+  CHECK(ckpt_image_verify_mac(img, key, err, sizeof err) == -1, "no MAC");
+  check_error(err, tpath("mac/plain.ckpt"), "has no MAC");
+  ckpt_image_close(img);
+
+  /* A name planted where the temporary file goes is never followed or
+   * reused: a symbolic link, or a file someone else created. */
+  char tmp[CKPT_IMAGE_TMP_NAME_MAX];
+  CHECK(ckpt_image_tmp_name(tmp, sizeof tmp, "ckpt-000009.ckpt",
+                            info.run_id) == 0,
+        "tmp");
+  write_file(tpath("mac/target"), "precious", 8);
+  CHECK(symlink("target", tpath("mac/%s", tmp)) == 0, "symlink");
+  opts = (struct ckpt_image_options){.zstd_level = 1, .tmp_name = tmp};
+  w = ckpt_image_create_at(dfd, dir, "ckpt-000009.ckpt", &info, &opts, err,
+                           sizeof err);
+  CHECK(!w, "created through a planted symbolic link");
+  CHECK(strstr(err, "cannot create: File exists"), "%s", err);
+  size_t tlen;
+  uint8_t *target = read_whole(tpath("mac/target"), &tlen);
+  CHECK(tlen == 8 && !memcmp(target, "precious", 8), "target changed");
+  free(target);
+  unlink(tpath("mac/%s", tmp));
+  write_file(tpath("mac/%s", tmp), "", 0);
+  w = ckpt_image_create_at(dfd, dir, "ckpt-000009.ckpt", &info, &opts, err,
+                           sizeof err);
+  CHECK(!w, "reused a planted file");
+  close(dfd);
   free(data);
   remove_tree(dir);
 }
@@ -1026,6 +1222,8 @@ static void test_write_error(void) {
   CHECK(setrlimit(RLIMIT_FSIZE, &limit) == 0, "setrlimit");
 
   struct ckpt_image_writer *w = create_or_die(dir, "x.ckpt", 1, 1);
+  char tmp[1024];
+  snprintf(tmp, sizeof tmp, "%s", tmp_in(dir));
   size_t len = 16 << 20;
   uint8_t *data = malloc(len);
   CHECK(data, "out of memory");
@@ -1035,7 +1233,6 @@ static void test_write_error(void) {
   for (size_t off = 0; off < len && rc == 0; off += 1 << 20)
     rc = ckpt_image_write(w, data + off, 1 << 20);
   CHECK(rc == -1, "16 MiB written under a 1 MiB limit");
-  const char *tmp = tpath("fsize/x.ckpt.tmp");
   check_error(ckpt_image_error(w), tmp, "write failed: File too large");
   /* Already gone, before commit. */
   CHECK(!strcmp(dir_listing(dir), ""), "left: %s", dir_listing(dir));
@@ -1047,9 +1244,10 @@ static void test_write_error(void) {
 
   /* Failing in commit: 2 MiB still sit in the output buffer. */
   w = create_or_die(dir, "y.ckpt", 1, 1);
+  snprintf(tmp, sizeof tmp, "%s", tmp_in(dir));
   put_section(w, CKPT_SEC_HEAP, data, 2 << 20);
   CHECK(ckpt_image_commit(w, err, sizeof err) == -1, "commit");
-  check_error(err, tpath("fsize/y.ckpt.tmp"), "write failed: File too large");
+  check_error(err, tmp, "write failed: File too large");
   CHECK(!strcmp(dir_listing(dir), ""), "left: %s", dir_listing(dir));
 
   CHECK(setrlimit(RLIMIT_FSIZE, &old_limit) == 0, "setrlimit");
@@ -1090,8 +1288,8 @@ static void readonly_child(void) {
   char err[CKPT_IMAGE_ERRLEN] = "";
   CHECK(!ckpt_image_create("ro", "ckpt-000001.ckpt", NULL, 1, err, sizeof err),
         "created in a read-only directory");
-  check_error(err, "ro/ckpt-000001.ckpt.tmp",
-              "cannot create: Permission denied");
+  check_tmp_error(err, "ro/ckpt-000001.ckpt",
+                  "cannot create: Permission denied");
   CHECK(!strcmp(dir_listing("ro"), ""), "left: %s", dir_listing("ro"));
 
   /* Made read-only while a checkpoint is written: the commit fails and says
@@ -1100,7 +1298,7 @@ static void readonly_child(void) {
   put_section(w, CKPT_SEC_META, "m", 1);
   CHECK(chmod("rw", 0555) == 0, "chmod: %s", strerror(errno));
   CHECK(ckpt_image_commit(w, err, sizeof err) == -1, "commit read-only");
-  check_error(err, "rw/ckpt-000001.ckpt.tmp",
+  check_tmp_error(err, "rw/ckpt-000001.ckpt",
               "cannot rename to ckpt-000001.ckpt: Permission denied (and the "
               "temporary file could not be removed: Permission denied)");
 }
@@ -1114,8 +1312,9 @@ static void test_readonly_dir(void) {
     CHECK(chown(rw, 65534, 65534) == 0, "chown: %s", strerror(errno));
   run_unprivileged(readonly_child);
   CHECK(chmod(rw, 0755) == 0, "chmod");
-  CHECK(!strcmp(dir_listing(rw), "ckpt-000001.ckpt.tmp"), "left: %s",
-        dir_listing(rw));
+  CHECK(!strncmp(tmp_in(rw), rw, strlen(rw)) &&
+            !strchr(dir_listing(rw), ' '),
+        "left: %s", dir_listing(rw));
   remove_tree(ro);
   remove_tree(rw);
   CHECK(chmod(test_root, 0700) == 0, "chmod");
@@ -1133,6 +1332,7 @@ int main(void) {
   test_damage_big_section();
   test_abort();
   test_replace();
+  test_mac();
   test_write_error();
   test_readonly_dir();
   test_levels_and_env();
