@@ -333,6 +333,15 @@ static void print_text_header(const char *path, const struct ckpt_image *img,
   printf("sequence:      %" PRIu64 "\n", info->sequence);
   printf("build-id:      %s\n",
          tool_hex(info->build_id, idlen, hex, sizeof hex));
+  if (info->version >= 3) {
+    printf("run:           %s\n",
+           tool_hex(info->run_id, CKPT_RUN_ID_LEN, hex, sizeof hex));
+    printf("mac:           %s\n",
+           (info->flags & CKPT_IMAGE_FLAG_MAC)
+               ? "yes (keyed BLAKE2b-256; ckpt-run --restart --key-file "
+                 "checks it)"
+               : "no");
+  }
   printf("size:          %" PRIu64 " bytes in the file, %" PRIu64
          " bytes of section data uncompressed\n", file_size, raw_total);
 
@@ -370,6 +379,9 @@ static void print_text_header(const char *path, const struct ckpt_image *img,
     printf("  %-12s %04" PRIo32 "\n", "umask:", m->umask);
   if (m->envp)
     printf("  %-12s %zu variables\n", "environment:", m->envc);
+  if (m->exe_hash)
+    printf("  %-12s %s\n", "exe-hash:",
+           tool_hex(m->exe_hash, CKPT_EXE_HASH_LEN, hex, sizeof hex));
 }
 
 /* A function named from the symbols: "name" or "name+0xOFF". */
@@ -779,6 +791,10 @@ static void print_json_header(const char *path, const struct ckpt_image *img,
          info->sequence);
   printf(",\"build_id\":\"%s\"",
          idlen ? tool_hex(info->build_id, idlen, hex, sizeof hex) : "");
+  if (info->version >= 3)
+    printf(",\"run_id\":\"%s\",\"mac\":%s",
+           tool_hex(info->run_id, CKPT_RUN_ID_LEN, hex, sizeof hex),
+           (info->flags & CKPT_IMAGE_FLAG_MAC) ? "true" : "false");
   printf(",\"file_size\":%" PRIu64 ",\"raw_size\":%" PRIu64, file_size,
          raw_total);
 
@@ -793,6 +809,9 @@ static void print_json_header(const char *path, const struct ckpt_image *img,
   json_opt_u64("personality", m->has_personality, m->personality);
   json_opt_u64("umask", m->has_umask, m->umask);
   json_opt_u64("env_count", m->envp != NULL, m->envc);
+  if (m->exe_hash)
+    printf(",\"exe_hash\":\"%s\"",
+           tool_hex(m->exe_hash, CKPT_EXE_HASH_LEN, hex, sizeof hex));
   putchar('}');
 }
 
