@@ -46,6 +46,9 @@ void ckpt_dir_acquire(void) {
   if (lfd < 0)
     ckpt_fatal("checkpoint directory %s: cannot open its lock file %s: %s",
                ckpt_config.dir, LOCK_NAME, strerror(errno));
+  /* Moved out of the program's range first: closing any descriptor of the
+   * file (as moving it does) would drop the lock. */
+  lfd = ckpt_hide_fd(lfd);
   /* A process-associated (POSIX) lock: released by the kernel the moment
    * the program dies, and never inherited by a child -- neither the
    * checkpoint writer, which may outlive a killed program by a moment, nor
@@ -72,7 +75,7 @@ void ckpt_dir_acquire(void) {
     ckpt_fatal("checkpoint directory %s: cannot write %s: %s",
                ckpt_config.dir, LOCK_NAME, strerror(errno));
   ckpt_dir_fd = ckpt_hide_fd(fd);
-  lock_fd = ckpt_hide_fd(lfd);
+  lock_fd = lfd;
 }
 
 void ckpt_dir_new_run(void) {

@@ -321,8 +321,13 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
     ;
   __atomic_store_n(&writer_pid, 0, __ATOMIC_SEQ_CST);
   if (strcmp(msg, WRITER_OK) != 0) {
-    /* Whatever stopped the writer, its temporary file goes with it. */
-    unlinkat(ckpt_dir_fd, tmp_name, 0);
+    /* Whatever stopped the writer, its temporary file goes with it -- if
+     * it made one: a name it could not create (O_EXCL) is someone else's. */
+    struct stat st;
+    if (fstatat(ckpt_dir_fd, tmp_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(st.st_mode) && st.st_uid == geteuid() && st.st_nlink == 1 &&
+        (st.st_mode & 0077) == 0)
+      unlinkat(ckpt_dir_fd, tmp_name, 0);
     if (!got) {
       if (WIFSIGNALED(status))
         snprintf(msg, msglen,

@@ -74,11 +74,22 @@ int ckpt_trust_dir(const struct stat *st, const char *path, char *err,
 }
 
 int ckpt_trust_open_dir(const char *path, char *err, size_t errlen) {
-  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  /* O_NOFOLLOW only guards the last component, and "LINK/" has none after
+   * the link: drop trailing slashes so that the link is the last one. */
+  char bare[4096];
+  size_t len = strlen(path);
+  if (len >= sizeof bare) {
+    set_err(err, errlen, "checkpoint directory %s: name too long", path);
+    return -1;
+  }
+  memcpy(bare, path, len + 1);
+  while (len > 1 && bare[len - 1] == '/')
+    bare[--len] = 0;
+  int fd = open(bare, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     int e = errno;
     struct stat lst;
-    if ((e == ELOOP || e == ENOTDIR) && lstat(path, &lst) == 0 &&
+    if ((e == ELOOP || e == ENOTDIR) && lstat(bare, &lst) == 0 &&
         S_ISLNK(lst.st_mode))
       set_err(err, errlen,
               "checkpoint directory %s is a symbolic link; give the directory "

@@ -279,10 +279,20 @@ static void sanitize(char *s) {
       *s = '?';
 }
 
-/* Whether pid's initial environment has CKPT_DIR, i.e. ckpt-run started it
- * (as a new run or a restart). */
+/* Whether ckpt-run started pid (CKPT_DIR in its initial environment), or pid
+ * is still ckpt-run about to become the program.
+ * (as a new run or a restart) */
 static int process_started_by_ckpt_run(int pid) {
   char path[64], buf[65536];
+  /* Still ckpt-run itself, about to become the program. */
+  snprintf(path, sizeof path, "/proc/%d/comm", pid);
+  FILE *comm = fopen(path, "re");
+  if (comm) {
+    int is_launcher = fgets(buf, 64, comm) && !strcmp(buf, "ckpt-run\n");
+    fclose(comm);
+    if (is_launcher)
+      return 1;
+  }
   snprintf(path, sizeof path, "/proc/%d/environ", pid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
