@@ -260,6 +260,8 @@ static void image_sizes(const struct ckpt_image *img, uint64_t *file_size,
     *raw_total += s->raw_size;
   }
   *file_size = end + (uint64_t)n * CKPT_IMAGE_TABLE_ENTRY_SIZE;
+  if (ckpt_image_info(img)->flags & CKPT_IMAGE_FLAG_MAC)
+    *file_size += CKPT_MAC_LEN;
 }
 
 static const char version1_note[] =
