@@ -4,6 +4,9 @@
 #   %ckpt-cc / %ckpt-run / %ckpt-inspect   the tools of this build
 #   %e2e        the end-to-end driver (test/e2e/e2e.py)
 #   %unitdir    directory of the sanitizer-built unit tests
+#   %reader-fuzz  the checkpoint reader's libFuzzer target (feature
+#               "reader-fuzz" when it was built: test/fuzz/CMakeLists.txt)
+#   %fuzzdir    its build directory (the seed helper is there too)
 import os
 import lit.formats
 
@@ -32,3 +35,7 @@ config.substitutions.append(("%ckpt-inspect", os.path.join(config.ckpt_bin_dir, 
 config.substitutions.append(("%e2e", "%s %s" % (config.python, os.path.join(config.ckpt_src_root, "test", "e2e", "e2e.py"))))
 config.substitutions.append(("%unitdir", os.path.join(config.ckpt_obj_root, "test", "unit")))
 config.substitutions.append(("%python", config.python))
+if config.reader_fuzz:
+    config.available_features.add("reader-fuzz")
+config.substitutions.append(("%reader-fuzz", config.reader_fuzz or "false"))
+config.substitutions.append(("%fuzzdir", os.path.join(config.ckpt_obj_root, "test", "fuzz")))
