@@ -14,6 +14,8 @@
 #             wait, a lock wait and finished, pthread keys and TLS
 #   pipeline  test/e2e/programs/threads_pipeline.c: 8 threads, taken from
 #             outside with ckpt-run --checkpoint PID while they run
+#   mac       inspect_prog again, with a MAC (--key-file; the key text is
+#             reader_fuzz.c's FUZZ_KEY_TEXT, so the fuzzer can recompute it)
 # Synthetic (test/tools/Inputs/mkckpt.py): one file per structural rule of
 # docs/format.md, every thread state and call kind.
 set -euo pipefail
@@ -35,6 +37,9 @@ cd "$work"
 "$bin/ckpt-cc" -O2 "$root/test/e2e/programs/threads_pipeline.c" -o pipeline -lm
 "$bin/ckpt-run" --dir ck-prog -- ./prog out.txt >> log 2>&1
 "$bin/ckpt-run" --dir ck-threads -- ./threads >> log 2>&1
+printf 'ckpt reader fuzz key, not a secret\n' > key
+chmod 600 key
+"$bin/ckpt-run" --dir ck-mac --key-file key -- ./prog out2.txt >> log 2>&1
 
 # From outside, while the threads run; then the run is killed.
 "$bin/ckpt-run" --dir ck-pipeline -- ./pipeline 50 >> log 2>&1 &
@@ -45,7 +50,7 @@ sleep 0.5
 { kill -9 "$pid"; wait "$pid"; } 2> /dev/null || true
 
 n=0
-for name in prog threads pipeline; do
+for name in prog threads pipeline mac; do
   for f in ck-"$name"/*.ckpt; do
     [ -f "$f" ] || continue
     base=real-$name-$(basename "$f" .ckpt)
@@ -54,7 +59,7 @@ for name in prog threads pipeline; do
     n=$((n + 2))
   done
 done
-[ "$n" -ge 6 ] || { echo "make_seeds: only $n real checkpoints" >&2; exit 1; }
+[ "$n" -ge 8 ] || { echo "make_seeds: only $n real checkpoints" >&2; exit 1; }
 
 python3 "$root/test/tools/Inputs/mkckpt.py" synthetic > /dev/null
 for f in synthetic/*.ckpt; do

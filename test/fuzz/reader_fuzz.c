@@ -1,8 +1,8 @@
 /* test/fuzz/reader_fuzz.c - libFuzzer target over the checkpoint reader:
- * the container (runtime/image.c: open, both verifications, streaming
- * section reads), the META parser a restart uses (tools/toolutil.c:
- * tool_meta_load) and ckpt-inspect's decoding of every section
- * (tools/inspect_decode.c: load_contents, as --verify runs it).
+ * the container (runtime/image.c: open, the checksum, full and MAC
+ * verifications, streaming section reads), the META parser a restart uses
+ * (tools/toolutil.c: tool_meta_load) and ckpt-inspect's decoding of every
+ * section (tools/inspect_decode.c: load_contents, as --verify runs it).
  *
  * Random mutations of a checkpoint mostly break a checksum or a zstd frame,
  * and the decoders behind them would rarely see a mutated record. So:
@@ -12,14 +12,15 @@
  *   checksums right, so the mutation reaches the section's decoder;
  *   otherwise it mutates the file as a whole (header, table, padding);
  * - each input is run as it is and, if its checksums are wrong, again with
- *   them recomputed (header, table, sections): the first run covers the
- *   rejection of damaged files, the second what lies behind the checksums.
+ *   them recomputed (header, table, sections, and the MAC with the key
+ *   below): the first run covers the rejection of damaged files, the second
+ *   what lies behind the checksums.
  *
  * Any error result is fine; a crash, a leak, undefined behaviour or a hang
  * is a bug. So are answers that contradict each other: a file that
  * ckpt_image_verify accepts must read the same in chunks of any size and
- * pass ckpt_image_verify_checksums, and every failure must come with a
- * message. Built by test/fuzz/CMakeLists.txt, run by scripts/fuzz.sh and
+ * pass ckpt_image_verify_checksums, a MAC just recomputed must verify, and
+ * every failure must come with a message. Built by test/fuzz/CMakeLists.txt, run by scripts/fuzz.sh and
  * test/fuzz/reader-fuzz.test; docs/fuzzing.md. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memfd_create */
@@ -31,6 +32,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <xxhash.h>
 #include <zstd.h>
 
@@ -41,6 +43,7 @@
 
 /* Offsets in the header and a table entry (docs/format.md, "Container"). */
 enum {
+  HDR_FLAGS = 20,
   HDR_SECTION_COUNT = 76,
   HDR_TABLE_OFFSET = 80,
   HDR_TABLE_CHECKSUM = 88,
@@ -63,6 +66,12 @@ static char g_path[64];
 static const size_t read_sizes[] = {1, 7, 512, 4093, 131073, 1u << 20};
 static uint8_t g_scratch[1u << 20];
 
+/* The MAC key, as a restart with --key-file derives it from a key file
+ * holding this text; test/fuzz/make_seeds.sh writes the same text for its
+ * seed with a MAC. */
+#define FUZZ_KEY_TEXT "ckpt reader fuzz key, not a secret\n"
+static uint8_t g_key[CKPT_KEY_LEN];
+
 static void fail(const char *what) {
   fprintf(stderr, "reader_fuzz: %s\n", what);
   abort();
@@ -83,16 +92,20 @@ static void put_u64(uint8_t *p, uint64_t v) {
 }
 
 /* Recompute every checksum the header and table locate, innermost first
- * (sections, table, header). Fields that point outside the file are left
- * alone: the reader must reject them on its own. */
-static void fix_checksums(uint8_t *p, size_t n) {
+ * (sections, table, header), then the MAC if the header announces one and
+ * the file has room for it right after the table (docs/format.md, "MAC").
+ * Fields that point outside the file are left alone: the reader must reject
+ * them on its own. Returns 1 if a MAC was written. */
+static int fix_checksums(uint8_t *p, size_t n) {
   if (n < CKPT_IMAGE_HEADER_SIZE ||
       memcmp(p, CKPT_FILE_MAGIC, sizeof CKPT_FILE_MAGIC - 1) != 0)
-    return;
+    return 0;
   uint64_t count = get_u32(p + HDR_SECTION_COUNT);
   uint64_t table = get_u64(p + HDR_TABLE_OFFSET);
+  uint64_t table_end = 0;
   if (table >= CKPT_IMAGE_HEADER_SIZE && table <= n &&
       count <= (n - table) / CKPT_IMAGE_TABLE_ENTRY_SIZE) {
+    table_end = table + count * CKPT_IMAGE_TABLE_ENTRY_SIZE;
     for (uint64_t i = 0; i < count; i++) {
       uint8_t *ent = p + table + i * CKPT_IMAGE_TABLE_ENTRY_SIZE;
       uint64_t off = get_u64(ent + ENT_OFFSET);
@@ -105,6 +118,17 @@ static void fix_checksums(uint8_t *p, size_t n) {
   }
   put_u64(p + HDR_HEADER_CHECKSUM, 0);
   put_u64(p + HDR_HEADER_CHECKSUM, XXH64(p, CKPT_IMAGE_HEADER_SIZE, 0));
+  if (!(get_u32(p + HDR_FLAGS) & CKPT_IMAGE_FLAG_MAC) || table_end == 0 ||
+      n - table_end != CKPT_MAC_LEN)
+    return 0;
+  /* As the writer: everything after the header, then the header. */
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, g_key, sizeof g_key, CKPT_MAC_LEN);
+  crypto_generichash_update(&st, p + CKPT_IMAGE_HEADER_SIZE,
+                            table_end - CKPT_IMAGE_HEADER_SIZE);
+  crypto_generichash_update(&st, p, CKPT_IMAGE_HEADER_SIZE);
+  crypto_generichash_final(&st, p + table_end, CKPT_MAC_LEN);
+  return 1;
 }
 
 /* Read section I in chunks of varying size, as a restart or ckpt-inspect
@@ -153,7 +177,8 @@ static void finish_early(struct ckpt_image *img, size_t i) {
   ckpt_section_close(r);
 }
 
-static void run(const uint8_t *data, size_t size) {
+/* MAC_FIXED: the input's MAC was just recomputed with g_key. */
+static void run(const uint8_t *data, size_t size, int mac_fixed) {
   if (ftruncate(g_fd, 0) < 0 ||
       (size && pwrite(g_fd, data, size, 0) != (ssize_t)size))
     fail("cannot write the memory file");
@@ -178,6 +203,15 @@ static void run(const uint8_t *data, size_t size) {
   if (verify_ok && !sums_ok)
     fail("ckpt_image_verify accepts what ckpt_image_verify_checksums "
          "rejects");
+  /* What a restart with --key-file checks next. */
+  err[0] = '\0';
+  if (ckpt_image_verify_mac(img, g_key, err, sizeof err) < 0) {
+    if (!*err)
+      fail("ckpt_image_verify_mac failed without a message");
+    if (mac_fixed)
+      fail("ckpt_image_verify_mac rejects a MAC computed as docs/format.md "
+           "says");
+  }
 
   size_t turn = 0;
   int all_read = 1;
@@ -215,18 +249,23 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   if (g_fd < 0)
     fail("memfd_create failed");
   snprintf(g_path, sizeof g_path, "/proc/self/fd/%d", g_fd);
+  if (sodium_init() < 0 ||
+      crypto_generichash(g_key, sizeof g_key,
+                         (const unsigned char *)FUZZ_KEY_TEXT,
+                         sizeof FUZZ_KEY_TEXT - 1, NULL, 0) != 0)
+    fail("cannot derive the MAC key");
   return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  run(data, size);
+  run(data, size, 0);
   uint8_t *copy = malloc(size ? size : 1);
   if (!copy)
     return 0;
   memcpy(copy, data, size);
-  fix_checksums(copy, size);
+  int mac_fixed = fix_checksums(copy, size);
   if (memcmp(copy, data, size) != 0)
-    run(copy, size);
+    run(copy, size, mac_fixed);
   free(copy);
   return 0;
 }
@@ -330,6 +369,12 @@ static size_t reassemble(uint8_t *data, uint64_t count, uint64_t table,
   memcpy(out + pos, tab, tab_len);
   put_u64(out + HDR_TABLE_OFFSET, pos);
   pos += tab_len;
+  if (get_u32(out + HDR_FLAGS) & CKPT_IMAGE_FLAG_MAC) {
+    if (CKPT_MAC_LEN > max - pos)
+      goto done;
+    memset(out + pos, 0, CKPT_MAC_LEN); /* fix_checksums computes it */
+    pos += CKPT_MAC_LEN;
+  }
   fix_checksums(out, pos);
   memcpy(data, out, pos);
   rc = pos;
