@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# scripts/fuzz.sh [MINUTES] - fuzz the checkpoint reader (test/fuzz/
-# reader_fuzz.c: the container, the restart's META parsing and ckpt-inspect's
-# section decoding) for MINUTES minutes (default 10); docs/fuzzing.md.
+# scripts/fuzz.sh [MINUTES [LIBFUZZER_OPTION...]] - fuzz the checkpoint
+# reader (test/fuzz/reader_fuzz.c: the container, the restart's META parsing
+# and ckpt-inspect's section decoding) for MINUTES minutes (default 10);
+# further options go to libFuzzer as they are. docs/fuzzing.md.
 #
 # Builds (scripts/build.sh, honouring CKPT_BUILD_DIR), makes the seed corpus
 # from real checkpoints of test programs if the corpus is empty
@@ -14,8 +15,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 minutes=${1:-10}
 case $minutes in
-'' | *[!0-9]*) echo "usage: scripts/fuzz.sh [MINUTES]" >&2; exit 2 ;;
+'' | *[!0-9]*)
+  echo "usage: scripts/fuzz.sh [MINUTES [LIBFUZZER_OPTION...]]" >&2
+  exit 2 ;;
 esac
+shift $(($# > 0 ? 1 : 0))
 build=$("$root/scripts/build.sh")
 fuzzer=$build/test/fuzz/reader_fuzz
 if [ ! -x "$fuzzer" ]; then
@@ -40,7 +44,7 @@ status=0
 # the magic numbers and markers of the format.
 "$fuzzer" -max_total_time=$((minutes * 60)) -timeout=10 -rss_limit_mb=2048 \
   -dict="$root/test/fuzz/reader.dict" -artifact_prefix="$dir/" \
-  -print_final_stats=1 "$dir/corpus" > "$log" 2>&1 || status=$?
+  -print_final_stats=1 "$@" "$dir/corpus" > "$log" 2>&1 || status=$?
 
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -n 1 || true)
