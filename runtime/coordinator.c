@@ -187,6 +187,15 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   struct timespec t_request, t_stopped, t_resumed, t_durable;
   clock_gettime(CLOCK_MONOTONIC, &t_request);
 
+  /* Known before the first checkpoint (the coordinator hashes first): a
+   * checkpoint no restart could use is refused without stopping anyone. */
+  if (exe_hash_state < 0) {
+    snprintf(msg, msglen,
+             "cannot read the program's binary (/proc/self/exe) to identify "
+             "it: %s",
+             strerror(-exe_hash_state));
+    return -1;
+  }
   if (ckpt_stop_world(msg, msglen) != 0)
     return -1;
   clock_gettime(CLOCK_MONOTONIC, &t_stopped);
@@ -218,14 +227,6 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
     nanosleep(&ms, NULL);
     if (ckpt_stop_world(msg, msglen) != 0)
       return -1;
-  }
-  if (exe_hash_state < 0) {
-    ckpt_resume_world();
-    snprintf(msg, msglen,
-             "cannot read the program's binary (/proc/self/exe) to identify "
-             "it: %s",
-             strerror(-exe_hash_state));
-    return -1;
   }
   /* Everything the writer needs is captured while the program is stopped. */
   ckpt_stdio_capture();
