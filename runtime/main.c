@@ -19,9 +19,7 @@ struct ckpt_config ckpt_config;
 struct ckpt_start_state ckpt_start CKPT_RTSTATE_VAR;
 
 static int is_ckpt_variable(const char *s) {
-  static const char *const names[] = {CKPT_ENV_DIR, CKPT_ENV_INTERVAL,
-                                      CKPT_ENV_KEEP, CKPT_ENV_RESTORE,
-                                      CKPT_ENV_KEY_FILE};
+  static const char *const names[] = CKPT_ENV_NAMES;
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     size_t n = strlen(names[i]);
     if (strncmp(s, names[i], n) == 0 && s[n] == '=')

@@ -279,9 +279,9 @@ static void sanitize(char *s) {
       *s = '?';
 }
 
-/* Whether ckpt-run started pid (CKPT_DIR in its initial environment), or pid
- * is still ckpt-run about to become the program.
- * (as a new run or a restart) */
+/* Whether ckpt-run started pid, as a new run or a restart (CKPT_DIR in its
+ * initial environment), or pid is still ckpt-run about to become the
+ * program. */
 static int process_started_by_ckpt_run(int pid) {
   char path[64], buf[65536];
   /* Still ckpt-run itself, about to become the program. */
@@ -349,8 +349,9 @@ static int peer_credentials(int fd, struct ucred *cred) {
 
 /* The program's socket when its own name was taken: "@ckpt-ctl-PID-..." in
  * /proc/net/unix whose listener is process PID. Returns a connected
- * descriptor, or -1. */
-static int connect_alternate(int pid, uint64_t timeout_ms) {
+ * descriptor with the listener's credentials in *CRED, or -1. */
+static int connect_alternate(int pid, uint64_t timeout_ms,
+                             struct ucred *cred) {
   FILE *f = fopen("/proc/net/unix", "re");
   if (!f)
     return -1;
@@ -365,8 +366,7 @@ static int connect_alternate(int pid, uint64_t timeout_ms) {
     if (strlen(at) <= (size_t)plen)
       continue;
     fd = connect_control(at + 1, timeout_ms);
-    struct ucred cred;
-    if (fd >= 0 && (peer_credentials(fd, &cred) < 0 || cred.pid != pid)) {
+    if (fd >= 0 && (peer_credentials(fd, cred) < 0 || cred->pid != pid)) {
       close(fd);
       fd = -1;
     }
@@ -396,13 +396,12 @@ static int do_checkpoint(const char *pidarg, const char *timeout) {
    * checkpoint (which can take a while for a large heap), wait for it. */
   int started_by_ckpt = process_started_by_ckpt_run(pid);
   int64_t socket_wait_until = now_ms() + 60000;
-  struct ucred squatter = {0, 0, 0};
+  struct ucred squatter = {0, 0, 0}, cred;
   int fd;
   for (;;) {
     fd = connect_control(name, timeout ? timeout_ms : 0);
     int saved = errno;
     if (fd >= 0) {
-      struct ucred cred;
       if (peer_credentials(fd, &cred) < 0)
         tool_die(1, "control socket @%s: cannot identify its owner: %s", name,
                  strerror(errno));
@@ -412,7 +411,7 @@ static int do_checkpoint(const char *pidarg, const char *timeout) {
        * listens under a name of its own choosing; find it by its pid. */
       close(fd);
       squatter = cred;
-      fd = connect_alternate(pid, timeout ? timeout_ms : 0);
+      fd = connect_alternate(pid, timeout ? timeout_ms : 0, &cred);
       if (fd >= 0)
         break;
       saved = ECONNREFUSED;
@@ -445,9 +444,7 @@ static int do_checkpoint(const char *pidarg, const char *timeout) {
   }
   /* The program serves only its own user and root: say so rather than be
    * hung up on. */
-  struct ucred cred;
-  if (peer_credentials(fd, &cred) == 0 && cred.uid != geteuid() &&
-      geteuid() != 0)
+  if (cred.uid != geteuid() && geteuid() != 0)
     tool_die(1,
              "process %d belongs to uid %u; only that user or root may ask it "
              "for a checkpoint",
@@ -619,12 +616,11 @@ static struct ckpt_image *pick_from_dir(const char *dir, const uint8_t *key,
 
 /* Is NAME=... one of the variables ckpt-run controls? */
 static int is_ckpt_var(const char *entry) {
-  static const char *const vars[] = {CKPT_ENV_DIR,     CKPT_ENV_INTERVAL,
-                                     CKPT_ENV_KEEP,    CKPT_ENV_RESTORE,
-                                     CKPT_ENV_KEY_FILE, NULL};
-  for (const char *const *v = vars; *v; v++) {
-    size_t n = strlen(*v);
-    if (strncmp(entry, *v, n) == 0 && (entry[n] == '=' || entry[n] == '\0'))
+  static const char *const vars[] = CKPT_ENV_NAMES;
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+    size_t n = strlen(vars[i]);
+    if (strncmp(entry, vars[i], n) == 0 &&
+        (entry[n] == '=' || entry[n] == '\0'))
       return 1;
   }
   return 0;
