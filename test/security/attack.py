@@ -311,6 +311,15 @@ class Ctx:
         else:
             print(f"MARKER {name} absent", flush=True)
 
+    def restart_case(self, name, who, target, marker, extra=()):
+        """ckpt-run --restart TARGET as WHO: its first line, and whether the
+        restarted job ran (it writes MARKER)."""
+        if os.path.exists(marker):
+            os.unlink(marker)
+        r = self.run([self.ckpt_run, "--restart", target, *extra], who)
+        self.case(name, r)
+        self.marker(name, marker)
+
     def files(self, name, d):
         names = sorted(n for n in os.listdir(d) if n != "ckpt.lock")
         print(f"FILES {name} {' '.join(names) if names else '(none)'}", flush=True)
@@ -612,11 +621,7 @@ def restart_owner(ctx):
     open(stop, "w").close()  # a restarted job would end after one step
 
     def restart(name, who, target):
-        if os.path.exists(marker):
-            os.unlink(marker)
-        r = ctx.run([ctx.ckpt_run, "--restart", target], who)
-        ctx.case(name, r)
-        ctx.marker(name, marker)
+        ctx.restart_case(name, who, target, marker)
 
     restart("root-attackers-dir", "root", ctx.path("attacker", "ck"))
     restart("root-file-in-attackers-dir", "root", akpt)
@@ -669,11 +674,7 @@ def restart_binary(ctx):
         return r.stdout.strip()
 
     def restart(name, who, target):
-        if os.path.exists(marker):
-            os.unlink(marker)
-        r = ctx.run([ctx.ckpt_run, "--restart", target], who)
-        ctx.case(name, r)
-        ctx.marker(name, marker)
+        ctx.restart_case(name, who, target, marker)
 
     # Root ran a binary the attacker owns (and could replace at any time).
     k = take("root", ctx.mkdir("root/ck1", "root", 0o700), ctx.path("attacker", "job"))
@@ -716,11 +717,7 @@ def identity(ctx):
     open(stop, "w").close()
 
     def restart(name):
-        if os.path.exists(marker):
-            os.unlink(marker)
-        r = ctx.run([ctx.ckpt_run, "--restart", k], "victim")
-        ctx.case(name, r)
-        ctx.marker(name, marker)
+        ctx.restart_case(name, "victim", k, marker)
 
     def patch(data):
         # In place, as an attacker with write access to the file would.
@@ -973,12 +970,8 @@ def mac(ctx):
         return r.stdout.strip()
 
     def restart(name, target, keyfile):
-        if os.path.exists(marker):
-            os.unlink(marker)
         extra = ["--key-file", keyfile] if keyfile else []
-        r = ctx.run([ctx.ckpt_run, "--restart", target, *extra], "victim")
-        ctx.case(name, r)
-        ctx.marker(name, marker)
+        ctx.restart_case(name, "victim", target, marker, extra)
 
     good = take(ctx.path("victim", "ck"), key)
     flags = struct.unpack("<I", open(good, "rb").read()[20:24])[0]
