@@ -329,7 +329,10 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
         S_ISREG(st.st_mode) && st.st_uid == geteuid() && st.st_nlink == 1 &&
         (st.st_mode & 0077) == 0)
       unlinkat(ckpt_dir_fd, tmp_name, 0);
-    if (!got) {
+    if (program_exiting) {
+      /* The exit destructor stopped it: not a fault of the writer. */
+      snprintf(msg, msglen, "%s", CKPT_CTL_EXITING);
+    } else if (!got) {
       if (WIFSIGNALED(status))
         snprintf(msg, msglen,
                  "the checkpoint writer was killed by signal %d before "

@@ -175,6 +175,11 @@ enum ckpt_global_flags {
  * sent once the checkpoint file is durable (or has failed). */
 #define CKPT_CTL_PREFIX "ckpt-ctl-"
 #define CKPT_CTL_REQUEST "checkpoint\n"
+/* The error a request gets when the program exits while its checkpoint is
+ * being written (the writer is stopped; nothing is kept). */
+#define CKPT_CTL_EXITING                                                       \
+  "the program exited while the checkpoint was being written; it was "        \
+  "abandoned"
 
 /* ---- C expansion ------------------------------------------------------- */
 #ifndef __cplusplus

@@ -389,7 +389,7 @@ def request_checkpoint(ctx, seg):
                 # Can this driver see whether a program listens for requests?
                 ctx.socket_visible = control_socket_up(seg.pid)
             return t_req
-        if not seg.alive():
+        if not seg.alive() or "the program exited while the checkpoint" in err:
             raise Miss("the program ended before the checkpoint (request: exit %d)" % rc)
         if ctx.socket_visible and control_socket_up(seg.pid) is False:
             # Not listening yet: still starting or restoring. A request then
