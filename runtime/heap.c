@@ -21,6 +21,11 @@
  * memory above a top chunk that moved down, so checkpoints skip them and
  * calloc knows they are zero.
  *
+ * Thread caches (application heap only; see "Thread caches" below) take
+ * most small mallocs and frees off the lock: a thread keeps lists of small
+ * chunks it freed or took in a batch, in a cache that is itself a chunk of
+ * the arena, so it is saved and restored with everything else.
+ *
  * Nothing in here may call a function that could allocate: the allocator
  * serves ld.so and libc themselves. Only mmap/mprotect/madvise/futex,
  * memset/memcpy, write(2) and abort.
@@ -57,6 +62,7 @@ __attribute__((used)) static void *(*const heap_interpose_anchor)(size_t) =
 #define MIN_CHUNK 32u /* header + the two free-list links */
 #define INUSE CKPT_HEAP_CHUNK_INUSE
 #define TOP CKPT_HEAP_CHUNK_TOP
+#define CACHED CKPT_HEAP_CHUNK_CACHED
 #define FLAGS CKPT_HEAP_CHUNK_FLAGS
 
 /* Larger requests cannot fit in any arena; refusing them early also keeps
@@ -95,14 +101,19 @@ struct chunk {
   struct chunk *bk;    /* free chunks only: previous in the bin, or NULL */
 };
 
+struct heap_cache;
+
 /* The allocator state at the start of an arena. */
 struct heap_state {
   struct ckpt_heap_arena_head head;
   uint64_t bitmap[BITMAP_WORDS]; /* bit i: bins[i] is non-empty */
   struct chunk *bins[NUM_BINS];  /* heads of NULL-terminated lists */
+  struct heap_cache *caches;     /* the threads' caches (application heap) */
 };
 
 #define STATE_SPACE ((sizeof(struct heap_state) + 63) & ~(size_t)63)
+/* The application heap's first chunk: a constant, for the lock-free path. */
+#define APP_FIRST_CHUNK ((uintptr_t)CKPT_HEAP_BASE + STATE_SPACE)
 
 struct heap {
   int lock;                 /* futex word: 0 free, 1 held, 2 held + waiters */
@@ -657,7 +668,7 @@ static struct chunk *checked_chunk(struct heap *h, void *p, const char *op) {
     goto invalid;
   struct chunk *c = payload_chunk(p);
   size_t size = chunk_size(c);
-  if (UNLIKELY(!(c->head & INUSE) || (c->head & TOP) || size < MIN_CHUNK ||
+  if (UNLIKELY((c->head & FLAGS) != INUSE || size < MIN_CHUNK ||
                size > st->head.top - (uintptr_t)c ||
                chunk_next(c)->prev_size != size))
     goto invalid;
@@ -676,10 +687,300 @@ invalid:
   heap_die(op, a);
 }
 
+/* ---- Thread caches --------------------------------------------------------
+ * Each application thread that allocates from the application heap gets a
+ * cache: for every chunk size from MIN_CHUNK to CACHE_MAX_CHUNK a list of
+ * chunks of exactly that size that it freed or took in a batch. malloc and
+ * free of small blocks use the calling thread's cache with no lock and no
+ * atomic instruction; the lock is taken once per batch, to refill an empty
+ * list or to give back half of a full one. A chunk in a cache stays INUSE
+ * for its neighbours (it must not coalesce) and is flagged CACHED, which
+ * free() refuses as it refuses any block that is not live.
+ *
+ * Where the state lives: a cache is a chunk of the arena, on a list headed
+ * in the arena's state, and it records its thread's slot. So a checkpoint
+ * saves the caches with the heap, and they are consistent then (threads
+ * stop only at safe points, never inside malloc). The thread finds its
+ * cache through thread_cache, a TLS pointer that is only a hint: NULL in a
+ * new thread, or after a restart that resets the runtime's TLS, means "look
+ * the cache up again by ckpt_self->slot", and slots survive restarts. A
+ * restart that restores TLS byte for byte gives the thread back a pointer
+ * to its own slot's cache, restored at the same address, so both are fine.
+ * A finishing thread returns its cache (ckpt_heap_thread_exit); a cache
+ * left behind anyway is adopted by the next thread given its slot. Threads
+ * without a slot (the runtime's own, or main before the program's main)
+ * use the lock. The system heap has no caches.
+ */
+
+#define CACHE_MAX_CHUNK 1024u /* largest chunk size cached */
+#define CACHE_MAX_REQUEST (CACHE_MAX_CHUNK - CHUNK_HDR)
+#define CACHE_CLASSES (CACHE_MAX_CHUNK / CHUNK_ALIGN - 1) /* 32, 48, ..1024 */
+/* A list holds up to CACHE_LIST_BYTES of chunks, but no fewer than
+ * CACHE_LIST_MIN and no more than CACHE_LIST_MAX of them: a thread keeps at
+ * most about 63 * 8 KiB, and usually far less, in its cache. */
+#define CACHE_LIST_BYTES 8192u
+#define CACHE_LIST_MIN 8u
+#define CACHE_LIST_MAX 64u
+#define CACHE_MAGIC 0x48434b43u /* "CKCH" */
+
+struct cache_list {
+  struct chunk *first; /* linked through fd, NULL-terminated */
+  uint16_t count;
+  uint16_t limit;
+  uint32_t unused;
+};
+
+struct heap_cache {
+  struct cache_list lists[CACHE_CLASSES]; /* by cache_class(chunk size) */
+  struct heap_cache *next;                /* the heap's next cache */
+  uint32_t slot;                          /* of the thread that owns it */
+  uint32_t magic;                         /* CACHE_MAGIC */
+};
+
+static __thread struct heap_cache *thread_cache
+    __attribute__((tls_model("initial-exec")));
+/* Set by ckpt_heap_thread_exit: the thread is finishing, it takes no new
+ * cache (glibc's exit path may still free, through the lock). */
+static __thread bool thread_cache_off
+    __attribute__((tls_model("initial-exec")));
+
+static inline unsigned cache_class(size_t size) {
+  return (unsigned)(size / CHUNK_ALIGN) - 2;
+}
+static inline size_t cache_class_size(unsigned i) {
+  return (size_t)(i + 2) * CHUNK_ALIGN;
+}
+static uint16_t cache_list_limit(unsigned i) {
+  size_t limit = CACHE_LIST_BYTES / cache_class_size(i);
+  if (limit < CACHE_LIST_MIN)
+    limit = CACHE_LIST_MIN;
+  if (limit > CACHE_LIST_MAX)
+    limit = CACHE_LIST_MAX;
+  return (uint16_t)limit;
+}
+/* request_to_chunk for n <= CACHE_MAX_REQUEST. */
+static inline size_t small_request_to_chunk(size_t n) {
+  size_t need = (n + CHUNK_HDR + CHUNK_ALIGN - 1) & ~(size_t)(CHUNK_ALIGN - 1);
+  return need < MIN_CHUNK ? MIN_CHUNK : need;
+}
+
+/* The chunk of p if p looks like a live application-heap block of a size
+ * the caches take, by the checks checked_chunk makes (alignment, flags,
+ * both neighbours' boundary tags) except the bound by the top, which would
+ * read the shared state; else NULL (then checked_chunk decides, under the
+ * lock). Needs the application heap to be initialised. Reads only
+ * [APP_FIRST_CHUNK, mapped_end), which is mapped and only grows. */
+static inline struct chunk *cacheable_chunk(const void *p) {
+  uintptr_t a = (uintptr_t)p, lo = APP_FIRST_CHUNK + CHUNK_HDR;
+  uintptr_t end = __atomic_load_n(&app_heap.mapped_end, __ATOMIC_RELAXED);
+  if (UNLIKELY(a - lo >= end - CACHE_MAX_CHUNK - lo || (a & (CHUNK_ALIGN - 1))))
+    return NULL;
+  struct chunk *c = payload_chunk((void *)a);
+  size_t head = c->head, size = head & ~(size_t)FLAGS;
+  if (UNLIKELY((head & FLAGS) != INUSE ||
+               size - MIN_CHUNK > CACHE_MAX_CHUNK - MIN_CHUNK ||
+               chunk_next(c)->prev_size != size))
+    return NULL;
+  /* The chunk below may be merging with its own neighbour in another
+   * thread, under the lock: then the two reads disagree and the lock
+   * decides. (The top bound is not needed for stale headers above the top
+   * either: the chunk where a top begins has size 0, so a stale header's
+   * way down to it never matches.) */
+  size_t prev = __atomic_load_n(&c->prev_size, __ATOMIC_RELAXED);
+  if (prev == 0)
+    return (uintptr_t)c == APP_FIRST_CHUNK ? c : NULL;
+  if (UNLIKELY((prev & FLAGS) || prev > (uintptr_t)c - APP_FIRST_CHUNK))
+    return NULL;
+  size_t prev_head =
+      __atomic_load_n(&chunk_at((uintptr_t)c - prev)->head, __ATOMIC_RELAXED);
+  if (UNLIKELY((prev_head & ~(size_t)FLAGS) != prev))
+    return NULL;
+  return c;
+}
+
+/* Take a chunk of `size` bytes from tc, or NULL if its list is empty. */
+static inline struct chunk *cache_take(struct heap_cache *tc, size_t size) {
+  struct cache_list *l = &tc->lists[cache_class(size)];
+  struct chunk *c = l->first;
+  if (UNLIKELY(!c))
+    return NULL;
+  /* A write through a dangling pointer may have hit the link that led
+   * here: stop before handing out whatever it points to. */
+  if (UNLIKELY(c->head != (size | INUSE | CACHED)))
+    heap_die("malloc(): corrupted thread cache at", (uintptr_t)c);
+  l->first = c->fd;
+  l->count--;
+  c->head = size | INUSE;
+  return c;
+}
+
+/* Put in-use chunk c of `size` bytes into tc; false if its list is full. */
+static inline bool cache_put(struct heap_cache *tc, struct chunk *c,
+                             size_t size) {
+  struct cache_list *l = &tc->lists[cache_class(size)];
+  if (UNLIKELY(l->count >= l->limit))
+    return false;
+  c->head = size | INUSE | CACHED;
+  c->fd = l->first;
+  l->first = c;
+  l->count++;
+  return true;
+}
+
+/* Give chunks of list l back to the heap until `keep` are left (lock held).
+ * The first ones go, the most recently freed: they are the likeliest to
+ * coalesce with each other. */
+static void cache_flush_locked(struct heap *h, struct cache_list *l,
+                               size_t size, unsigned keep) {
+  while (l->count > keep) {
+    struct chunk *c = l->first;
+    if (UNLIKELY(!c || c->head != (size | INUSE | CACHED)))
+      heap_die("free(): corrupted thread cache at", (uintptr_t)c);
+    l->first = c->fd;
+    l->count--;
+    c->head = size | INUSE;
+    free_chunk(h, c);
+  }
+}
+
+/* tc's list for `size` is empty: take a batch of chunks of that size from
+ * the heap under one lock, keep all but one and return that one (its size
+ * may be a little larger, as alloc_chunk gives); NULL if out of memory. */
+static __attribute__((noinline)) struct chunk *
+cache_refill(struct heap_cache *tc, size_t size) {
+  struct heap *h = &app_heap;
+  struct cache_list *l = &tc->lists[cache_class(size)];
+  struct clean_range clean;
+  lock_acquire(&h->lock);
+  struct chunk *first = alloc_chunk(h, size, &clean);
+  /* Listed in the order they came, so that a run carved from the top is
+   * handed out in address order. */
+  struct chunk **link = &l->first;
+  for (unsigned i = 1; first && i < l->limit / 2u; i++) {
+    struct chunk *c = alloc_chunk(h, size, &clean);
+    if (!c)
+      break;
+    size_t got = chunk_size(c);
+    if (got != size) {
+      /* A free chunk too small to split: file it under its own size. */
+      if (got > CACHE_MAX_CHUNK || !cache_put(tc, c, got))
+        free_chunk(h, c);
+      break;
+    }
+    c->head = size | INUSE | CACHED;
+    *link = c;
+    link = &c->fd;
+    l->count++;
+  }
+  *link = NULL;
+  lock_release(&h->lock);
+  return first;
+}
+
+static struct heap_cache *cache_find(struct heap_state *st, uint32_t slot) {
+  for (struct heap_cache *tc = st->caches; tc; tc = tc->next)
+    if (tc->slot == slot)
+      return tc;
+  return NULL;
+}
+
+/* Set thread_cache for the calling thread: its slot's cache in the
+ * application heap, made now if there is none. NULL if the thread has no
+ * slot, is finishing, there is no application heap, or no memory. */
+static __attribute__((noinline)) struct heap_cache *cache_attach(void) {
+  struct ckpt_thread *self = ckpt_self;
+  struct heap *h = &app_heap;
+  if (thread_cache_off || !self || !heap_state_acquire(h))
+    return NULL;
+  lock_acquire(&h->lock);
+  struct heap_state *st = h->state;
+  struct heap_cache *tc = cache_find(st, self->slot);
+  if (!tc) {
+    struct clean_range clean;
+    struct chunk *c =
+        alloc_chunk(h, request_to_chunk(sizeof(struct heap_cache)), &clean);
+    if (c) {
+      tc = chunk_payload(c);
+      memset(tc, 0, sizeof(*tc));
+      for (unsigned i = 0; i < CACHE_CLASSES; i++)
+        tc->lists[i].limit = cache_list_limit(i);
+      tc->slot = self->slot;
+      tc->magic = CACHE_MAGIC;
+      tc->next = st->caches;
+      st->caches = tc;
+    }
+  }
+  lock_release(&h->lock);
+  thread_cache = tc;
+  return tc;
+}
+
+/* Empty tc into the heap, unlink it and free it (lock held). */
+static void cache_release_locked(struct heap *h, struct heap_cache *tc) {
+  struct heap_state *st = h->state;
+  for (unsigned i = 0; i < CACHE_CLASSES; i++)
+    cache_flush_locked(h, &tc->lists[i], cache_class_size(i), 0);
+  for (struct heap_cache **link = &st->caches; *link; link = &(*link)->next)
+    if (*link == tc) {
+      *link = tc->next;
+      break;
+    }
+  free_chunk(h, payload_chunk(tc));
+}
+
+void ckpt_heap_thread_exit(void) {
+  thread_cache_off = true;
+  struct heap_cache *tc = thread_cache;
+  thread_cache = NULL;
+  struct ckpt_thread *self = ckpt_self;
+  struct heap *h = &app_heap;
+  if (!heap_state_acquire(h))
+    return;
+  lock_acquire(&h->lock);
+  if (!tc && self) /* TLS reset by a restart: the cache may still be there */
+    tc = cache_find(h->state, self->slot);
+  if (tc)
+    cache_release_locked(h, tc);
+  lock_release(&h->lock);
+}
+
+/* What the caches hold: cached chunks (free for the program, INUSE in the
+ * heap's own count) and the caches themselves (allocator state). Exact when
+ * no thread is inside the allocator; the owners change them unlocked. */
+struct cache_totals {
+  uint64_t caches, cache_usable; /* the cache chunks */
+  uint64_t chunks, bytes;        /* cached chunks and their sizes */
+};
+
+static void cache_totals(const struct heap_state *st, struct cache_totals *t) {
+  memset(t, 0, sizeof(*t));
+  for (const struct heap_cache *tc = st->caches; tc; tc = tc->next) {
+    t->caches++;
+    t->cache_usable += chunk_size(payload_chunk((void *)tc)) - CHUNK_HDR;
+    for (unsigned i = 0; i < CACHE_CLASSES; i++) {
+      t->chunks += tc->lists[i].count;
+      t->bytes += tc->lists[i].count * cache_class_size(i);
+    }
+  }
+}
+
 /* ---- Public allocation API ---------------------------------------------- */
 
 static void *heap_alloc(size_t n, bool zero) {
   size_t need = request_to_chunk(n);
+  if (need && need <= CACHE_MAX_CHUNK && ckpt_heap_use_app) {
+    struct heap_cache *tc = thread_cache ? thread_cache : cache_attach();
+    if (tc) {
+      struct chunk *c = cache_take(tc, need);
+      if (!c && !(c = cache_refill(tc, need))) {
+        errno = ENOMEM;
+        return NULL;
+      }
+      if (zero)
+        memset(chunk_payload(c), 0, chunk_size(c) - CHUNK_HDR);
+      return chunk_payload(c);
+    }
+  }
   struct heap *h = heap_for_new();
   if (UNLIKELY(!need || !h)) {
     errno = ENOMEM;
@@ -710,7 +1011,16 @@ static void *heap_alloc(size_t n, bool zero) {
   return chunk_payload(c);
 }
 
-void *ckpt_heap_malloc(size_t size) { return heap_alloc(size, false); }
+void *ckpt_heap_malloc(size_t size) {
+  struct heap_cache *tc = thread_cache;
+  if (LIKELY(tc != NULL) && LIKELY(ckpt_heap_use_app) &&
+      LIKELY(size <= CACHE_MAX_REQUEST)) {
+    struct chunk *c = cache_take(tc, small_request_to_chunk(size));
+    if (LIKELY(c != NULL))
+      return chunk_payload(c);
+  }
+  return heap_alloc(size, false);
+}
 
 void *ckpt_heap_calloc(size_t count, size_t size) {
   size_t bytes;
@@ -721,21 +1031,50 @@ void *ckpt_heap_calloc(size_t count, size_t size) {
   return heap_alloc(bytes, true);
 }
 
-void ckpt_heap_free(void *p) {
+/* free() when the lock-free path did not take the block: NULL, the system
+ * heap, a large block, a full cache list, a thread without a cache yet, or
+ * an invalid pointer (checked here, under the lock). */
+static __attribute__((noinline)) void heap_free_slow(void *p) {
   if (!p)
     return;
   struct heap *h = heap_owning((uintptr_t)p);
   if (UNLIKELY(!h))
     heap_die("free(): invalid pointer", (uintptr_t)p);
+  struct heap_cache *tc = NULL;
+  if (h == &app_heap)
+    tc = thread_cache ? thread_cache : cache_attach();
   lock_acquire(&h->lock);
   struct chunk *c = checked_chunk(h, p, "free(): invalid pointer");
-  free_chunk(h, c);
+  size_t size = chunk_size(c);
+  if (tc && size <= CACHE_MAX_CHUNK) {
+    struct cache_list *l = &tc->lists[cache_class(size)];
+    if (l->count >= l->limit)
+      cache_flush_locked(h, l, size, l->limit / 2u);
+    cache_put(tc, c, size);
+  } else {
+    free_chunk(h, c);
+  }
   lock_release(&h->lock);
+}
+
+void ckpt_heap_free(void *p) {
+  struct heap_cache *tc = thread_cache;
+  if (LIKELY(tc != NULL)) {
+    struct chunk *c = cacheable_chunk(p);
+    if (LIKELY(c != NULL) && LIKELY(cache_put(tc, c, chunk_size(c))))
+      return;
+  }
+  heap_free_slow(p);
 }
 
 size_t ckpt_heap_usable_size(void *p) {
   if (!p)
     return 0;
+  if (thread_cache) { /* the application heap is initialised */
+    struct chunk *c = cacheable_chunk(p);
+    if (c)
+      return chunk_size(c) - CHUNK_HDR;
+  }
   struct heap *h = heap_owning((uintptr_t)p);
   if (UNLIKELY(!h))
     heap_die("malloc_usable_size(): invalid pointer", (uintptr_t)p);
@@ -788,6 +1127,22 @@ void *ckpt_heap_realloc(void *p, size_t n) {
   if (n == 0) {
     ckpt_heap_free(p);
     return NULL;
+  }
+  struct heap_cache *tc = thread_cache;
+  if (tc && n <= CACHE_MAX_REQUEST) {
+    /* Small to small: through the thread's cache, without the lock. */
+    struct chunk *c = cacheable_chunk(p);
+    if (c) {
+      size_t size = chunk_size(c), need = small_request_to_chunk(n);
+      if (need <= size && size - need < MIN_CHUNK)
+        return p; /* nothing worth splitting off */
+      struct chunk *moved = need > size ? cache_take(tc, need) : NULL;
+      if (moved) {
+        memcpy(chunk_payload(moved), p, size - CHUNK_HDR);
+        ckpt_heap_free(p);
+        return chunk_payload(moved);
+      }
+    }
   }
   struct heap *h = heap_owning((uintptr_t)p);
   if (UNLIKELY(!h))
@@ -861,13 +1216,23 @@ void *ckpt_heap_memalign(size_t align, size_t n) {
 
 /* ---- Inspection ---------------------------------------------------------- */
 
+/* The arena's own counts take every chunk the heap handed out as
+ * allocated; what the program sees excludes the caches and counts the
+ * chunks in them as free. */
 static int heap_stats(struct heap *h, struct ckpt_heap_stats *out) {
   lock_acquire(&h->lock);
   struct heap_state *st = h->state;
-  if (st)
+  if (st) {
     *out = st->head.stats;
-  else
+    struct cache_totals t;
+    cache_totals(st, &t);
+    out->allocated_chunks -= t.caches + t.chunks;
+    out->allocated_bytes -= t.cache_usable + t.bytes - t.chunks * CHUNK_HDR;
+    out->free_chunks += t.chunks;
+    out->free_bytes += t.bytes;
+  } else {
     memset(out, 0, sizeof(*out));
+  }
   lock_release(&h->lock);
   return st ? 0 : -1;
 }
@@ -877,6 +1242,52 @@ int ckpt_heap_app_stats(struct ckpt_heap_stats *out) {
 }
 int ckpt_heap_sys_stats(struct ckpt_heap_stats *out) {
   return heap_stats(&sys_heap, out);
+}
+
+/* Every cache is a live chunk with its magic and a slot of its own; every
+ * list holds chunks of its size flagged CACHED, as many as it says; and
+ * together they hold every CACHED chunk the walk saw. */
+static int check_caches_locked(struct heap *h, uint64_t cached_chunks,
+                               uint64_t cached_bytes) {
+  struct heap_state *st = h->state;
+  uintptr_t first = st->head.first_chunk, top = st->head.top;
+  uint64_t listed_chunks = 0, listed_bytes = 0, caches = 0;
+  for (struct heap_cache *tc = st->caches; tc; tc = tc->next) {
+    uintptr_t ta = (uintptr_t)tc;
+    if (h != &app_heap || ta < first + CHUNK_HDR || ta >= top ||
+        (ta & (CHUNK_ALIGN - 1)) || ++caches > st->head.stats.allocated_chunks)
+      return -1;
+    struct chunk *tchunk = payload_chunk(tc);
+    if ((tchunk->head & FLAGS) != INUSE ||
+        chunk_size(tchunk) < request_to_chunk(sizeof(*tc)) ||
+        chunk_size(tchunk) > top - (uintptr_t)tchunk ||
+        tc->magic != CACHE_MAGIC)
+      return -1;
+    for (struct heap_cache *other = st->caches; other != tc;
+         other = other->next)
+      if (other->slot == tc->slot)
+        return -1;
+    for (unsigned i = 0; i < CACHE_CLASSES; i++) {
+      const struct cache_list *l = &tc->lists[i];
+      size_t size = cache_class_size(i);
+      if (l->limit != cache_list_limit(i) || l->count > l->limit)
+        return -1;
+      unsigned n = 0;
+      for (struct chunk *c = l->first; c; c = c->fd) {
+        uintptr_t ca = (uintptr_t)c;
+        if (++n > l->count || ca < first || ca >= top ||
+            (ca & (CHUNK_ALIGN - 1)) || c->head != (size | INUSE | CACHED))
+          return -1;
+      }
+      if (n != l->count)
+        return -1;
+      listed_chunks += n;
+      listed_bytes += n * size;
+    }
+  }
+  if (listed_chunks != cached_chunks || listed_bytes != cached_bytes)
+    return -1;
+  return 0;
 }
 
 static int heap_check_locked(struct heap *h) {
@@ -889,17 +1300,25 @@ static int heap_check_locked(struct heap *h) {
       st->head.clean_from > h->mapped_end)
     return -1;
   struct ckpt_heap_stats seen = {0};
+  uint64_t cached_chunks = 0, cached_bytes = 0;
   size_t prev_size = 0;
   bool prev_free = false;
   uintptr_t top = st->head.top;
   uintptr_t a = st->head.first_chunk;
   while (a < top) {
     struct chunk *c = chunk_at(a);
-    size_t size = chunk_size(c);
-    if (c->prev_size != prev_size || (c->head & TOP) || size < MIN_CHUNK ||
-        size > top - a)
+    size_t size = chunk_size(c), flags = c->head & FLAGS;
+    if (c->prev_size != prev_size ||
+        (flags != 0 && flags != INUSE && flags != (INUSE | CACHED)) ||
+        size < MIN_CHUNK || size > top - a)
       return -1;
-    if (c->head & INUSE) {
+    if (flags & CACHED) {
+      if (h != &app_heap || size > CACHE_MAX_CHUNK)
+        return -1;
+      cached_chunks++;
+      cached_bytes += size;
+    }
+    if (flags & INUSE) {
       seen.allocated_chunks++;
       seen.allocated_bytes += size - CHUNK_HDR;
       prev_free = false;
@@ -935,7 +1354,7 @@ static int heap_check_locked(struct heap *h) {
   if (listed_chunks != seen.free_chunks || listed_bytes != seen.free_bytes ||
       memcmp(&seen, &st->head.stats, sizeof(seen)) != 0)
     return -1;
-  return 0;
+  return check_caches_locked(h, cached_chunks, cached_bytes);
 }
 
 static int heap_check(struct heap *h) {
@@ -997,8 +1416,9 @@ int ckpt_heap_for_each_extent(int (*fn)(void *ctx, uintptr_t addr, size_t len),
       return -1;
     }
     /* A free chunk's boundary tag is the next header's prev_size, which is
-     * reported with that header. */
-    uintptr_t hi = a + ((c->head & INUSE) ? size : MIN_CHUNK);
+     * reported with that header. A cached chunk is free but for its link. */
+    uintptr_t hi =
+        a + ((c->head & (INUSE | CACHED)) == INUSE ? size : MIN_CHUNK);
     if ((rc = extent_add(&run, a, hi)) != 0)
       return rc;
     a += size;
@@ -1026,7 +1446,8 @@ int ckpt_heap_app_find_block(uintptr_t addr, uintptr_t *payload,
       size_t size = chunk_size(c);
       if (size < MIN_CHUNK || size > top - a)
         break;
-      if ((c->head & INUSE) && addr >= a + CHUNK_HDR && addr < a + size) {
+      if ((c->head & (INUSE | CACHED)) == INUSE && addr >= a + CHUNK_HDR &&
+          addr < a + size) {
         *payload = a + CHUNK_HDR;
         *usable = size - CHUNK_HDR;
         rc = 0;
@@ -1046,6 +1467,7 @@ int ckpt_heap_restore_map(uintptr_t end) {
     errno = EINVAL;
     return -1;
   }
+  thread_cache = NULL; /* the caller's hint may point into the old arena */
   lock_acquire(&h->lock);
   if (h->state) {
     /* An application heap that was set up but never used can give way; one
@@ -1071,6 +1493,7 @@ int ckpt_heap_restore_map(uintptr_t end) {
 #ifdef CKPT_UNIT_TEST
 int ckpt_heap_app_forget(void) {
   struct heap *h = &app_heap;
+  thread_cache = NULL;
   lock_acquire(&h->lock);
   if (!h->state) {
     lock_release(&h->lock);
@@ -1081,5 +1504,10 @@ int ckpt_heap_app_forget(void) {
   int rc = munmap((void *)h->base, h->limit - h->base);
   lock_release(&h->lock);
   return rc;
+}
+
+void ckpt_heap_thread_tls_reset(void) {
+  thread_cache = NULL;
+  thread_cache_off = false;
 }
 #endif

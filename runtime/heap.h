@@ -15,6 +15,9 @@
  *                         chunk keeps two list links in its first 16 payload
  *                         bytes. prev_size is the size of the chunk below
  *                         (0 for the first chunk), kept for every chunk.
+ *                         A chunk in a thread's cache is flagged INUSE and
+ *                         CACHED and keeps one link; the caches themselves
+ *                         are in-use chunks (application heap only).
  *   [top, top + 16)       header of the top chunk (flag TOP, size 0); the
  *                         rest of the arena above it is unused.
  * Everything at and above head.clean_from is zero. Tools reading a HEAP
@@ -56,14 +59,17 @@ int ckpt_heap_app_find_block(uintptr_t addr, uintptr_t *payload,
 struct ckpt_heap_stats {
   uint64_t allocated_chunks; /* live blocks */
   uint64_t allocated_bytes;  /* their usable bytes */
-  uint64_t free_chunks;      /* free chunks held in the bins */
+  uint64_t free_chunks;      /* free chunks held in the bins or in threads'
+                                caches */
   uint64_t free_bytes;       /* their sizes, headers included */
   uint64_t arena_bytes;      /* bytes from the arena base to the end of the
                                 top chunk's header */
 };
 
-/* Copy a heap's statistics. Returns 0, or -1 (all zero) if the heap is not
- * initialised. */
+/* Copy a heap's statistics. The threads' caches (allocator state, about
+ * 1 KiB each) count neither as allocated nor as free. Exact when no thread
+ * is inside the allocator (a thread changes its cache without the lock).
+ * Returns 0, or -1 (all zero) if the heap is not initialised. */
 int ckpt_heap_app_stats(struct ckpt_heap_stats *out);
 int ckpt_heap_sys_stats(struct ckpt_heap_stats *out);
 
@@ -75,13 +81,19 @@ int ckpt_heap_sys_check(void);
 
 /* ---- In-arena layout (shared with tools) ------------------------------- */
 #define CKPT_HEAP_ARENA_MAGIC 0x3150414548544b43ULL /* "CKTHEAP1" */
-#define CKPT_HEAP_ARENA_VERSION 1
+#define CKPT_HEAP_ARENA_VERSION 2
 #define CKPT_HEAP_CHUNK_HEADER 16 /* bytes of a chunk header */
 #define CKPT_HEAP_CHUNK_INUSE 1u  /* size flag: chunk is allocated */
 #define CKPT_HEAP_CHUNK_TOP 2u    /* size flag: the top chunk */
+/* Size flag, always with INUSE: the chunk is free but held in a thread's
+ * cache (linked through its first payload word), so it does not coalesce.
+ * Only its header and that link are data. Since arena version 2. */
+#define CKPT_HEAP_CHUNK_CACHED 4u
 #define CKPT_HEAP_CHUNK_FLAGS 15u /* size & ~this is the chunk size */
 
-/* At offset 0 of each arena. Addresses are absolute. */
+/* At offset 0 of each arena. Addresses are absolute. stats here counts
+ * cached chunks and the caches themselves as allocated (ckpt_heap_app_stats
+ * does not). */
 struct ckpt_heap_arena_head {
   uint64_t magic;       /* CKPT_HEAP_ARENA_MAGIC */
   uint32_t version;     /* CKPT_HEAP_ARENA_VERSION */
@@ -98,6 +110,9 @@ struct ckpt_heap_arena_head {
  * the extents back within one process. Returns 0, or -1 if there is no
  * application heap. */
 int ckpt_heap_app_forget(void);
+/* Reset the calling thread's allocator TLS to its initial values, as a
+ * restart that does not restore the runtime's TLS would. */
+void ckpt_heap_thread_tls_reset(void);
 #endif
 
 #endif /* CKPT_HEAP_H */

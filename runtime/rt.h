@@ -64,6 +64,10 @@ int ckpt_heap_for_each_extent(int (*fn)(void *ctx, uintptr_t addr, size_t len),
  * must not be in use yet). The caller then copies the saved extents into
  * place; the allocator state comes back with them. Returns 0 or -1. */
 int ckpt_heap_restore_map(uintptr_t end);
+/* The calling thread is finishing: give its cache of small free blocks back
+ * to the application heap. Its later frees (glibc's exit path) take the
+ * lock. */
+void ckpt_heap_thread_exit(void);
 
 
 /* ---- Threads and frames (frames.c, threads.c) ----------------------------

@@ -204,6 +204,7 @@ static void run_key_destructors(struct ckpt_thread *t) {
 
 static void thread_finished(struct ckpt_thread *t, void *retval) {
   run_key_destructors(t);
+  ckpt_heap_thread_exit();
   t->retval = retval;
   ckpt_thread_set_state(t, CKPT_THREAD_EXITED);
   __atomic_store_n(&t->exit_futex, 1, __ATOMIC_SEQ_CST);

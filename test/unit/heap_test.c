@@ -42,6 +42,18 @@
 static const struct ckpt_heap_arena_head *const app_head =
     (const struct ckpt_heap_arena_head *)(uintptr_t)CKPT_HEAP_BASE;
 
+/* The runtime's record of the calling thread (frames.c defines it in
+ * libckpt). A thread with one has a slot, and the allocator gives it a
+ * cache; tests that check block placement run before the main thread gets
+ * one. */
+__thread struct ckpt_thread *ckpt_self;
+static struct ckpt_thread slot_records[16];
+
+static void become_slot(uint32_t slot) {
+  slot_records[slot].slot = slot;
+  ckpt_self = &slot_records[slot];
+}
+
 /* ---- Helpers ------------------------------------------------------------- */
 
 static uint64_t rng_next(uint64_t *state) { /* xorshift64* */
@@ -150,6 +162,17 @@ static struct ckpt_heap_stats app_stats(void) {
   struct ckpt_heap_stats st;
   CHECK(ckpt_heap_app_stats(&st) == 0, "no application heap");
   return st;
+}
+
+/* Caches in the application heap: the arena's own count has each cache
+ * and each cached chunk as allocated, the statistics have neither (and the
+ * cached chunks as free). */
+static uint64_t cached_chunks(void) {
+  return app_stats().free_chunks - app_head->stats.free_chunks;
+}
+static uint64_t cache_count(void) {
+  return app_head->stats.allocated_chunks - app_stats().allocated_chunks -
+         cached_chunks();
 }
 
 static struct ckpt_heap_stats sys_stats(void) {
@@ -493,11 +516,106 @@ static void test_many_small(bool app) {
   for (size_t i = 0; i < 1024; i++)
     ckpt_heap_free(ptrs[i]);
   free(ptrs);
-  printf("heap_test: %s heap: 1M small mallocs %.0f ms, 1M frees %.0f ms, "
+  printf("heap_test: %s: 1M small mallocs %.0f ms, 1M frees %.0f ms, "
          "1M malloc+free pairs %.0f ms (sanitized build)\n",
-         app ? "application" : "system", t1 - t0, t2 - t1, t3 - t2);
+         !app       ? "system heap"
+         : ckpt_self ? "application heap, thread cache"
+                     : "application heap, no cache",
+         t1 - t0, t2 - t1, t3 - t2);
   ckpt_heap_use_app = 0;
   check_heaps("after 1M small");
+}
+
+/* Two threads in turn in slot 8: the first leaves without returning its
+ * cache, the second must adopt it (and return it). */
+struct slot8_run {
+  void *block;
+  bool finish;
+};
+
+static void *slot8_main(void *arg) {
+  struct slot8_run *run = arg;
+  become_slot(8);
+  ckpt_heap_use_app = 1;
+  run->block = ckpt_heap_malloc(300);
+  CHECK(run->block, "malloc in slot 8");
+  ckpt_heap_free(run->block);
+  if (run->finish)
+    ckpt_heap_thread_exit();
+  return NULL;
+}
+
+static void test_caches(void) {
+  CHECK(ckpt_self, "the main thread has no slot");
+  ckpt_heap_use_app = 1;
+  /* A small block freed goes to the thread's cache: free in the
+   * statistics, not a live block, and the next block of its size. */
+  ckpt_heap_free(ckpt_heap_malloc(100));
+  struct ckpt_heap_stats s0 = app_stats();
+  void *p = ckpt_heap_malloc(100);
+  struct ckpt_heap_stats s1 = app_stats();
+  CHECK(s1.allocated_chunks == s0.allocated_chunks + 1 &&
+            s1.allocated_bytes == s0.allocated_bytes + 112 &&
+            s1.free_chunks == s0.free_chunks - 1,
+        "statistics of a block taken from the cache");
+  ckpt_heap_free(p);
+  struct ckpt_heap_stats s2 = app_stats();
+  CHECK(memcmp(&s0, &s2, sizeof(s0)) == 0, "statistics after a cached free");
+  CHECK(app_head->stats.allocated_chunks > s2.allocated_chunks,
+        "the arena's own count lost the cached chunk");
+  uintptr_t payload;
+  size_t usable;
+  CHECK(ckpt_heap_app_find_block((uintptr_t)p, &payload, &usable) == -1,
+        "a cached chunk is found as a live block");
+  CHECK(ckpt_heap_malloc(100) == p, "the cache is not last in, first out");
+  ckpt_heap_free(p);
+  check_heaps("with cached chunks");
+
+  /* A list past its limit gives half back to the heap. */
+  enum { MANY = 300 };
+  void *blocks[MANY];
+  uint64_t cached0 = cached_chunks();
+  for (size_t i = 0; i < MANY; i++)
+    CHECK((blocks[i] = ckpt_heap_malloc(40)), "malloc(40)");
+  for (size_t i = 0; i < MANY; i++)
+    ckpt_heap_free(blocks[i]);
+  CHECK(cached_chunks() <= cached0 + 64,
+        "a cache list holds %" PRIu64 " more chunks",
+        cached_chunks() - cached0);
+  check_heaps("after overfilling a cache list");
+
+  /* Small reallocs move through the cache; the contents come along. */
+  char *r = ckpt_heap_malloc(20);
+  pattern_fill(r, 20, 5);
+  r = ckpt_heap_realloc(r, 500);
+  CHECK(r && pattern_check(r, 20, 5) == 20, "small realloc lost data");
+  CHECK(ckpt_heap_realloc(r, 495) == r, "a realloc within the chunk moved");
+  r = ckpt_heap_realloc(r, 5000);
+  CHECK(r && pattern_check(r, 20, 5) == 20, "realloc out of the caches");
+  ckpt_heap_free(r);
+
+  /* A restart that resets the runtime's TLS: the thread finds its cache
+   * again by its slot. */
+  void *t = ckpt_heap_malloc(200);
+  ckpt_heap_free(t);
+  ckpt_heap_thread_tls_reset();
+  CHECK(ckpt_heap_malloc(200) == t,
+        "after a TLS reset the thread did not find its cache");
+  ckpt_heap_free(t);
+
+  /* A cache left behind by a thread is adopted by the next in its slot. */
+  uint64_t caches = cache_count();
+  struct slot8_run first = {NULL, false}, second = {NULL, true};
+  pthread_t th;
+  CHECK(pthread_create(&th, NULL, slot8_main, &first) == 0, "pthread_create");
+  pthread_join(th, NULL);
+  CHECK(cache_count() == caches + 1, "the first thread left no cache");
+  CHECK(pthread_create(&th, NULL, slot8_main, &second) == 0, "pthread_create");
+  pthread_join(th, NULL);
+  CHECK(second.block == first.block, "slot 8's cache was not adopted");
+  CHECK(cache_count() == caches, "a finished thread kept its cache");
+  check_heaps("after threads in slot 8");
+  ckpt_heap_use_app = 0;
 }
 
 static void test_big(void) {
@@ -559,8 +677,13 @@ static void tagged_free(void *p) {
   ckpt_heap_free(p);
 }
 
+/* Workers 1 and 3 have slots (and so caches), 2 and 4 use the lock: blocks
+ * pass between both kinds through the mailboxes. */
 static void *thread_main(void *arg) {
   uint64_t rng = (uint64_t)(uintptr_t)arg * 0x1234567 + 99;
+  bool has_slot = (uintptr_t)arg % 2 == 1;
+  if (has_slot)
+    become_slot((uint32_t)(uintptr_t)arg);
   enum { SLOTS = 512, OPS = 150000 };
   void *own[SLOTS] = {0};
   bool own_app[SLOTS] = {0};
@@ -598,6 +721,8 @@ static void *thread_main(void *arg) {
   }
   for (size_t i = 0; i < SLOTS; i++)
     tagged_free(own[i]);
+  if (has_slot)
+    ckpt_heap_thread_exit();
   return NULL;
 }
 
@@ -623,6 +748,10 @@ static void test_threads(void) {
         "->%" PRIu64,
         app0.allocated_chunks, app1.allocated_chunks, sys0.allocated_chunks,
         sys1.allocated_chunks);
+  CHECK(cache_count() == 1,
+        "%" PRIu64 " caches after the threads finished; "
+        "only the main thread's should be left",
+        cache_count());
 }
 
 /* ---- fork and invalid frees ----------------------------------------------- */
@@ -890,6 +1019,16 @@ int main(void) {
     stress(app, 2000, 300000, seed + (uint64_t)app);
     test_many_small(app);
   }
+  /* From here on the main thread has a slot, and a cache. test_realloc
+   * expects a freed block to be free for its neighbour at once, which a
+   * cached block is not. */
+  become_slot(0);
+  test_calloc(true);
+  test_basics(true);
+  test_memalign(true);
+  stress(true, 2000, 300000, seed + 2);
+  test_many_small(true);
+  test_caches();
   test_big();
   test_threads();
   test_fork();
