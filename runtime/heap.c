@@ -1085,12 +1085,25 @@ size_t ckpt_heap_usable_size(void *p) {
   return usable;
 }
 
+/* A block at least this large that realloc has to move for a growth of less
+ * than half its size gets headroom: half its new size again. A program
+ * growing a buffer a little at a time then copies it O(log n) times rather
+ * than at every step. (glibc moves such blocks with mremap, which copies
+ * nothing; inside one arena every move would leave a mapping of its own
+ * behind.) Headroom never written costs no memory if it was released, and
+ * checkpoints skip zero pages. A shrinking realloc keeps it. */
+#define REALLOC_HEADROOM_MIN ((size_t)128 * 1024)
+/* A moving realloc maps the destination of a copy this large in advance. */
+#define POPULATE_MIN ((size_t)256 * 1024)
+
 /* Resize c to `need` bytes without moving it, if possible (lock held). */
 static bool resize_in_place(struct heap *h, struct chunk *c, size_t need) {
   struct heap_state *st = h->state;
   size_t size = chunk_size(c);
   if (need <= size) {
-    if (size - need >= MIN_CHUNK)
+    /* Headroom (up to half of need) stays for the next growth. */
+    size_t keep = need >= REALLOC_HEADROOM_MIN ? need / 2 : 0;
+    if (size - need >= MIN_CHUNK && size - need > keep)
       free_chunk(h, split_in_use(st, c, need));
     return true;
   }
@@ -1160,14 +1173,34 @@ void *ckpt_heap_realloc(void *p, size_t n) {
     return p;
   }
   struct clean_range clean;
-  struct chunk *moved = alloc_chunk(h, need, &clean);
+  struct chunk *moved = NULL;
+  size_t old_size = chunk_size(c);
+  if (need >= REALLOC_HEADROOM_MIN && need - old_size < old_size / 2)
+    moved = alloc_chunk(h, (need + need / 2 + CHUNK_ALIGN - 1) &
+                               ~(size_t)(CHUNK_ALIGN - 1),
+                        &clean);
+  if (!moved)
+    moved = alloc_chunk(h, need, &clean);
+  lock_release(&h->lock);
   if (!moved) {
-    lock_release(&h->lock);
     errno = ENOMEM;
     return NULL;
   }
-  /* Only growth gets here, so the whole old payload is copied. */
-  memcpy(chunk_payload(moved), p, chunk_size(c) - CHUNK_HDR);
+  /* Only growth gets here, so the whole old payload is copied; both blocks
+   * are the caller's, so without the lock. Pages about to be written
+   * anyway are mapped in one call rather than one fault each (best
+   * effort: kernels before 5.14 refuse, then memcpy faults them in). */
+  if (old_size >= POPULATE_MIN) {
+    int saved_errno = errno;
+    uintptr_t lo = page_up((uintptr_t)chunk_payload(moved));
+    uintptr_t hi = ((uintptr_t)moved + old_size) &
+                   ~(uintptr_t)(PAGE_SIZE_BYTES - 1);
+    if (hi > lo)
+      madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+    errno = saved_errno;
+  }
+  memcpy(chunk_payload(moved), p, old_size - CHUNK_HDR);
+  lock_acquire(&h->lock);
   free_chunk(h, c);
   lock_release(&h->lock);
   return chunk_payload(moved);
