@@ -1176,9 +1176,9 @@ void *ckpt_heap_realloc(void *p, size_t n) {
   struct chunk *moved = NULL;
   size_t old_size = chunk_size(c);
   if (need >= REALLOC_HEADROOM_MIN && need - old_size < old_size / 2)
-    moved = alloc_chunk(h, (need + need / 2 + CHUNK_ALIGN - 1) &
-                               ~(size_t)(CHUNK_ALIGN - 1),
-                        &clean);
+    moved = alloc_chunk(
+        h, (need + need / 2 + CHUNK_ALIGN - 1) & ~(size_t)(CHUNK_ALIGN - 1),
+        &clean);
   if (!moved)
     moved = alloc_chunk(h, need, &clean);
   lock_release(&h->lock);
@@ -1193,8 +1193,8 @@ void *ckpt_heap_realloc(void *p, size_t n) {
   if (old_size >= POPULATE_MIN) {
     int saved_errno = errno;
     uintptr_t lo = page_up((uintptr_t)chunk_payload(moved));
-    uintptr_t hi = ((uintptr_t)moved + old_size) &
-                   ~(uintptr_t)(PAGE_SIZE_BYTES - 1);
+    uintptr_t hi =
+        ((uintptr_t)moved + old_size) & ~(uintptr_t)(PAGE_SIZE_BYTES - 1);
     if (hi > lo)
       madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
     errno = saved_errno;
