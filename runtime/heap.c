@@ -18,8 +18,12 @@
  * to 1 KiB, then 8 log-spaced bins per power of two; a bitmap finds the next
  * non-empty bin. Free chunks of at least RELEASE_THRESHOLD bytes have their
  * interior returned with MADV_DONTNEED (in 64 KiB granules), as is written
- * memory above a top chunk that moved down, so checkpoints skip them and
- * calloc knows they are zero.
+ * memory above a top chunk that moved down, so calloc knows they are zero
+ * and the process does not keep them -- except that up to retain_limit
+ * bytes of such chunks (flagged DIRTY), and as much above the top, stay
+ * resident, as glibc keeps its heap: a program that frees and allocates
+ * large blocks in turn would otherwise fault every page in again each time.
+ * (Checkpoints save no free chunk's interior either way.)
  *
  * Thread caches (application heap only; see "Thread caches" below) take
  * most small mallocs and frees off the lock: a thread keeps lists of small
@@ -63,6 +67,7 @@ __attribute__((used)) static void *(*const heap_interpose_anchor)(size_t) =
 #define INUSE CKPT_HEAP_CHUNK_INUSE
 #define TOP CKPT_HEAP_CHUNK_TOP
 #define CACHED CKPT_HEAP_CHUNK_CACHED
+#define DIRTY CKPT_HEAP_CHUNK_DIRTY
 #define FLAGS CKPT_HEAP_CHUNK_FLAGS
 
 /* Larger requests cannot fit in any arena; refusing them early also keeps
@@ -73,6 +78,11 @@ __attribute__((used)) static void *(*const heap_interpose_anchor)(size_t) =
  * aligned granules of RELEASE_GRANULE bytes (see release_free_interior). */
 #define RELEASE_THRESHOLD ((size_t)256 * 1024)
 #define RELEASE_GRANULE ((size_t)64 * 1024)
+/* How much of that memory a heap keeps resident instead, in DIRTY free
+ * chunks and, separately, above its top. A tunable of the process, not
+ * allocator state (the unit test changes it). */
+#define RETAIN_LIMIT_DEFAULT ((size_t)32 << 20)
+static size_t retain_limit = RETAIN_LIMIT_DEFAULT;
 
 #define SMALL_MAX 1024u                     /* largest exact-size bin */
 #define NUM_SMALL_BINS (SMALL_MAX / 16 + 1) /* index = size / 16 */
@@ -109,6 +119,7 @@ struct heap_state {
   uint64_t bitmap[BITMAP_WORDS]; /* bit i: bins[i] is non-empty */
   struct chunk *bins[NUM_BINS];  /* heads of NULL-terminated lists */
   struct heap_cache *caches;     /* the threads' caches (application heap) */
+  uint64_t retained_bytes;       /* sizes of the DIRTY free chunks */
 };
 
 #define STATE_SPACE ((sizeof(struct heap_state) + 63) & ~(size_t)63)
@@ -254,6 +265,8 @@ static void bin_insert(struct heap_state *st, struct chunk *c, size_t size) {
   st->bitmap[i >> 6] |= (uint64_t)1 << (i & 63);
   st->head.stats.free_chunks++;
   st->head.stats.free_bytes += size;
+  if (c->head & DIRTY)
+    st->retained_bytes += size;
 }
 
 static void bin_remove(struct heap_state *st, struct chunk *c, size_t size) {
@@ -273,6 +286,8 @@ static void bin_remove(struct heap_state *st, struct chunk *c, size_t size) {
     st->bitmap[i >> 6] &= ~((uint64_t)1 << (i & 63));
   st->head.stats.free_chunks--;
   st->head.stats.free_bytes -= size;
+  if (c->head & DIRTY)
+    st->retained_bytes -= size;
 }
 
 /* Index of the first non-empty bin at or after `from`, or -1. */
@@ -348,7 +363,8 @@ static void set_top(struct heap *h, struct heap_state *st, uintptr_t top) {
 static void trim_top(struct heap_state *st) {
   uintptr_t keep = page_up(st->head.top + CHUNK_HDR);
   uintptr_t clean = st->head.clean_from;
-  if (clean > keep && clean - keep >= RELEASE_THRESHOLD) {
+  if (clean > keep && clean - keep >= RELEASE_THRESHOLD &&
+      clean - keep > retain_limit) {
     release_pages(keep, page_up(clean));
     st->head.clean_from = keep;
   }
@@ -509,17 +525,20 @@ struct clean_range {
 };
 
 /* Split free chunk c of `total` bytes (already out of its bin) into an
- * in-use chunk of `need` bytes and, if big enough, a free remainder. The
+ * in-use chunk of `need` bytes and, if big enough, a free remainder, which
+ * is DIRTY if `dirty` (the free memory it comes from was) and large. The
  * chunk above c is in use (free chunks never touch), so the remainder needs
  * no coalescing. Returns c's final size. */
 static size_t take_free_chunk(struct heap_state *st, struct chunk *c,
-                              size_t total, size_t need) {
+                              size_t total, size_t need, bool dirty) {
   size_t size = total;
   if (total - need >= MIN_CHUNK) {
     struct chunk *rest = chunk_at((uintptr_t)c + need);
     size_t rest_size = total - need;
     rest->prev_size = need;
     rest->head = rest_size;
+    if (dirty && rest_size >= RELEASE_THRESHOLD)
+      rest->head |= DIRTY;
     chunk_at((uintptr_t)rest + rest_size)->prev_size = rest_size;
     bin_insert(st, rest, rest_size);
     size = need;
@@ -559,12 +578,13 @@ static struct chunk *alloc_chunk(struct heap *h, size_t need,
   }
   if (c) {
     size_t total = chunk_size(c);
+    bool dirty = c->head & DIRTY;
     bin_remove(st, c, total);
-    size_t size = take_free_chunk(st, c, total, need);
+    size_t size = take_free_chunk(st, c, total, need, dirty);
     st->head.stats.allocated_chunks++;
     st->head.stats.allocated_bytes += size - CHUNK_HDR;
     clean->lo = clean->hi = 0;
-    if (total >= RELEASE_THRESHOLD) {
+    if (total >= RELEASE_THRESHOLD && !dirty) {
       /* Its interior granules were released when it became free. */
       clean->lo = granule_up((uintptr_t)c + MIN_CHUNK);
       clean->hi = granule_down((uintptr_t)c + total);
@@ -606,7 +626,7 @@ static void free_chunk(struct heap *h, struct chunk *c) {
 
   uintptr_t start = (uintptr_t)c, end = start + size;
   /* The part of the merged chunk that may hold data: a large free
-   * neighbour's interior is already released. */
+   * neighbour's interior is already released, unless it is DIRTY. */
   uintptr_t dirty_lo = start, dirty_hi = end;
   if (c->prev_size) {
     struct chunk *prev = chunk_at(start - c->prev_size);
@@ -614,7 +634,7 @@ static void free_chunk(struct heap *h, struct chunk *c) {
       size_t prev_size = chunk_size(prev);
       bin_remove(st, prev, prev_size);
       start = (uintptr_t)prev;
-      if (prev_size < RELEASE_THRESHOLD)
+      if (prev_size < RELEASE_THRESHOLD || (prev->head & DIRTY))
         dirty_lo = start;
     }
   }
@@ -630,14 +650,25 @@ static void free_chunk(struct heap *h, struct chunk *c) {
     size_t next_size = chunk_size(next);
     bin_remove(st, next, next_size);
     end += next_size;
-    dirty_hi = next_size < RELEASE_THRESHOLD ? end : (uintptr_t)next + MIN_CHUNK;
+    dirty_hi = next_size < RELEASE_THRESHOLD || (next->head & DIRTY)
+                   ? end
+                   : (uintptr_t)next + MIN_CHUNK;
   }
   struct chunk *merged = chunk_at(start);
   size_t merged_size = end - start;
-  merged->head = merged_size;
+  /* A large free chunk is kept resident while the budget allows. */
+  bool release = false;
+  size_t flags = 0;
+  if (merged_size >= RELEASE_THRESHOLD) {
+    if (st->retained_bytes + merged_size <= retain_limit)
+      flags = DIRTY;
+    else
+      release = true;
+  }
+  merged->head = merged_size | flags;
   chunk_at(end)->prev_size = merged_size;
   bin_insert(st, merged, merged_size);
-  if (merged_size >= RELEASE_THRESHOLD)
+  if (release)
     release_free_interior(start, end, dirty_lo, dirty_hi);
 }
 
@@ -1125,9 +1156,10 @@ static bool resize_in_place(struct heap *h, struct chunk *c, size_t need) {
   }
   if (!(next->head & INUSE) && size + chunk_size(next) >= need) {
     size_t next_size = chunk_size(next);
+    bool dirty = next->head & DIRTY;
     bin_remove(st, next, next_size);
     chunk_at((uintptr_t)next + next_size)->prev_size = size + next_size;
-    size_t new_size = take_free_chunk(st, c, size + next_size, need);
+    size_t new_size = take_free_chunk(st, c, size + next_size, need, dirty);
     st->head.stats.allocated_bytes += new_size - size;
     return true;
   }
@@ -1333,7 +1365,7 @@ static int heap_check_locked(struct heap *h) {
       st->head.clean_from > h->mapped_end)
     return -1;
   struct ckpt_heap_stats seen = {0};
-  uint64_t cached_chunks = 0, cached_bytes = 0;
+  uint64_t cached_chunks = 0, cached_bytes = 0, retained = 0;
   size_t prev_size = 0;
   bool prev_free = false;
   uintptr_t top = st->head.top;
@@ -1342,9 +1374,13 @@ static int heap_check_locked(struct heap *h) {
     struct chunk *c = chunk_at(a);
     size_t size = chunk_size(c), flags = c->head & FLAGS;
     if (c->prev_size != prev_size ||
-        (flags != 0 && flags != INUSE && flags != (INUSE | CACHED)) ||
-        size < MIN_CHUNK || size > top - a)
+        (flags != 0 && flags != INUSE && flags != (INUSE | CACHED) &&
+         flags != DIRTY) ||
+        ((flags & DIRTY) && size < RELEASE_THRESHOLD) || size < MIN_CHUNK ||
+        size > top - a)
       return -1;
+    if (flags & DIRTY)
+      retained += size;
     if (flags & CACHED) {
       if (h != &app_heap || size > CACHE_MAX_CHUNK)
         return -1;
@@ -1385,6 +1421,7 @@ static int heap_check_locked(struct heap *h) {
   }
   seen.arena_bytes = top + CHUNK_HDR - h->base;
   if (listed_chunks != seen.free_chunks || listed_bytes != seen.free_bytes ||
+      retained != st->retained_bytes ||
       memcmp(&seen, &st->head.stats, sizeof(seen)) != 0)
     return -1;
   return check_caches_locked(h, cached_chunks, cached_bytes);
@@ -1542,5 +1579,11 @@ int ckpt_heap_app_forget(void) {
 void ckpt_heap_thread_tls_reset(void) {
   thread_cache = NULL;
   thread_cache_off = false;
+}
+
+size_t ckpt_heap_set_retain_limit(size_t bytes) {
+  size_t old = retain_limit;
+  retain_limit = bytes;
+  return old;
 }
 #endif

@@ -89,6 +89,10 @@ int ckpt_heap_sys_check(void);
  * cache (linked through its first payload word), so it does not coalesce.
  * Only its header and that link are data. Since arena version 2. */
 #define CKPT_HEAP_CHUNK_CACHED 4u
+/* Size flag of a free chunk of at least 256 KiB: its interior was kept
+ * resident for reuse (not returned to the kernel), so it is not known to be
+ * zero. Since arena version 2. */
+#define CKPT_HEAP_CHUNK_DIRTY 8u
 #define CKPT_HEAP_CHUNK_FLAGS 15u /* size & ~this is the chunk size */
 
 /* At offset 0 of each arena. Addresses are absolute. stats here counts
@@ -113,6 +117,9 @@ int ckpt_heap_app_forget(void);
 /* Reset the calling thread's allocator TLS to its initial values, as a
  * restart that does not restore the runtime's TLS would. */
 void ckpt_heap_thread_tls_reset(void);
+/* Set how many bytes of large free chunks each heap may keep resident
+ * (and above its top); returns the previous limit. */
+size_t ckpt_heap_set_retain_limit(size_t bytes);
 #endif
 
 #endif /* CKPT_HEAP_H */

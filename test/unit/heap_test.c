@@ -451,7 +451,9 @@ static void test_calloc(bool app) {
     ckpt_heap_free(before);
     ckpt_heap_free(after);
   }
-  /* A large free chunk gives its pages back and stays zero inside. */
+  /* A large free chunk gives its pages back and stays zero inside (when
+   * the heap keeps none resident: see test_retain). */
+  size_t retain = ckpt_heap_set_retain_limit(0);
   void *lo = ckpt_heap_malloc(16);
   char *big = ckpt_heap_malloc(8 * MIB);
   void *hi = ckpt_heap_malloc(16);
@@ -479,8 +481,64 @@ static void test_calloc(bool app) {
   char *again = ckpt_heap_calloc(16, MIB);
   CHECK(again == top && all_zero(again, 16 * MIB), "calloc from trimmed top");
   ckpt_heap_free(again);
+  ckpt_heap_set_retain_limit(retain);
   ckpt_heap_use_app = 0;
   check_heaps("after calloc");
+}
+
+/* Large free chunks stay resident up to the limit, in the bins and above
+ * the top; past it they are released as before. */
+static void test_retain(bool app) {
+  ckpt_heap_use_app = app;
+  size_t retain = ckpt_heap_set_retain_limit(5 * MIB);
+  void *guards[4];
+  char *blocks[3];
+  for (int i = 0; i < 3; i++) {
+    guards[i] = ckpt_heap_malloc(16);
+    blocks[i] = ckpt_heap_malloc(2 * MIB);
+    CHECK(blocks[i], "malloc(2 MiB)");
+    memset(blocks[i], 0xa5, 2 * MIB);
+  }
+  guards[3] = ckpt_heap_malloc(16); /* keeps the last block off the top */
+  for (int i = 0; i < 3; i++)
+    ckpt_heap_free(blocks[i]);
+  /* Two fit in 5 MiB; the third is released. */
+  CHECK(resident_pages(blocks[0], 2 * MIB) > 500 &&
+            resident_pages(blocks[1], 2 * MIB) > 500,
+        "freed 2 MiB chunks within the limit were released");
+  CHECK(resident_pages(blocks[2], 2 * MIB) <= RELEASE_SLACK_PAGES,
+        "a freed chunk past the limit still has %zu resident pages",
+        resident_pages(blocks[2], 2 * MIB));
+  check_heaps("with resident free chunks");
+  /* A resident chunk is reused, and calloc clears it. (The released one is
+   * the latest freed, first in its bin: taken first.) */
+  char *released = ckpt_heap_malloc(2 * MIB);
+  CHECK(released == blocks[2], "malloc did not take the latest freed chunk");
+  char *again = ckpt_heap_calloc(1, 2 * MIB);
+  CHECK(again == blocks[0] || again == blocks[1],
+        "calloc did not reuse a resident chunk");
+  CHECK(all_zero(again, 2 * MIB), "calloc from a resident chunk not zero");
+  char *part = ckpt_heap_malloc(MIB); /* splits the other one */
+  CHECK(part == blocks[0] || part == blocks[1], "malloc did not reuse");
+  check_heaps("after reusing resident chunks");
+  ckpt_heap_free(again);
+  ckpt_heap_free(part);
+  ckpt_heap_free(released);
+  for (int i = 0; i < 4; i++)
+    ckpt_heap_free(guards[i]);
+  check_heaps("after freeing around resident chunks");
+  /* Above the top: kept within the limit, released past it. */
+  char *top = ckpt_heap_malloc(3 * MIB);
+  memset(top, 0x5a, 3 * MIB);
+  ckpt_heap_free(top);
+  CHECK(resident_pages(top, 3 * MIB) > 700, "3 MiB above the top released");
+  top = ckpt_heap_malloc(8 * MIB);
+  memset(top, 0x5a, 8 * MIB);
+  ckpt_heap_free(top);
+  CHECK(resident_pages(top, 8 * MIB) <= 2, "8 MiB above the top kept");
+  ckpt_heap_set_retain_limit(retain);
+  ckpt_heap_use_app = 0;
+  check_heaps("after retain");
 }
 
 static void test_many_small(bool app) {
@@ -1016,6 +1074,7 @@ int main(void) {
     test_realloc(app);
     test_basics(app);
     test_memalign(app);
+    test_retain(app);
     stress(app, 2000, 300000, seed + (uint64_t)app);
     test_many_small(app);
   }
