@@ -10,10 +10,21 @@ docs/performance.md). Not a test: nothing here passes or fails on speed.
   bench.py threads    time from a checkpoint request until every thread is
                       stopped (p50/p99) with 2, 16 and 256 threads, and
                       plain vs instrumented time of the threaded kernels
-  bench.py all        all of them
-Options: --reps N (default 3), --build DIR (default ../build)
+  bench.py kernels    the suite bench/kernels/*.c: CPU time plain clang-19 vs
+                      ckpt-cc at the same -O level (medians of interleaved
+                      runs), cachegrind instruction counts (smaller size),
+                      machine-code size; markdown tables
+  bench.py real ...   real programs from Debian source packages: see
+                      bench/real.py (its options follow "real")
+  bench.py all        overhead, checkpoint, exclude, threads
+Options: --reps N (default 3; kernels: 5), --build DIR (default ../build);
+kernels also: --opt -O2, --scale PCT (100), --cg-scale PCT (10; 0 = no
+cachegrind), --only a,b,c
 """
 import argparse, glob, os, re, shutil, signal, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROGRAMS = sorted(glob.glob(os.path.join(ROOT, "test/e2e/programs/*.c"))) + [
@@ -225,14 +236,110 @@ def threads(bindir, work, reps):
               flush=True)
 
 
+KERNELS = sorted(glob.glob(os.path.join(ROOT, "bench/kernels/*.c")))
+
+
+def kernels(bindir, work, reps, opt, scale, cg_scale, only):
+    """Every kernel built plain and instrumented at the same -O level;
+    outputs compared; CPU time medians of interleaved runs; cachegrind
+    instruction counts at cg_scale percent of the size; code size."""
+    srcs = [s for s in KERNELS
+            if not only or os.path.splitext(os.path.basename(s))[0] in only]
+    built, rows, sizes = [], [], []
+    for src in srcs:
+        name = os.path.splitext(os.path.basename(src))[0]
+        plain, inst = os.path.join(work, name + ".plain"), os.path.join(work, name + ".ckpt")
+        p = subprocess.run(["clang-19", opt, src, "-o", plain, "-lpthread", "-lm"],
+                           capture_output=True, text=True)
+        c = subprocess.run([os.path.join(bindir, "ckpt-cc"), opt, src, "-o", inst,
+                            "-lpthread", "-lm"], capture_output=True, text=True)
+        if p.returncode or c.returncode:
+            err = (p.stderr if p.returncode else c.stderr).strip().splitlines()
+            rows.append((name, None, None, None, "build failed: " + (err[-1] if err else "?")))
+            continue
+        built.append((name, plain, inst))
+    print(f"\n## Kernels: CPU time, clang-19 {opt} vs ckpt-cc {opt} "
+          f"(median of {reps} interleaved runs each, size {scale}%)\n")
+    print("| kernel | plain s | ckpt s | ratio | output |")
+    print("|---|---:|---:|---:|---|")
+    ratios = []
+    for name, plain, inst in built:
+        outp, outc = os.path.join(work, name + ".out.plain"), os.path.join(work, name + ".out.ckpt")
+        # one untimed run each: the outputs must be identical
+        benchlib.cpu_run([plain, str(scale)], work, stdout=outp)
+        benchlib.cpu_run([inst, str(scale)], work, stdout=outc)
+        same = open(outp, "rb").read() == open(outc, "rb").read()
+
+        def run(exe):
+            t, rc = benchlib.cpu_run([exe, str(scale)], work)
+            if rc != 0:
+                raise RuntimeError(f"{exe} exited with {rc}")
+            return t
+        mp, mc, _, _ = benchlib.interleaved(lambda: run(plain), lambda: run(inst), reps)
+        ratios.append((name, mc / mp))
+        print(f"| {name} | {mp:.3f} | {mc:.3f} | {mc / mp:.3f} | "
+              f"{'identical' if same else '**DIFFERENT**'} |", flush=True)
+    for name, _, _, _, err in rows:
+        print(f"| {name} | | | | {err} |")
+    if ratios:
+        worst = max(ratios, key=lambda r: r[1])
+        print(f"| **geomean** | | | **{benchlib.geomean([r for _, r in ratios]):.3f}** | |")
+        print(f"| **max** ({worst[0]}) | | | **{worst[1]:.3f}** | |")
+    if cg_scale > 0:
+        print(f"\n## Kernels: instructions (cachegrind, size {cg_scale}%)\n")
+        print("| kernel | plain Minstr | ckpt Minstr | ratio |")
+        print("|---|---:|---:|---:|")
+        iratios = []
+        for name, plain, inst in built:
+            ip = benchlib.cachegrind([plain, str(cg_scale)], work)
+            ic = benchlib.cachegrind([inst, str(cg_scale)], work)
+            if ip and ic:
+                iratios.append(ic / ip)
+                print(f"| {name} | {ip / 1e6:.1f} | {ic / 1e6:.1f} | {ic / ip:.3f} |", flush=True)
+            else:
+                print(f"| {name} | {ip and ip / 1e6} | {ic and ic / 1e6} | (valgrind failed) |")
+        print(f"| **geomean** | | | **{benchlib.geomean(iratios):.3f}** |")
+    print(f"\n## Kernels: machine code size ({opt})\n")
+    print("`.text` is the whole section (the ckpt binary also holds the runtime, libckpt); "
+          "\"matched fns\" sums the functions found by name in both binaries; "
+          "max fn ratio is the largest ckpt/plain size of one matched function.\n")
+    print("| kernel " + benchlib.SIZE_HEADER)
+    print("|---|---:|---:|---:|---:|---|---|")
+    allp = allc = 0
+    for name, plain, inst in built:
+        s = benchlib.size_compare(plain, inst)
+        allp += s["matched_plain"]
+        allc += s["matched_ckpt"]
+        print(f"| {name} | {benchlib.size_cells(s)} |", flush=True)
+    if allp:
+        print(f"\nAll kernels' matched functions: {allp} → {allc} bytes "
+              f"({allc / allp:.2f}x).")
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "real":
+        import real
+        return real.main(sys.argv[2:])
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["overhead", "checkpoint", "exclude", "threads", "all"])
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("what", choices=["overhead", "checkpoint", "exclude", "threads", "kernels",
+                                     "all"])
+    ap.add_argument("--reps", type=int, default=None)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--opt", default="-O2")
+    ap.add_argument("--scale", type=int, default=100)
+    ap.add_argument("--cg-scale", type=int, default=10)
+    ap.add_argument("--only", default="")
     a = ap.parse_args()
     bindir = os.path.join(a.build, "bin")
     work = tempfile.mkdtemp(prefix="ckpt-bench.")
+    if a.what == "kernels":
+        try:
+            kernels(bindir, work, a.reps or 5, a.opt, a.scale, a.cg_scale,
+                    [x for x in a.only.split(",") if x])
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
+    a.reps = a.reps or 3
     try:
         if a.what in ("overhead", "all"):
             overhead(bindir, work, a.reps)
