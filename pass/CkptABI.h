@@ -71,9 +71,7 @@ inline llvm::StructType *globalDescType(llvm::LLVMContext &C) {
 /// The runtime's entry points and variables, declared in module M on demand.
 struct RuntimeSymbols {
   llvm::FunctionCallee Poll;         // void __ckpt_poll(ptr frame)
-  llvm::FunctionCallee RestoreFrame; // u32 __ckpt_restore_frame(ptr, ptr)
   llvm::GlobalVariable *Pending;     // u32 __ckpt_pending
-  llvm::GlobalVariable *Restoring;   // u32 __ckpt_restoring
   llvm::GlobalVariable *Top;         // thread_local ptr __ckpt_top
 
   explicit RuntimeSymbols(llvm::Module &M) {
@@ -95,14 +93,12 @@ struct RuntimeSymbols {
 #undef CKPT_LLVM_DECLARE_FN
 #undef CKPT_LLVM_PARAMS
     Poll = F_poll;
-    RestoreFrame = F_restore_frame;
 #define CKPT_LLVM_DECLARE_VAR(name, type, tls)                                 \
   llvm::GlobalVariable *V_##name = declareVariable(                            \
       M, CKPT_NAME_STR(name), abiType_##type(C), tls);
     CKPT_RUNTIME_VARIABLES(CKPT_LLVM_DECLARE_VAR)
 #undef CKPT_LLVM_DECLARE_VAR
     Pending = V_pending;
-    Restoring = V_restoring;
     Top = V_top;
   }
 

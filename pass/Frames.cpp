@@ -1,19 +1,20 @@
 //===- Frames.cpp - safe points, frame records and restore dispatch ------===//
 //
-// The ckpt-frames pass (DESIGN.md sections 3-5). For every function that can
+// The ckpt-frames pass (DESIGN.md sections 3-5, docs/design.md "Frames
+// redesign"). Threads are saved as native stacks and resume where they
+// stopped, so nothing here rebuilds a frame. For every function that can
 // reach a safe point it
 //   1. places polls: at loop latches (except short call-free inner loops) and
 //      at the entry of recursive functions without such loops;
-//   2. gathers the function's allocas into one frame record that starts with
-//      the ckpt_frame_header, pushed on the thread's shadow stack at entry and
-//      popped at every return;
+//   2. pushes a small frame record on the thread's shadow stack at entry and
+//      pops it at every return: the header (caller's record, descriptor, the
+//      site the function is at), the excluded locals (#pragma ckpt exclude,
+//      written as zeros in checkpoints) and the callee of an indirect call in
+//      progress -- what the runtime needs to check that a stopped thread's
+//      frames are a chain of calls from its start routine (never a callback
+//      of uninstrumented code) and to name them;
 //   3. at each site (a poll, or a call that may reach one) stores the site id
-//      and every SSA value live across it into the record (before the call;
-//      for polls only in the slow path);
-//   4. adds a restore path: when the runtime is restoring, the function fills
-//      its record from the checkpoint and jumps to its saved site, re-issuing
-//      the call there (the callee restores itself the same way) or resuming
-//      after the poll; reloaded values merge with the originals through phis.
+//      (for polls only in the slow path).
 //
 // Try: opt -load-pass-plugin=ckpt.so -passes=ckpt-frames -S in.ll
 //
@@ -21,9 +22,7 @@
 #include "CkptABI.h"
 #include "CkptPasses.h"
 
-#include "llvm/ADT/BitVector.h"
 #include "llvm/ADT/MapVector.h"
-#include "llvm/ADT/PostOrderIterator.h"
 #include "llvm/ADT/SCCIterator.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/Statistic.h"
@@ -35,7 +34,6 @@
 #include "llvm/IR/DIBuilder.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/DiagnosticInfo.h"
-#include "llvm/IR/Dominators.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/Instructions.h"
@@ -46,7 +44,6 @@
 #include "llvm/Support/Debug.h"
 #include "llvm/Transforms/Utils/BasicBlockUtils.h"
 #include "llvm/Transforms/Utils/Local.h"
-#include "llvm/Transforms/Utils/PromoteMemToReg.h"
 
 #include <optional>
 
@@ -61,7 +58,6 @@ STATISTIC(NumLoopPolls, "Polls placed at loop latches");
 STATISTIC(NumEntryPolls, "Polls placed at function entry (recursion)");
 STATISTIC(NumLoopsSkipped, "Short call-free inner loops left without a poll");
 STATISTIC(NumCallSites, "Calls that may reach a safe point");
-STATISTIC(NumSpilledValues, "Values spilled into frame records");
 STATISTIC(NumIrreduciblePolls, "Polls on cycles that are not natural loops");
 STATISTIC(NumCallbackOnly, "Static callbacks of library functions left alone");
 
@@ -80,12 +76,8 @@ struct Site {
   CallBase *CB = nullptr;     // Call: the call; Poll: the __ckpt_poll call
   BasicBlock *Cont = nullptr; // where execution goes on after the site
   DebugLoc Loc;
-  SmallVector<Instruction *, 8> Live; // SSA values live across the site
-  SmallVector<Value *, 8> Spill;      // values stored before the site
-  BasicBlock *Resume = nullptr;       // restore path entry for this site
-  // Live value -> reloaded value; ordered, so the output is reproducible.
-  MapVector<Instruction *, Value *> Reloaded;
-  CallBase *Reissued = nullptr;              // Call: the re-issued call
+  Value *SpilledCallee = nullptr; // an indirect call's callee, kept in the
+                                  // record while the call runs
 };
 
 /// What the module-level analysis decided about one function.
@@ -154,6 +146,17 @@ std::string sourceFile(const Function &F) {
   return "";
 }
 
+/// A local under #pragma ckpt exclude / CKPT_EXCLUDE (the frontend marks it
+/// with llvm.var.annotation).
+bool isExcludedAlloca(const AllocaInst &AI) {
+  for (const User *U : AI.users())
+    if (auto *II = dyn_cast<IntrinsicInst>(U);
+        II && II->getIntrinsicID() == Intrinsic::var_annotation &&
+        isExcludeAnnotation(II->getArgOperand(1)))
+      return true;
+  return false;
+}
+
 std::string describeLocation(const Function &F, const DebugLoc &DL) {
   std::string S = "function '" + F.getName().str() + "'";
   if (DL && DL->getLine())
@@ -189,32 +192,25 @@ private:
   AllocaInst *FrameAI = nullptr;
   GlobalVariable *Desc = nullptr;
   SmallVector<Site, 16> Sites;
-  SmallVector<AllocaInst *, 16> FrameAllocas;
-  DenseMap<AllocaInst *, uint64_t> AllocaOffset;
+  /// Excluded locals (#pragma ckpt exclude / CKPT_EXCLUDE), moved into the
+  /// record so the runtime can find them: alloca -> offset.
+  MapVector<AllocaInst *, uint64_t> ExcludedAllocas;
   DenseMap<Value *, uint64_t> SpillOffset;
-  MapVector<Argument *, uint64_t> ByValOffset;
-  /// Excluded locals (#pragma ckpt exclude / CKPT_EXCLUDE): {offset, size}
-  /// in the record, in increasing offset order.
+  /// {offset, size} of the excluded locals in the record, increasing.
   SmallVector<std::pair<uint64_t, uint64_t>, 2> ExcludedRanges;
   uint64_t FrameSize = 0;
   Align FrameAlign;
-  BasicBlock *Prologue = nullptr;
-  BasicBlock *OldEntry = nullptr;
 
   bool isSite(const CallBase &CB) const;
-  void hoistEntryAllocas();
   void dropStaleAttributes();
   bool checkSupported();
   void error(const Twine &Msg, const DebugLoc &Loc);
   void collectCallSites();
   void insertPolls();
-  void computeLiveness();
   void layoutFrame();
   Value *frameField(IRBuilder<> &B, uint64_t Offset);
-  void insertSpills();
-  void buildRestorePaths(BasicBlock *Dispatch);
-  void buildPrologue(BasicBlock *Dispatch);
-  void mergeRestoredValues();
+  void insertSiteStores();
+  void buildPrologue();
   void emitDescriptor();
   uint64_t headerOffset(unsigned Field) const {
     return DL.getStructLayout(frameHeaderType(C))->getElementOffset(Field);
@@ -228,21 +224,10 @@ void FrameInstrumenter::error(const Twine &Msg, const DebugLoc &Loc) {
       F, "ckpt: " + describeLocation(F, Loc) + " " + Msg, Loc));
 }
 
-/// Splitting the entry block at a site would strand static allocas that come
-/// after it; the record must gather them all, so they go to the top first.
-void FrameInstrumenter::hoistEntryAllocas() {
-  BasicBlock &Entry = F.getEntryBlock();
-  Instruction *InsertPt = &*Entry.getFirstInsertionPt();
-  for (Instruction &I : make_early_inc_range(Entry))
-    if (auto *AI = dyn_cast<AllocaInst>(&I); AI && AI->isStaticAlloca() &&
-                                              AI != InsertPt)
-      AI->moveBefore(InsertPt);
-}
-
 /// What the optimiser inferred before the pass is no longer true once the
 /// function stores into its frame record around calls: `tail` (the callee
-/// may read the record through the shadow stack) and memory/sync
-/// attributes. Left in place, a later IR pass could delete the site stores.
+/// reads the record through the shadow stack) and memory/sync attributes.
+/// Left in place, a later IR pass could delete the site stores.
 void FrameInstrumenter::dropStaleAttributes() {
   AttributeMask Stale;
   Stale.addAttribute(Attribute::Memory);
@@ -276,10 +261,12 @@ bool FrameInstrumenter::checkSupported() {
   for (BasicBlock &BB : F)
     for (Instruction &I : BB) {
       if (auto *AI = dyn_cast<AllocaInst>(&I)) {
-        if (!AI->isStaticAlloca() || &BB != &F.getEntryBlock()) {
-          error("uses a variable-length array or alloca() and can reach a "
-                "checkpoint; its frame could not be rebuilt on restart "
-                "(use malloc instead)",
+        // Stacks are saved whole: variable-length arrays and alloca() come
+        // back with them. Only an excluded one has no place in the record.
+        if ((!AI->isStaticAlloca() || &BB != &F.getEntryBlock()) &&
+            isExcludedAlloca(*AI)) {
+          error("excludes a variable-length array or alloca() block from "
+                "checkpoints; only fixed-size locals can be excluded",
                 I.getDebugLoc());
           OK = false;
         }
@@ -296,7 +283,8 @@ bool FrameInstrumenter::checkSupported() {
         continue;
       if (CB->hasFnAttr(Attribute::ReturnsTwice)) {
         error("calls setjmp (or another returns-twice function) and can "
-              "reach a checkpoint; a longjmp would skip frame records",
+              "reach a checkpoint; a jmp_buf saved before a checkpoint "
+              "cannot be used after a restart",
               I.getDebugLoc());
         OK = false;
       }
@@ -330,10 +318,15 @@ void FrameInstrumenter::collectCallSites() {
     S.Kind = Site::Call;
     S.CB = CB;
     S.Loc = CB->getDebugLoc();
-    // The continuation starts right after the call, so the restore path can
-    // re-issue the call and join there.
+    // The site is cleared right after the call, at the continuation.
     S.Cont = CB->getParent()->splitBasicBlock(std::next(CB->getIterator()),
                                               "ckpt.cont");
+    // The runtime reads an indirect callee from the record to check that a
+    // stopped thread's frames are a chain of calls.
+    Value *Callee = CB->getCalledOperand();
+    if (!directCallee(*CB) &&
+        (isa<Instruction>(Callee) || isa<Argument>(Callee)))
+      S.SpilledCallee = Callee;
     Sites.push_back(std::move(S));
     ++NumCallSites;
   }
@@ -381,87 +374,6 @@ void FrameInstrumenter::insertPolls() {
   }
 }
 
-/// Classic backward liveness over SSA values, restricted to instructions
-/// that are not gathered into the frame record (allocas) -- arguments need no
-/// saving: the restore path re-issues every call with the same operands.
-void FrameInstrumenter::computeLiveness() {
-  DenseMap<Instruction *, unsigned> Index;
-  SmallVector<Instruction *, 64> Values;
-  for (BasicBlock &BB : F)
-    for (Instruction &I : BB)
-      if (!I.getType()->isVoidTy() && !isa<AllocaInst>(I)) {
-        Index[&I] = Values.size();
-        Values.push_back(&I);
-      }
-  unsigned N = Values.size();
-  DenseMap<BasicBlock *, BitVector> Use, Def, LiveIn, LiveOut;
-  for (BasicBlock &BB : F) {
-    BitVector U(N), D(N);
-    for (Instruction &I : BB) {
-      if (!isa<PHINode>(I))
-        for (Value *Op : I.operands())
-          if (auto *OI = dyn_cast<Instruction>(Op))
-            if (auto It = Index.find(OI);
-                It != Index.end() && OI->getParent() != &BB)
-              U.set(It->second);
-      if (auto It = Index.find(&I); It != Index.end())
-        D.set(It->second);
-    }
-    Use[&BB] = U;
-    Def[&BB] = D;
-    LiveIn[&BB] = BitVector(N);
-    LiveOut[&BB] = BitVector(N);
-  }
-  ReversePostOrderTraversal<Function *> RPOT(&F);
-  SmallVector<BasicBlock *, 64> PostOrder(RPOT.begin(), RPOT.end());
-  std::reverse(PostOrder.begin(), PostOrder.end());
-  bool Changed = true;
-  while (Changed) {
-    Changed = false;
-    for (BasicBlock *BB : PostOrder) {
-      BitVector Out(N);
-      for (BasicBlock *Succ : successors(BB)) {
-        Out |= LiveIn[Succ];
-        for (PHINode &Phi : Succ->phis())
-          if (auto *OI = dyn_cast<Instruction>(Phi.getIncomingValueForBlock(BB)))
-            if (auto It = Index.find(OI); It != Index.end())
-              Out.set(It->second);
-      }
-      BitVector In = Out;
-      In.reset(Def[BB]);
-      In |= Use[BB];
-      if (In != LiveIn[BB] || Out != LiveOut[BB]) {
-        LiveIn[BB] = std::move(In);
-        LiveOut[BB] = std::move(Out);
-        Changed = true;
-      }
-    }
-  }
-  for (Site &S : Sites) {
-    for (unsigned Bit : LiveIn[S.Cont].set_bits()) {
-      Instruction *V = Values[Bit];
-      if (V != S.CB)
-        S.Live.push_back(V);
-    }
-    SetVector<Value *> Spill;
-    for (Instruction *V : S.Live)
-      Spill.insert(V);
-    if (S.Kind == Site::Call) {
-      for (Value *Op : S.CB->args())
-        if (isa<Instruction>(Op) && !isa<AllocaInst>(Op))
-          Spill.insert(Op);
-      // The runtime reads an indirect callee from the frame to check that a
-      // stopped thread's frames are a chain of direct calls.
-      Value *Callee = S.CB->getCalledOperand();
-      if (!directCallee(*S.CB) &&
-          (isa<Instruction>(Callee) || isa<Argument>(Callee)) &&
-          !isa<AllocaInst>(Callee))
-        Spill.insert(Callee);
-    }
-    S.Spill.assign(Spill.begin(), Spill.end());
-  }
-}
-
 void FrameInstrumenter::layoutFrame() {
   StructType *HeaderTy = frameHeaderType(C);
   uint64_t Offset = DL.getTypeAllocSize(HeaderTy);
@@ -473,43 +385,18 @@ void FrameInstrumenter::layoutFrame() {
     FrameAlign = std::max(FrameAlign, A);
     return At;
   };
-  SmallVector<IntrinsicInst *, 2> ExcludeMarks;
   for (Instruction &I : F.getEntryBlock())
-    if (auto *AI = dyn_cast<AllocaInst>(&I); AI && AI != FrameAI) {
-      FrameAllocas.push_back(AI);
+    if (auto *AI = dyn_cast<AllocaInst>(&I);
+        AI && AI != FrameAI && AI->isStaticAlloca() && isExcludedAlloca(*AI)) {
       uint64_t Size = AI->getAllocationSize(DL)->getFixedValue();
       uint64_t At = Place(std::max<uint64_t>(Size, 1), AI->getAlign());
-      AllocaOffset[AI] = At;
-      bool Excluded = false;
-      for (User *U : AI->users())
-        if (auto *II = dyn_cast<IntrinsicInst>(U);
-            II && II->getIntrinsicID() == Intrinsic::var_annotation &&
-            isExcludeAnnotation(II->getArgOperand(1))) {
-          Excluded = true;
-          ExcludeMarks.push_back(II);
-        }
-      if (Excluded && Size)
+      ExcludedAllocas[AI] = At;
+      if (Size)
         ExcludedRanges.push_back({At, Size});
     }
-  // The marks have done their job; codegen ignores them anyway.
-  for (IntrinsicInst *II : ExcludeMarks)
-    II->eraseFromParent();
-  // A byval argument is the callee's own copy, living in the caller's
-  // outgoing-argument area: a restart would re-create it from the caller's
-  // value, losing the callee's changes. Copy it into the record instead.
-  for (Argument &A : F.args())
-    if (A.hasByValAttr()) {
-      Type *Ty = A.getParamByValType();
-      Align AA = A.getParamAlign().value_or(DL.getABITypeAlign(Ty));
-      ByValOffset[&A] = Place(DL.getTypeAllocSize(Ty), AA);
-    }
   for (Site &S : Sites)
-    for (Value *V : S.Spill)
-      if (!SpillOffset.count(V)) {
-        Type *Ty = V->getType();
-        SpillOffset[V] = Place(DL.getTypeAllocSize(Ty), DL.getABITypeAlign(Ty));
-        ++NumSpilledValues;
-      }
+    if (S.SpilledCallee && !SpillOffset.count(S.SpilledCallee))
+      SpillOffset[S.SpilledCallee] = Place(DL.getPointerSize(), DL.getPointerABIAlignment(0));
   FrameSize = alignTo(Offset, FrameAlign);
   FrameAI->setAllocatedType(ArrayType::get(Type::getInt8Ty(C), FrameSize));
   FrameAI->setAlignment(FrameAlign);
@@ -519,12 +406,13 @@ Value *FrameInstrumenter::frameField(IRBuilder<> &B, uint64_t Offset) {
   return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), FrameAI, Offset);
 }
 
-void FrameInstrumenter::insertSpills() {
+void FrameInstrumenter::insertSiteStores() {
   for (Site &S : Sites) {
     IRBuilder<> B(S.CB);
     B.SetCurrentDebugLocation(S.Loc);
-    for (Value *V : S.Spill)
-      B.CreateStore(V, frameField(B, SpillOffset[V]));
+    if (S.SpilledCallee)
+      B.CreateStore(S.SpilledCallee,
+                    frameField(B, SpillOffset[S.SpilledCallee]));
     B.CreateStore(B.getInt32(S.Id),
                   frameField(B, headerOffset(FrameHeaderField::site)));
     if (S.Kind != Site::Call)
@@ -540,88 +428,34 @@ void FrameInstrumenter::insertSpills() {
   }
 }
 
-void FrameInstrumenter::buildRestorePaths(BasicBlock *Dispatch) {
-  IRBuilder<> DB(Dispatch);
-  CallInst *SiteId =
-      DB.CreateCall(RT.RestoreFrame, {FrameAI, Desc}, "ckpt.site");
-  BasicBlock *Bad = BasicBlock::Create(C, "ckpt.badsite", &F);
-  IRBuilder<> BB(Bad);
-  BB.CreateIntrinsic(Intrinsic::trap, {}, {});
-  BB.CreateUnreachable();
-  SwitchInst *Switch = DB.CreateSwitch(SiteId, Bad, Sites.size());
-  for (Site &S : Sites) {
-    S.Resume = BasicBlock::Create(C, "ckpt.resume" + Twine(S.Id), &F);
-    Switch->addCase(DB.getInt32(S.Id), S.Resume);
-    IRBuilder<> B(S.Resume);
-    B.SetCurrentDebugLocation(S.Loc);
-    auto Reload = [&](Value *V) -> Value * {
-      return B.CreateLoad(V->getType(), frameField(B, SpillOffset[V]),
-                          V->getName() + ".ckpt");
-    };
-    if (S.Kind == Site::Call) {
-      // Re-issue the same call with the same operands; the callee finds
-      // itself restoring and resumes where it stopped.
-      auto *Again = cast<CallBase>(S.CB->clone());
-      for (Use &U : Again->operands())
-        if (isa<Instruction>(U.get()) && SpillOffset.count(U.get()))
-          U.set(Reload(U.get()));
-      B.Insert(Again);
-      S.Reissued = Again;
-    }
-    for (Instruction *V : S.Live)
-      S.Reloaded[V] = Reload(V);
-    B.CreateBr(S.Cont);
-  }
-}
-
-void FrameInstrumenter::buildPrologue(BasicBlock *Dispatch) {
-  OldEntry = &F.getEntryBlock();
-  Prologue = BasicBlock::Create(C, "ckpt.prologue", &F, OldEntry);
-  FrameAI->removeFromParent();
-  FrameAI->insertInto(Prologue, Prologue->end());
-  IRBuilder<> B(Prologue);
+void FrameInstrumenter::buildPrologue() {
+  // Lifetime markers would let codegen overlap an excluded local with others
+  // (the record keeps it at its own offset); its annotation has done its job.
+  // Gone before the builder picks its insertion point, which may be one.
+  for (auto &[AI, Off] : ExcludedAllocas)
+    for (User *U : make_early_inc_range(AI->users()))
+      if (auto *II = dyn_cast<IntrinsicInst>(U))
+        if (II->isLifetimeStartOrEnd() ||
+            II->getIntrinsicID() == Intrinsic::var_annotation)
+          II->eraseFromParent();
+  // After the entry block's allocas, so they stay static.
+  IRBuilder<> B(&*F.getEntryBlock().getFirstNonPHIOrDbgOrAlloca());
   if (DISubprogram *SP = F.getSubprogram())
     B.SetCurrentDebugLocation(DILocation::get(C, SP->getLine(), 0, SP));
 
   DIBuilder DIB(M, /*AllowUnresolved=*/false);
-  for (AllocaInst *AI : FrameAllocas) {
-    uint64_t Off = AllocaOffset[AI];
-    // Lifetime markers would let codegen overlap this slot with others; the
-    // record must keep every object at its own offset.
-    for (User *U : make_early_inc_range(AI->users()))
-      if (auto *II = dyn_cast<IntrinsicInst>(U); II && II->isLifetimeStartOrEnd())
-        II->eraseFromParent();
+  for (auto &[AI, Off] : ExcludedAllocas) {
     replaceDbgDeclare(AI, FrameAI, DIB, DIExpression::ApplyOffset, Off);
     Value *Field = frameField(B, Off);
     Field->takeName(AI);
     AI->replaceAllUsesWith(Field);
     AI->eraseFromParent();
   }
-  SmallVector<std::pair<Argument *, Value *>, 2> ByValCopies;
-  for (auto &[A, Off] : ByValOffset) {
-    Value *Field = frameField(B, Off);
-    A->replaceAllUsesWith(Field);
-    ByValCopies.push_back({A, Field});
-  }
-
   Value *TopAddr = B.CreateThreadLocalAddress(RT.Top);
   Value *Parent = B.CreateLoad(B.getPtrTy(), TopAddr, "ckpt.parent");
   B.CreateStore(Parent, frameField(B, headerOffset(FrameHeaderField::parent)));
   B.CreateStore(Desc, frameField(B, headerOffset(FrameHeaderField::desc)));
   B.CreateStore(FrameAI, TopAddr);
-  Value *Restoring =
-      B.CreateLoad(B.getInt32Ty(), RT.Restoring, "ckpt.restoring");
-  B.CreateCondBr(B.CreateICmpNE(Restoring, B.getInt32(0)), Dispatch, OldEntry,
-                 MDBuilder(C).createBranchWeights(1, 1u << 20));
-
-  // On the normal path only: the restore path gets the copies back with the
-  // rest of the record.
-  IRBuilder<> EB(&*OldEntry->getFirstInsertionPt());
-  for (auto &[A, Field] : ByValCopies) {
-    Type *Ty = A->getParamByValType();
-    EB.CreateMemCpy(Field, MaybeAlign(), A, MaybeAlign(),
-                    DL.getTypeAllocSize(Ty));
-  }
 
   // Pop at every return.
   for (BasicBlock &BB : F)
@@ -629,32 +463,6 @@ void FrameInstrumenter::buildPrologue(BasicBlock *Dispatch) {
       IRBuilder<> RB(Ret);
       RB.CreateStore(Parent, TopAddr);
     }
-}
-
-void FrameInstrumenter::mergeRestoredValues() {
-  // Each live value now has a second definition on the restore path. Demote
-  // them to stack slots, store the reloaded values on the restore path and
-  // let mem2reg build the phis -- the same approach as SSAUpdater users, with
-  // less room for error.
-  MapVector<Instruction *, SmallVector<std::pair<BasicBlock *, Value *>, 2>>
-      Defs;
-  for (Site &S : Sites) {
-    for (auto &[V, R] : S.Reloaded)
-      Defs[V].push_back({S.Resume, R});
-    if (S.Reissued && !S.CB->use_empty())
-      Defs[S.CB].push_back({S.Resume, S.Reissued});
-  }
-  SmallVector<AllocaInst *, 16> Slots;
-  for (auto &[V, Alternatives] : Defs) {
-    AllocaInst *Slot = DemoteRegToStack(*V, false, Prologue->begin());
-    for (auto &[BB, R] : Alternatives)
-      new StoreInst(R, Slot, BB->getTerminator()->getIterator());
-    Slots.push_back(Slot);
-  }
-  if (Slots.empty())
-    return;
-  DominatorTree DT(F);
-  PromoteMemToReg(Slots, DT);
 }
 
 void FrameInstrumenter::emitDescriptor() {
@@ -741,7 +549,16 @@ bool FrameInstrumenter::run() {
   Desc->setSection(CKPT_SECTION_FUNCS);
   Desc->setAlignment(Align(8));
 
-  hoistEntryAllocas();
+  // Splitting the entry block at a site would push static allocas that come
+  // after it out of the entry block (making them dynamic): hoist them first.
+  {
+    BasicBlock &Entry = F.getEntryBlock();
+    Instruction *InsertPt = &*Entry.getFirstNonPHIOrDbgOrAlloca();
+    for (Instruction &I : make_early_inc_range(
+             make_range(InsertPt->getIterator(), Entry.end())))
+      if (auto *AI = dyn_cast<AllocaInst>(&I); AI && AI->isStaticAlloca())
+        AI->moveBefore(InsertPt);
+  }
   dropStaleAttributes();
   // Polls first, so a latch's poll sits right before its back-edge even when
   // the latch also holds a call site.
@@ -750,19 +567,9 @@ bool FrameInstrumenter::run() {
   unsigned NextId = 1;
   for (Site &S : Sites)
     S.Id = NextId++;
-  computeLiveness();
-  for (Site &S : Sites)
-    for (Instruction *V : S.Live)
-      if (V->getType()->isTokenTy()) {
-        error("keeps a token value live across a safe point", S.Loc);
-        return false;
-      }
   layoutFrame();
-  insertSpills();
-  BasicBlock *Dispatch = BasicBlock::Create(C, "ckpt.restore", &F);
-  buildRestorePaths(Dispatch);
-  buildPrologue(Dispatch);
-  mergeRestoredValues();
+  insertSiteStores();
+  buildPrologue();
   emitDescriptor();
   ++NumFunctionsInstrumented;
   return true;

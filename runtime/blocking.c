@@ -3,10 +3,11 @@
  * A thread sleeping, or waiting on a pipe, a socket or a terminal, cannot
  * reach a poll; these wrappers mark it IN_CALL for the duration (its frames
  * are consistent: the call is an instrumented call site), so a checkpoint
- * need not wait for it. After a restart the call is made again: a sleep
- * until the wall-clock deadline it had, an I/O call anew -- unless it had
- * already returned when the checkpoint froze the thread, in which case the
- * saved result is returned (the data it read is in the saved memory).
+ * need not wait for it. After a restart the thread is back in the wrapper,
+ * right after ckpt_call_enter, and makes the call again: a sleep until the
+ * wall-clock deadline it had, an I/O call anew -- unless it had already
+ * returned when the checkpoint froze the thread, in which case the saved
+ * result is returned (the data it read is in the saved memory).
  * Reads and writes of regular files are not waited out by a checkpoint:
  * they finish quickly and move the file offset, so the coordinator waits for
  * them instead (frames.c). */
@@ -43,39 +44,38 @@ static int64_t realtime_ns(void) {
 REAL(int, clock_nanosleep,
      (clockid_t, int, const struct timespec *, struct timespec *))
 
+/* After a restart in a sleep: the rest of it, until the saved deadline. */
 static int sleep_until_saved_deadline(void) {
   int64_t left = ckpt_self->call_deadline_ns - realtime_ns();
   if (left <= 0)
     return 0;
   struct timespec abs = {(time_t)(ckpt_self->call_deadline_ns / 1000000000),
                          (long)(ckpt_self->call_deadline_ns % 1000000000)};
-  int parked = ckpt_call_enter(ckpt_self->call_callee, CKPT_CALL_SLEEP);
-  int rc = real_clock_nanosleep()(CLOCK_REALTIME, TIMER_ABSTIME, &abs, NULL);
-  if (parked == 0)
-    ckpt_call_leave();
-  return rc;
+  return real_clock_nanosleep()(CLOCK_REALTIME, TIMER_ABSTIME, &abs, NULL);
 }
 
 REAL(int, nanosleep, (const struct timespec *, struct timespec *))
 
 static int sleep_call(void *callee, const struct timespec *req,
                       struct timespec *rem) {
-  if (ckpt_take_restore_call() == CKPT_CALL_SLEEP) {
-    ckpt_self->call_callee = callee;
-    int rc = sleep_until_saved_deadline();
-    if (rc != 0) {
-      errno = rc;
-      return -1;
-    }
-    return 0;
-  }
   struct ckpt_thread *t = ckpt_self;
   if (t && req && req->tv_nsec >= 0 && req->tv_nsec < 1000000000)
     t->call_deadline_ns =
         realtime_ns() + (int64_t)req->tv_sec * 1000000000 + req->tv_nsec;
   int parked = ckpt_call_enter(callee, CKPT_CALL_SLEEP);
-  int rc = real_nanosleep()(req, rem);
-  int err = errno;
+  int rc, err;
+  if (parked == 0 && ckpt_take_restore_call() == CKPT_CALL_SLEEP) {
+    rc = sleep_until_saved_deadline();
+    if (rc != 0) {
+      err = rc;
+      rc = -1;
+    } else {
+      err = errno;
+    }
+  } else {
+    rc = real_nanosleep()(req, rem);
+    err = errno;
+  }
   if (parked == 0)
     ckpt_call_leave();
   errno = err;
@@ -100,10 +100,6 @@ unsigned sleep(unsigned seconds) {
 
 int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
                     struct timespec *rem) {
-  if (ckpt_take_restore_call() == CKPT_CALL_SLEEP) {
-    ckpt_self->call_callee = (void *)clock_nanosleep;
-    return sleep_until_saved_deadline();
-  }
   struct ckpt_thread *t = ckpt_self;
   if (t && req && req->tv_nsec >= 0 && req->tv_nsec < 1000000000) {
     int64_t ns = (int64_t)req->tv_sec * 1000000000 + req->tv_nsec;
@@ -115,7 +111,11 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
     t->call_deadline_ns = realtime_ns() + ns;
   }
   int parked = ckpt_call_enter((void *)clock_nanosleep, CKPT_CALL_SLEEP);
-  int rc = real_clock_nanosleep()(clock, flags, req, rem);
+  int rc;
+  if (parked == 0 && ckpt_take_restore_call() == CKPT_CALL_SLEEP)
+    rc = sleep_until_saved_deadline();
+  else
+    rc = real_clock_nanosleep()(clock, flags, req, rem);
   if (parked == 0)
     ckpt_call_leave();
   return rc;
@@ -127,13 +127,16 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
 #define IO_CALL(name, fd, call)                                                \
   do {                                                                         \
     struct ckpt_thread *t_ = ckpt_self;                                        \
-    if (ckpt_take_restore_call() == CKPT_CALL_COMPLETED) {                               \
-      errno = t_->call_errno;                                                  \
-      return (__typeof__(call))t_->call_result;                                \
-    }                                                                          \
     if (t_)                                                                    \
       t_->call_fd = (fd);                                                      \
     int parked_ = ckpt_call_enter((void *)name, CKPT_CALL_IO);                 \
+    if (parked_ == 0 && ckpt_take_restore_call() == CKPT_CALL_COMPLETED) {     \
+      int64_t result_ = t_->call_result;                                       \
+      int saved_errno_ = t_->call_errno;                                       \
+      ckpt_call_leave();                                                       \
+      errno = saved_errno_;                                                    \
+      return (__typeof__(call))result_;                                        \
+    }                                                                          \
     __typeof__(call) rc_ = call;                                               \
     int err_ = errno;                                                          \
     if (parked_ == 0)                                                          \

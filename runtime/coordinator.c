@@ -484,11 +484,6 @@ int ckpt_checkpoint(void) {
                "the program has not resumed yet");
     return CKPT_FAILED;
   }
-  if (ckpt_take_restore_call() == CKPT_CALL_CHECKPOINT) {
-    /* Re-issued by the restore path: the checkpoint this call took is the
-     * one the process was restarted from. */
-    return CKPT_RESTARTED;
-  }
   if (!ckpt_config.dir[0])
     return CKPT_DISABLED;
   char msg[512];
@@ -505,6 +500,12 @@ int ckpt_checkpoint(void) {
     return CKPT_FAILED;
   }
   ckpt_call_enter((void *)ckpt_checkpoint, CKPT_CALL_CHECKPOINT);
+  if (ckpt_take_restore_call() == CKPT_CALL_CHECKPOINT) {
+    /* Back here after a restart: the checkpoint this call took is the one
+     * the process was restarted from. */
+    ckpt_call_leave();
+    return CKPT_RESTARTED;
+  }
   pthread_mutex_lock(&call_lock);
   call_pending = 1;
   char c = 'c';

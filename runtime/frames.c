@@ -1,6 +1,7 @@
 /* runtime/frames.c - safe points: stopping every application thread for a
  * checkpoint (at polls, or inside wrapped blocking calls), checking their
- * frame chains, and re-entering saved frames on restore.
+ * frame chains, and, on restore, putting each thread's saved stack back and
+ * resuming it at the call point where it stopped.
  *
  * The stop protocol is a handshake on two sequentially consistent variables:
  * the coordinator stores __ckpt_pending = 1 and then reads each thread's
@@ -26,12 +27,11 @@
 
 /* Read by every poll (one relaxed load) and every instrumented entry. */
 volatile uint32_t CKPT_NAME(pending);
-volatile uint32_t CKPT_NAME(restoring);
 __thread void *CKPT_NAME(top) __attribute__((tls_model("initial-exec")));
 
 __thread struct ckpt_thread *ckpt_self
     __attribute__((tls_model("initial-exec")));
-struct ckpt_thread ckpt_main_thread;
+struct ckpt_thread ckpt_thread_records[CKPT_STACK_MAX_SLOTS];
 struct ckpt_thread *ckpt_threads[CKPT_STACK_MAX_SLOTS];
 uint32_t ckpt_thread_slots_used;
 
@@ -130,7 +130,16 @@ void ckpt_wait_while_pending(struct ckpt_thread *t, int state) {
   }
 }
 
-void CKPT_NAME(poll)(void *frame) {
+/* __ckpt_poll and ckpt_call_enter save their caller's call point on entry
+ * (callpoint.h): a thread stopped in them resumes, after a restart, as if
+ * the call had just returned. */
+void CKPT_NAME(poll)(void *frame);
+/* Global: the stubs' assembly calls them by name. */
+void ckpt_poll_impl(void *frame, void *unused, struct ckpt_call_point *p);
+CKPT_CALL_POINT_STUB(__ckpt_poll, ckpt_poll_impl);
+
+void ckpt_poll_impl(void *frame, void *unused, struct ckpt_call_point *p) {
+  (void)unused;
   struct ckpt_thread *t = ckpt_self;
   if (!t || !CKPT_NAME(pending) || ckpt_in_signal_handler())
     return;
@@ -139,19 +148,26 @@ void CKPT_NAME(poll)(void *frame) {
   if (!ckpt_frames_valid(t, frame, NULL))
     return; /* inside a callback: stop at a later poll */
   t->parked_top = frame;
+  t->park_point = *p;
   t->park_kind = CKPT_PARK_POLL;
   t->call_kind = CKPT_CALL_NONE;
   ckpt_wait_while_pending(t, CKPT_THREAD_PARKED);
 }
 
-int ckpt_call_enter(void *callee, uint32_t kind) {
+int ckpt_call_enter_impl(void *callee, uint32_t kind,
+                         struct ckpt_call_point *p);
+CKPT_CALL_POINT_STUB(ckpt_call_enter, ckpt_call_enter_impl);
+
+int ckpt_call_enter_impl(void *callee, uint32_t kind,
+                         struct ckpt_call_point *p) {
   struct ckpt_thread *t = ckpt_self;
   if (!t || __atomic_load_n(&t->state, __ATOMIC_RELAXED) != CKPT_THREAD_RUNNING ||
       ckpt_in_signal_handler())
     return -1;
   /* The chain is checked by the coordinator, only when it needs to stop
-   * the thread: a blocking call costs two stores here. */
+   * the thread: a blocking call costs a few stores here. */
   t->parked_top = CKPT_NAME(top);
+  t->park_point = *p;
   t->call_callee = callee;
   t->call_kind = kind;
   t->park_kind = CKPT_PARK_CALL;
@@ -165,6 +181,7 @@ void ckpt_call_leave(void) {
   struct ckpt_thread *t = ckpt_self;
   ckpt_wait_while_pending(t, CKPT_THREAD_IN_CALL);
   t->call_kind = CKPT_CALL_NONE;
+  t->restore_call_kind = CKPT_CALL_NONE;
 }
 
 void ckpt_call_leave_result(int64_t result, int err) {
@@ -176,6 +193,7 @@ void ckpt_call_leave_result(int64_t result, int err) {
   __atomic_store_n(&t->call_kind, CKPT_CALL_COMPLETED, __ATOMIC_SEQ_CST);
   ckpt_wait_while_pending(t, CKPT_THREAD_IN_CALL);
   t->call_kind = CKPT_CALL_NONE;
+  t->restore_call_kind = CKPT_CALL_NONE;
 }
 
 /* Why a thread is not stoppable now, or NULL if it is. */
@@ -270,16 +288,14 @@ void ckpt_resume_world(void) {
 }
 
 /* ---- Restore --------------------------------------------------------------
- * Every thread re-descends its saved frames; the global `restoring` flag
- * stays raised until all have reached their innermost frame, so no thread
- * runs user code while another still rebuilds its stack (and the locks they
- * hold are all back before anyone asks for one). */
+ * Every restored thread puts its stack back and waits at the rendezvous
+ * until all have, so no thread runs user code while another's stack (which
+ * it may point into) is still being copied. */
 uint32_t ckpt_restore_threads_left;
 static uint32_t restore_done;
 
 void ckpt_restore_rendezvous(void) {
   if (__atomic_sub_fetch(&ckpt_restore_threads_left, 1, __ATOMIC_SEQ_CST) == 0) {
-    __atomic_store_n(&CKPT_NAME(restoring), 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&restore_done, 1, __ATOMIC_SEQ_CST);
     ckpt_futex_wake(&restore_done, INT_MAX);
     ckpt_launcher_stderr_release();
@@ -289,40 +305,32 @@ void ckpt_restore_rendezvous(void) {
     ckpt_futex_wait(&restore_done, 0, NULL, 0);
 }
 
-uint32_t CKPT_NAME(restore_frame)(void *frame, void *desc) {
-  struct ckpt_thread *t = ckpt_self;
-  const struct ckpt_func_desc *d = desc;
-  if (!t || t->restore_next >= t->restore_count)
-    ckpt_fatal("restore: unexpected entry into %s while restoring",
-               (const char *)d->name);
-  struct ckpt_saved_frame *f = &t->restore_frames[t->restore_next++];
-  if (f->desc != d)
-    ckpt_fatal("restore: expected a frame of %s, the program entered %s",
-               (const char *)f->desc->name, (const char *)d->name);
-  if (f->addr != (uintptr_t)frame)
-    ckpt_fatal("restore: frame of %s is at %p, the checkpoint has it at "
-               "%#lx; the stack layout differs",
-               (const char *)d->name, frame, (unsigned long)f->addr);
-  struct ckpt_frame_header *fr = frame;
-  void *parent = fr->parent;
-  memcpy(frame, f->bytes, f->size);
-  if (fr->parent != parent)
-    ckpt_fatal("restore: frame of %s has a different caller frame",
-               (const char *)d->name);
-  uint32_t site = f->site;
-  if (t->restore_next == t->restore_count) {
-    /* The innermost frame: this thread is back where it stopped. */
-    for (uint32_t i = 0; i < t->restore_count; i++)
-      free(t->restore_frames[i].bytes);
-    free(t->restore_frames);
-    t->restore_frames = NULL;
-    t->restore_count = t->restore_next = 0;
-    t->restore_call_kind = t->restore_park_kind == CKPT_PARK_CALL
-                               ? t->restore_staged_kind
-                               : CKPT_CALL_NONE;
-    ckpt_restore_rendezvous();
+/* The instrumented code's frames keep the canary they were entered with. */
+static void set_stack_guard(uint64_t guard) {
+  __asm__ volatile("mov %0, %%fs:0x28" : : "r"(guard) : "memory");
+}
+
+void ckpt_resume_saved_thread(struct ckpt_thread *t) {
+  struct ckpt_saved_stack *s = &t->restore_stack;
+  uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+  if (sp >= s->lo && sp < s->top + 4096)
+    ckpt_fatal("restore: thread %u is running inside the stack it restores",
+               t->slot);
+  memcpy((void *)s->lo, s->bytes, s->top - s->lo);
+  free(s->bytes);
+  s->bytes = NULL;
+  set_stack_guard(t->stack_guard);
+  if (t->state == CKPT_THREAD_IN_CALL) {
+    t->restore_call_kind = t->restore_staged_kind;
+  } else {
+    t->state = CKPT_THREAD_RUNNING;
+    t->call_kind = CKPT_CALL_NONE;
   }
-  return site;
+  ckpt_restore_rendezvous();
+  if (t == &ckpt_main_thread && ckpt_config.dir[0] &&
+      ckpt_coordinator_start() != 0)
+    ckpt_fatal("cannot start the checkpoint coordinator");
+  ckpt_call_point_resume(&t->park_point, 0);
 }
 
 uint32_t ckpt_take_restore_call(void) {

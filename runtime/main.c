@@ -138,11 +138,12 @@ void ckpt_run_user_main(void) {
   exit(rc);
 }
 
-/* Jump to the top of the thread's own stack and run the user's main there.
- * The same instructions run on the first start and on every restore, so the
- * user's frames land at the same addresses. */
+/* Jump to the top of the thread's own stack and run the user's main there,
+ * so the user's frames are at the same addresses in every run. The unwind
+ * information ends here (rip undefined): nothing above is the program's. */
 __attribute__((noreturn, noinline)) static void enter_stack(uintptr_t top) {
-  __asm__ volatile("mov %0, %%rsp\n\t"
+  __asm__ volatile(".cfi_undefined rip\n\t"
+                   "mov %0, %%rsp\n\t"
                    "xor %%ebp, %%ebp\n\t"
                    "call ckpt_run_user_main\n\t"
                    "ud2"
@@ -157,7 +158,7 @@ void ckpt_enter_main_thread(void) {
   ckpt_self = t;
   if (ckpt_config.dir[0] && ckpt_coordinator_start() != 0)
     ckpt_fatal("cannot start the checkpoint coordinator");
-  enter_stack(t->stack_hi - 64);
+  enter_stack(t->user_top);
 }
 
 int main(int argc, char **argv, char **envp) {
@@ -185,6 +186,7 @@ int main(int argc, char **argv, char **envp) {
   t->slot = 0;
   if (ckpt_map_stack(0, ckpt_start.stack_size, &t->stack_lo, &t->stack_hi))
     ckpt_fatal("cannot set up the main thread's stack");
+  t->user_top = t->stack_hi - 64;
   ckpt_threads_init();
   ckpt_enter_main_thread();
 }

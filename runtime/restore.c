@@ -1,9 +1,10 @@
 /* runtime/restore.c - resumes a checkpoint: runs in main() of the restarted
  * program before any user code. Checks that this is the same binary and the
  * same address layout, puts heap, globals, runtime state and stdout/stderr
- * back, loads the saved frames and re-enters the user's main, which
- * re-descends into them (__ckpt_restore_frame). Any problem is one error line
- * and exit status 70: a restore never half-runs the program. */
+ * back, and re-creates every thread, which puts its saved stack back at the
+ * same addresses and continues where it stopped (frames.c). Any problem is
+ * one error line and exit status 70: a restore never half-runs the
+ * program. */
 #include <errno.h>
 #include <link.h>
 #include <stdlib.h>
@@ -291,11 +292,10 @@ static struct ckpt_file_state *read_files(uint32_t *count) {
   return files;
 }
 
+/* The frame descriptions: each must be this binary's descriptor of that
+ * function (the stack bytes hold pointers to them and to its code). */
 static void read_frames(struct ckpt_section_reader *r, struct ckpt_thread *t,
                         uint32_t nframes) {
-  t->restore_frames = calloc(nframes, sizeof *t->restore_frames);
-  if (!t->restore_frames)
-    FAIL("out of memory for %u frames", nframes);
   char name[4096];
   for (uint32_t i = 0; i < nframes; i++) {
     struct ckpt_frame_rec f;
@@ -309,7 +309,6 @@ static void read_frames(struct ckpt_section_reader *r, struct ckpt_thread *t,
     name[f.name_len] = 0;
     char file[4096]; /* the source file: for tools only */
     get(r, file, f.file_len);
-    /* The descriptor must be this binary's descriptor of that function. */
     const struct ckpt_func_desc *d = (const void *)(uintptr_t)f.desc;
     if (d < __start_ckpt_funcs || d >= __stop_ckpt_funcs ||
         ((uintptr_t)d - (uintptr_t)__start_ckpt_funcs) % sizeof *d != 0 ||
@@ -317,18 +316,34 @@ static void read_frames(struct ckpt_section_reader *r, struct ckpt_thread *t,
         f.site == 0 || f.site > d->num_sites)
       FAIL("frame %u (%s) of thread %u does not match this binary's code", i,
            name, t->slot);
-    struct ckpt_saved_frame *s = &t->restore_frames[i];
-    s->desc = d;
-    s->addr = f.addr;
-    s->site = f.site;
-    s->size = f.size;
-    s->bytes = malloc(f.size);
-    if (!s->bytes)
-      FAIL("out of memory");
-    get(r, s->bytes, f.size);
+    /* Outermost first: the last is the innermost, where it stopped. */
+    t->parked_top = (struct ckpt_frame_header *)(uintptr_t)f.addr;
   }
-  t->restore_count = nframes;
-  t->restore_next = 0;
+}
+
+/* The saved part of a stopped thread's stack, into a buffer the thread
+ * copies into place once it runs (restore's own frames may be in the way
+ * until then). */
+static void read_stack(struct ckpt_section_reader *r, struct ckpt_thread *t,
+                       uintptr_t lo, uintptr_t top) {
+  struct ckpt_saved_stack *s = &t->restore_stack;
+  s->lo = lo;
+  s->top = top;
+  s->bytes = calloc(1, top - lo);
+  if (!s->bytes)
+    FAIL("out of memory for thread %u's stack (%lu bytes)", t->slot,
+         (unsigned long)(top - lo));
+  uintptr_t at = lo;
+  for (;;) {
+    struct ckpt_extent_rec e;
+    get(r, &e, sizeof e);
+    if (e.len == 0)
+      break;
+    if (e.addr < at || e.addr > top || e.len > top - e.addr)
+      FAIL("the threads section is damaged (thread %u's stack)", t->slot);
+    get(r, s->bytes + (e.addr - lo), e.len);
+    at = e.addr + e.len;
+  }
 }
 
 static void restore_threads(void) {
@@ -364,17 +379,26 @@ static void restore_threads(void) {
         CKPT_STACK_BASE + ((uintptr_t)tr.slot + 1) * CKPT_STACK_SLOT_STRIDE;
     uint64_t size = tr.stack_hi - tr.stack_lo;
     if (tr.stack_hi != slot_top || size == 0 ||
-        size > CKPT_STACK_SLOT_STRIDE / 2)
+        size > CKPT_STACK_SLOT_STRIDE / 2 || tr.user_top > tr.stack_hi ||
+        tr.user_top < tr.stack_lo ||
+        (has_frames &&
+         (tr.stack_save_lo < tr.stack_lo || tr.stack_save_lo > tr.user_top ||
+          tr.resume.rsp != tr.stack_save_lo)) ||
+        (!has_frames && tr.stack_save_lo != 0))
       FAIL("thread %u's stack is not where this runtime puts it", tr.slot);
-    struct ckpt_thread *t =
-        tr.slot == 0 ? &ckpt_main_thread : calloc(1, sizeof *t);
-    if (!t)
-      FAIL("out of memory");
+    struct ckpt_thread *t = &ckpt_thread_records[tr.slot];
+    memset(t, 0, sizeof *t);
     t->slot = tr.slot;
     t->restored = 1;
     t->state = (int)tr.state;
     t->stack_lo = tr.stack_lo;
     t->stack_hi = tr.stack_hi;
+    t->user_top = tr.user_top;
+    t->stack_guard = tr.stack_guard;
+    t->park_point = tr.resume;
+    t->park_kind = (int)tr.park_kind;
+    t->call_kind = tr.call_kind;
+    t->call_callee = (void *)(uintptr_t)tr.call_callee;
     t->ptid = tr.ptid;
     t->start_fn = (void *(*)(void *))(uintptr_t)tr.start_fn;
     t->start_arg = (void *)(uintptr_t)tr.start_arg;
@@ -387,14 +411,7 @@ static void restore_threads(void) {
     t->call_result = tr.call_result;
     t->call_errno = tr.call_errno;
     t->call_fd = tr.call_fd;
-    t->restore_park_kind = (int)tr.park_kind;
     t->restore_staged_kind = tr.park_kind == CKPT_PARK_CALL ? tr.call_kind : 0;
-    t->restore_counter =
-        tr.call_kind == CKPT_CALL_REISSUE || tr.call_kind == CKPT_CALL_COND_WAIT
-            ? (uint32_t *)(uintptr_t)tr.call_counter
-            : NULL;
-    t->restore_value = tr.call_value;
-    t->call_deadline_ns = tr.call_deadline_ns;
     if (tr.tls_len) {
       t->restore_tls = malloc(tr.tls_len);
       if (!t->restore_tls)
@@ -414,6 +431,8 @@ static void restore_threads(void) {
     }
     if (tr.nframes)
       read_frames(r, t, tr.nframes);
+    if (has_frames)
+      read_stack(r, t, tr.stack_save_lo, tr.user_top);
     ckpt_threads[tr.slot] = t;
     if (tr.slot + 1 > ckpt_thread_slots_used)
       ckpt_thread_slots_used = tr.slot + 1;
@@ -427,7 +446,7 @@ static void restore_threads(void) {
   if (!ckpt_threads[0])
     FAIL("the threads section has no main thread");
   if (ckpt_main_thread.state != CKPT_THREAD_EXITED &&
-      ckpt_main_thread.restore_count == 0)
+      !ckpt_main_thread.restore_stack.bytes)
     FAIL("the main thread has no frames");
 }
 
@@ -468,7 +487,7 @@ void ckpt_restore_and_run(void) {
       ckpt_exit_handlers_restore(msg, sizeof msg) != 0)
     FAIL("%s", msg);
   environ = ckpt_start.environ_value;
-  /* Everything is back but the frames: the program's callbacks may now
+  /* Everything is back but the stacks: the program's callbacks may now
    * rebuild what was excluded. They run on this (the original) stack, with
    * no frame record below them, before any thread resumes. */
   ckpt_self = &ckpt_main_thread;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "callpoint.h"
 #include "ckpt/abi.h"
 
 /* ---- Errors -------------------------------------------------------------
@@ -113,12 +114,10 @@ enum ckpt_call_kind {
                                (errno call_errno): returns it again */
 };
 
-/* A frame read back from a checkpoint, bottom-up order. */
-struct ckpt_saved_frame {
-  const struct ckpt_func_desc *desc;
-  uintptr_t addr;
-  uint32_t site;
-  uint32_t size;
+/* A thread's saved stack, read back from a checkpoint: the bytes of
+ * [lo, top), copied into place before the thread resumes. */
+struct ckpt_saved_stack {
+  uintptr_t lo, top;
   unsigned char *bytes;
 };
 
@@ -129,14 +128,20 @@ struct ckpt_thread {
   uint32_t call_kind;  /* enum ckpt_call_kind, valid while IN_CALL */
   void *call_callee;   /* the wrapper the innermost site calls */
   struct ckpt_frame_header *parked_top;
+  /* Where a stopped thread resumes: in the instrumented function that
+   * called __ckpt_poll, or in the wrapper that called ckpt_call_enter, as
+   * if that call had just returned. Valid while PARKED or IN_CALL. */
+  struct ckpt_call_point park_point;
   int64_t call_deadline_ns; /* CKPT_CALL_SLEEP: CLOCK_REALTIME deadline */
   int call_fd;              /* CKPT_CALL_IO: the descriptor */
   int call_errno;
   int64_t call_result;      /* CKPT_CALL_COMPLETED */
-  uint32_t *call_counter;   /* a waiter count in a program object the call
-                               raised; a restart lowers it before re-issuing */
-  uint64_t call_value;      /* per call: barrier round, rwlock write flag */
   uintptr_t stack_lo, stack_hi;
+  /* The user's frames lie below user_top: the thread's first runtime frame
+   * starts there, at the same address in every run. Above it (threads other
+   * than main) glibc keeps the thread's descriptor, static TLS and
+   * start_thread's frame, which are not saved. */
+  uintptr_t user_top;
   /* Identity. */
   uint64_t ptid;                /* pthread_t */
   void *(*start_fn)(void *);    /* NULL for the main thread */
@@ -146,30 +151,34 @@ struct ckpt_thread {
   int join_claimed;             /* a pthread_join on it has started */
   uint32_t exit_futex;          /* 0 -> 1 when EXITED, for joiners */
   uintptr_t tls_block;          /* the executable's TLS block of the thread */
+  uint64_t stack_guard;         /* the stack protector's canary (%fs:0x28) */
   void **key_values;            /* pthread_setspecific shadow, by key */
   uint32_t key_cap;
-  /* Restore: frames to re-enter, consumed by __ckpt_restore_frame. */
+  /* Returning from the start routine on the user stack comes back here, to
+   * thread_start on glibc's part of the stack. */
+  struct ckpt_call_point exit_point;
+  /* Restore. */
   int restored;                 /* re-created from a checkpoint */
-  struct ckpt_saved_frame *restore_frames;
-  uint32_t restore_count, restore_next;
-  int restore_park_kind;     /* how the thread was parked at the checkpoint */
-  uint32_t restore_call_kind; /* the re-issued call: what it must do; armed
-                                 once the innermost frame is back */
+  struct ckpt_saved_stack restore_stack;
+  uint32_t restore_call_kind; /* the call a restored IN_CALL thread is back
+                                 in: armed when it resumes, read by the
+                                 wrapper with ckpt_take_restore_call() */
   uint32_t restore_staged_kind; /* read from the checkpoint */
-  uint32_t *restore_counter;
-  uint64_t restore_value;
   unsigned char *restore_tls;
 };
 
 extern __thread struct ckpt_thread *ckpt_self;
-extern struct ckpt_thread ckpt_main_thread;
+/* Thread records live at fixed addresses, one per slot: runtime frames on
+ * saved stacks (the thread's bottom frame, a wrapper stopped in a call)
+ * hold pointers to them, which stay right in a restarted process. */
+extern struct ckpt_thread ckpt_thread_records[CKPT_STACK_MAX_SLOTS];
+#define ckpt_main_thread (ckpt_thread_records[0])
 /* Every thread by slot (NULL = free); ckpt_threads_lock guards changes. */
 extern struct ckpt_thread *ckpt_threads[CKPT_STACK_MAX_SLOTS];
 extern uint32_t ckpt_thread_slots_used; /* highest slot in use + 1 */
 
 /* Exported to instrumented code (names from abi.h). */
 extern volatile uint32_t CKPT_NAME(pending);
-extern volatile uint32_t CKPT_NAME(restoring);
 extern __thread void *CKPT_NAME(top);
 
 /* Stop protocol, used by the coordinator: raise the flag and wait until no
@@ -181,7 +190,11 @@ void ckpt_resume_world(void);
  * IN_CALL (its innermost frame's site calls `callee`); leave returns to
  * RUNNING, first waiting out a checkpoint in progress. enter returns 0, or -1
  * if the thread is not an application thread running user code (then the
- * call is made without parking and leave must not be called). */
+ * call is made without parking and leave must not be called). A thread
+ * restarted while IN_CALL resumes as if enter had just returned 0, with
+ * ckpt_take_restore_call() telling the wrapper what it was doing: so the
+ * wrapper's frame must stay live until leave returns, and the wrapper must
+ * be able to go on from there (e.g. wait on the same futex again). */
 int ckpt_call_enter(void *callee, uint32_t kind);
 void ckpt_call_leave(void);
 /* For I/O calls: leave, recording the result in case a checkpoint freezes
@@ -200,12 +213,16 @@ void ckpt_thread_set_state(struct ckpt_thread *t, int state);
 int ckpt_frames_valid(const struct ckpt_thread *t,
                       const struct ckpt_frame_header *top,
                       void *innermost_callee);
-/* Restore: every restored thread calls this once its frames are entered (or
- * it has none); returns when all have, and the restore is over. */
+/* Restore: every restored thread calls this once its stack is back (or it
+ * has none); returns when all have, and the restore is over. */
 void ckpt_restore_rendezvous(void);
-/* In a wrapper: if this call is the one a restored thread re-issues at its
- * innermost site, return what it was doing (enum ckpt_call_kind) and disarm
- * it; else CKPT_CALL_NONE. */
+/* Restore, on thread t (the calling thread, running above t->user_top or on
+ * another stack): put its saved stack back, wait for every other thread to
+ * do the same, and continue where it stopped. Never returns. */
+void ckpt_resume_saved_thread(struct ckpt_thread *t) __attribute__((noreturn));
+/* In a wrapper, right after ckpt_call_enter: if the thread has just been
+ * restarted in this call, what it was doing (enum ckpt_call_kind), disarmed;
+ * else CKPT_CALL_NONE. */
 uint32_t ckpt_take_restore_call(void);
 extern uint32_t ckpt_restore_threads_left;
 

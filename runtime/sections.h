@@ -6,6 +6,8 @@
 #define CKPT_SECTIONS_H
 #include <stdint.h>
 
+#include "callpoint.h"
+
 /* LAYOUT: one ckpt_layout_rec, then nlibs x (ckpt_lib_rec + path). */
 struct ckpt_layout_rec {
   uint64_t heap_base, heap_end;
@@ -44,8 +46,12 @@ struct ckpt_heap_rec {
 /* THREADS: uint32_t nthreads, uint32_t nkeys, then nkeys x ckpt_key_rec
  * (the process's pthread keys, by number), then per thread a ckpt_thread_rec
  * followed by tls_len bytes (the thread's block of the executable's TLS),
- * nkey_values x uint64_t (its pthread_getspecific values, by key), and
- * nframes x (ckpt_frame_rec + name + file + bytes), outermost frame first. */
+ * nkey_values x uint64_t (its pthread_getspecific values, by key),
+ * nframes x (ckpt_frame_rec + name + file), outermost frame first (what the
+ * stack holds, for tools and for checking the binary), and, for a stopped
+ * thread, its stack: extents (ckpt_extent_rec with absolute addresses +
+ * bytes) inside [stack_save_lo, user_top), ended by len == 0; bytes of the
+ * range not covered are zero (never touched, or excluded locals). */
 struct ckpt_key_rec {
   uint64_t destructor;
   uint32_t alive, reserved;
@@ -53,6 +59,9 @@ struct ckpt_key_rec {
 struct ckpt_thread_rec {
   uint32_t slot, park_kind, nframes, state; /* state: enum ckpt_thread_state */
   uint64_t stack_lo, stack_hi;
+  uint64_t user_top;      /* the first runtime frame starts here */
+  uint64_t stack_save_lo; /* saved: [stack_save_lo, user_top); 0 if none */
+  uint64_t stack_guard;   /* stack protector canary */
   uint64_t ptid;      /* pthread_t */
   uint64_t start_fn;  /* start routine (0: the main thread) */
   uint64_t start_arg;
@@ -62,14 +71,16 @@ struct ckpt_thread_rec {
   uint32_t call_kind; /* enum ckpt_call_kind, when park_kind is 2 */
   uint32_t detached;
   int64_t call_deadline_ns, call_result;
-  uint64_t call_counter, call_value;
   int32_t call_errno, call_fd;
+  uint64_t call_callee; /* the wrapper an IN_CALL thread is in */
+  struct ckpt_call_point resume; /* where a stopped thread goes on */
 };
 struct ckpt_frame_rec {
   uint64_t desc, addr;
-  uint32_t site, size, name_len, line; /* line: source line of the site */
+  uint32_t site, size, name_len, line; /* line: source line of the site;
+                                          size: the frame record's */
   uint32_t file_len; /* source file of the function ("" if unknown) */
-  uint32_t excluded; /* bytes of excluded locals, written as zeros */
+  uint32_t excluded; /* bytes of excluded locals, saved as zeros */
 };
 
 /* FILES: uint32_t count, uint32_t reserved, then count x (ckpt_file_rec +

@@ -208,34 +208,6 @@ static int write_heap(struct out *o) {
   return put(o, &last, sizeof last);
 }
 
-static int put_zeros(struct out *o, size_t len) {
-  static const char zeros[4096];
-  while (len) {
-    size_t n = len < sizeof zeros ? len : sizeof zeros;
-    if (put(o, zeros, n))
-      return -1;
-    len -= n;
-  }
-  return 0;
-}
-
-/* A frame record with its excluded locals written as zeros. The pass emits
- * the ranges in increasing offset order, disjoint, inside the record. */
-static int put_frame_bytes(struct out *o, const struct ckpt_frame_header *fr,
-                           const struct ckpt_func_desc *d) {
-  const struct ckpt_frame_exclude *x = d->excluded;
-  uint64_t at = 0;
-  for (uint32_t i = 0; i < d->num_excluded; i++) {
-    if (x[i].offset < at || x[i].offset + x[i].size > d->frame_size)
-      continue; /* cannot happen with the pass's descriptors */
-    if (put(o, (const char *)fr + at, x[i].offset - at) ||
-        put_zeros(o, x[i].size))
-      return -1;
-    at = x[i].offset + x[i].size;
-  }
-  return put(o, (const char *)fr + at, d->frame_size - at);
-}
-
 static uint32_t frame_excluded_bytes(const struct ckpt_func_desc *d) {
   uint64_t sum = 0;
   const struct ckpt_frame_exclude *x = d->excluded;
@@ -271,18 +243,41 @@ static int write_hooks(struct out *o) {
   return 0;
 }
 
-static int write_frames(struct out *o, const struct ckpt_frame_header *top,
-                        uint32_t n, char *msg, size_t msglen) {
-  /* The records are linked innermost first; the file wants them outermost
-   * first. Deep recursions are fine: the array is sized to the chain. */
+static int cmp_range(const void *a, const void *b) {
+  const struct ckpt_range *x = a, *y = b;
+  return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The frames from top (innermost) to the bottom record, outermost first,
+ * as descriptions; then the stack bytes [save_lo, top) with the excluded
+ * locals of those frames left out (restored as zeros). */
+static int write_frames_and_stack(struct out *o,
+                                  const struct ckpt_frame_header *top,
+                                  uint32_t n, uintptr_t save_lo,
+                                  uintptr_t save_hi, char *msg,
+                                  size_t msglen) {
   const struct ckpt_frame_header **chain = malloc(sizeof *chain * (n + 1));
-  if (!chain) {
+  size_t nexcl = 0;
+  for (const struct ckpt_frame_header *fr = top; fr; fr = fr->parent)
+    nexcl += ((const struct ckpt_func_desc *)fr->desc)->num_excluded;
+  struct ckpt_range *excl = malloc(sizeof *excl * (nexcl + 1));
+  if (!chain || !excl) {
+    free(chain);
+    free(excl);
     snprintf(msg, msglen, "out of memory for %u frames", n);
     return -1;
   }
   uint32_t k = 0;
-  for (const struct ckpt_frame_header *fr = top; fr; fr = fr->parent)
+  nexcl = 0;
+  for (const struct ckpt_frame_header *fr = top; fr; fr = fr->parent) {
     chain[k++] = fr;
+    const struct ckpt_func_desc *d = fr->desc;
+    const struct ckpt_frame_exclude *x = d->excluded;
+    for (uint32_t i = 0; i < d->num_excluded; i++)
+      excl[nexcl++] = (struct ckpt_range){(uintptr_t)fr + x[i].offset,
+                                          (uintptr_t)fr + x[i].offset +
+                                              x[i].size};
+  }
   int rc = -1;
   for (uint32_t i = n; i-- > 0;) {
     const struct ckpt_frame_header *fr = chain[i];
@@ -301,12 +296,29 @@ static int write_frames(struct out *o, const struct ckpt_frame_header *top,
                                (uint32_t)strlen(file),
                                frame_excluded_bytes(d)};
     if (put(o, &r, sizeof r) || put(o, name, r.name_len) ||
-        put(o, file, r.file_len) || put_frame_bytes(o, fr, d))
+        put(o, file, r.file_len))
       goto out;
   }
-  rc = 0;
+  /* Stack pages never touched are absent from the pagemap and skipped. */
+  qsort(excl, nexcl, sizeof *excl, cmp_range);
+  struct extent_ctx e = {o, 0};
+  uintptr_t at = save_lo;
+  for (size_t i = 0; i < nexcl && at < save_hi; i++) {
+    if (excl[i].hi <= at)
+      continue;
+    if (excl[i].lo > at &&
+        ckpt_for_each_data_range(at, excl[i].lo - at, 1, emit_extent, &e))
+      goto out;
+    at = excl[i].hi;
+  }
+  if (at < save_hi &&
+      ckpt_for_each_data_range(at, save_hi - at, 1, emit_extent, &e))
+    goto out;
+  struct ckpt_extent_rec end = {0, 0};
+  rc = put(o, &end, sizeof end);
 out:
   free(chain);
+  free(excl);
   return rc;
 }
 
@@ -316,6 +328,8 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
     if (ckpt_threads[i])
       nthreads++;
   uint32_t head[2] = {nthreads, ckpt_keys_used};
+  uint64_t guard; /* one canary for the process: every thread copies it */
+  __asm__("mov %%fs:0x28, %0" : "=r"(guard));
   if (put(o, head, sizeof head))
     return -1;
   for (uint32_t k = 0; k < ckpt_keys_used; k++) {
@@ -328,8 +342,8 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
     struct ckpt_thread *t = ckpt_threads[i];
     if (!t)
       continue;
-    /* Frames exist for a thread stopped at a poll or in a call; a thread
-     * not yet started or already finished has none. */
+    /* Frames and a stack exist for a thread stopped at a poll or in a
+     * call; a thread not yet started or already finished has none. */
     int has_frames = t->state == CKPT_THREAD_PARKED ||
                      t->state == CKPT_THREAD_IN_CALL;
     uint32_t n = 0;
@@ -346,6 +360,12 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
     tr.state = (uint32_t)t->state;
     tr.stack_lo = t->stack_lo;
     tr.stack_hi = t->stack_hi;
+    tr.user_top = t->user_top;
+    if (has_frames) {
+      tr.stack_save_lo = t->park_point.rsp;
+      tr.resume = t->park_point;
+    }
+    tr.stack_guard = guard;
     tr.ptid = t->ptid;
     tr.start_fn = (uint64_t)(uintptr_t)t->start_fn;
     tr.start_arg = (uint64_t)(uintptr_t)t->start_arg;
@@ -354,6 +374,8 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
     tr.tls_len = t->tls_block ? (uint32_t)ckpt_tls_size : 0;
     tr.nkey_values = nkeys;
     tr.call_kind = t->state == CKPT_THREAD_IN_CALL ? t->call_kind : 0;
+    if (t->state == CKPT_THREAD_IN_CALL)
+      tr.call_callee = (uint64_t)(uintptr_t)t->call_callee;
     tr.detached = (uint32_t)t->detached;
     /* Only what the call kind uses; the rest may be left from earlier
      * calls. */
@@ -370,11 +392,6 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
       tr.call_result = t->call_result;
       tr.call_errno = t->call_errno;
       break;
-    case CKPT_CALL_REISSUE:
-    case CKPT_CALL_COND_WAIT:
-      tr.call_counter = (uint64_t)(uintptr_t)t->call_counter;
-      tr.call_value = t->call_value;
-      break;
     default:
       break;
     }
@@ -386,7 +403,14 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
       if (put(o, &v, sizeof v))
         return -1;
     }
-    if (n && write_frames(o, t->parked_top, n, msg, msglen))
+    if (has_frames &&
+        (tr.stack_save_lo < t->stack_lo || tr.stack_save_lo > t->user_top)) {
+      snprintf(msg, msglen, "thread %u stopped outside its stack", t->slot);
+      return -1;
+    }
+    if (has_frames && write_frames_and_stack(o, t->parked_top, n,
+                                             tr.stack_save_lo, t->user_top,
+                                             msg, msglen))
       return -1;
   }
   return 0;

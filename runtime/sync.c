@@ -13,7 +13,7 @@
  * changes nothing, and acquires only after it is running again, which it
  * only becomes when no checkpoint is in progress. So the objects' bytes in
  * a checkpoint are their logical state, restored as they are, and a thread
- * that was waiting simply issues its call again.
+ * that was waiting goes on waiting (blocking_wait).
  *
  * The layouts live in the first words of glibc's types and respect their
  * static initialisers (all zeros; the mutex kind of
@@ -76,32 +76,20 @@ static int bad_timespec(const struct timespec *ts) {
   return ts && (ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000);
 }
 
-/* A re-issued call after a restart: the wrapper learns what it was doing and
- * takes back a waiter count it had added before the checkpoint. */
-static uint32_t take_restore_kind(uint32_t **counter) {
-  *counter = NULL;
-  uint32_t kind = ckpt_take_restore_call();
-  if (kind != CKPT_CALL_NONE) {
-    *counter = ckpt_self->restore_counter;
-    ckpt_self->restore_counter = NULL;
-  }
-  return kind;
-}
-
-/* Waiter counts: the thread remembers which one it raised, so a restart
- * that finds it waiting can lower it before the call is made again. */
+/* Waiter counts tell signal/post whether anyone waits. A thread restarted
+ * while waiting is back inside blocking_wait, still counted, and waits on. */
 static void waiter_add(uint32_t *counter) {
   __atomic_add_fetch(counter, 1, __ATOMIC_SEQ_CST);
-  if (ckpt_self)
-    ckpt_self->call_counter = counter;
 }
 static void waiter_remove(uint32_t *counter) {
   __atomic_sub_fetch(counter, 1, __ATOMIC_SEQ_CST);
-  if (ckpt_self)
-    ckpt_self->call_counter = NULL;
 }
 
-/* Block in a futex wait as a stoppable call. */
+/* Block in a futex wait as a stoppable call. After a restart the thread is
+ * back here, right after ckpt_call_enter, and waits on the same word for
+ * the same value: if it changed before the checkpoint (a signal, an
+ * unlock), the wait returns at once, else the thread keeps waiting -- no
+ * spurious wakeup, nothing done twice. */
 static int blocking_wait(void *callee, uint32_t kind, uint32_t *word,
                          uint32_t val, const struct timespec *abs,
                          int realtime, int shared) {
@@ -206,22 +194,16 @@ int pthread_mutex_destroy(pthread_mutex_t *m) {
 }
 
 int pthread_mutex_lock(pthread_mutex_t *m) {
-  uint32_t *counter;
-  take_restore_kind(&counter);
   return mutex_acquire(m, NULL, (void *)pthread_mutex_lock, CKPT_CALL_REISSUE);
 }
 
 int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs) {
-  uint32_t *counter;
-  take_restore_kind(&counter);
   return mutex_acquire(m, abs, (void *)pthread_mutex_timedlock,
                        CKPT_CALL_REISSUE);
 }
 
 int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
                             const struct timespec *abs) {
-  uint32_t *counter;
-  take_restore_kind(&counter);
   if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
     return EINVAL;
   return mutex_acquire_clock(m, abs, clock == CLOCK_REALTIME,
@@ -285,14 +267,6 @@ int pthread_cond_destroy(pthread_cond_t *c) {
 
 static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m,
                      const struct timespec *abs, int clock, void *callee) {
-  uint32_t *counter;
-  if (take_restore_kind(&counter) == CKPT_CALL_COND_WAIT) {
-    /* Restarted while waiting: wake up spuriously (POSIX allows it), with
-     * the mutex held again. */
-    if (counter)
-      __atomic_sub_fetch(counter, 1, __ATOMIC_SEQ_CST);
-    return mutex_acquire(m, NULL, callee, CKPT_CALL_COND_WAIT);
-  }
   if (bad_timespec(abs))
     return EINVAL;
   if (M_KIND(m) != PTHREAD_MUTEX_NORMAL &&
@@ -407,15 +381,6 @@ static int rw_try(pthread_rwlock_t *rw, int write, int waiting_writer,
 static int rw_acquire_clock(pthread_rwlock_t *rw, int write,
                             const struct timespec *abs, int realtime,
                             void *callee) {
-  uint32_t *counter;
-  if (take_restore_kind(&counter) != CKPT_CALL_NONE && counter) {
-    /* Restarted while waiting: withdraw the waiter counts it had added. */
-    inner_lock(RW_WORD(rw, 0));
-    (*RW_WORD(rw, 4))--;
-    if (ckpt_self->restore_value)
-      (*RW_WORD(rw, 5))--;
-    inner_unlock(RW_WORD(rw, 0));
-  }
   if (bad_timespec(abs))
     return EINVAL;
   for (;;) {
@@ -429,10 +394,6 @@ static int rw_acquire_clock(pthread_rwlock_t *rw, int write,
     if (write)
       (*RW_WORD(rw, 5))++;
     (*RW_WORD(rw, 4))++;
-    if (ckpt_self) {
-      ckpt_self->call_counter = RW_WORD(rw, 4);
-      ckpt_self->call_value = (uint64_t)write;
-    }
     inner_unlock(RW_WORD(rw, 0));
     int timed_out = blocking_wait(callee, CKPT_CALL_REISSUE, RW_WORD(rw, 3),
                                   seq, abs, realtime, 0) == ETIMEDOUT;
@@ -440,8 +401,6 @@ static int rw_acquire_clock(pthread_rwlock_t *rw, int write,
     (*RW_WORD(rw, 4))--;
     if (write)
       (*RW_WORD(rw, 5))--;
-    if (ckpt_self)
-      ckpt_self->call_counter = NULL;
     if (timed_out) {
       rc = rw_try(rw, write, write, 0);
       inner_unlock(RW_WORD(rw, 0));
@@ -533,8 +492,6 @@ int pthread_spin_trylock(pthread_spinlock_t *s) {
              : EBUSY;
 }
 int pthread_spin_lock(pthread_spinlock_t *s) {
-  uint32_t *counter;
-  take_restore_kind(&counter);
   for (unsigned spins = 0;; spins++) {
     if (pthread_spin_trylock(s) == 0)
       return 0;
@@ -555,8 +512,8 @@ int pthread_spin_unlock(pthread_spinlock_t *s) {
 
 /* ---- Barriers -------------------------------------------------------------
  * word 0: inner lock; 1: count; 2: arrived; 3: round (the futex); 4: 1 if
- * process-shared. A thread restarted while waiting knows its round: if the
- * round is over it returns, else it waits on without arriving again. */
+ * process-shared. A thread restarted while waiting is back in its wait loop
+ * with its round: if the round is over it returns, else it waits on. */
 #define B_WORD(b, i) ((uint32_t *)(b) + (i))
 
 int pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *attr,
@@ -577,26 +534,17 @@ int pthread_barrier_destroy(pthread_barrier_t *b) {
 }
 
 int pthread_barrier_wait(pthread_barrier_t *b) {
-  uint32_t *counter;
-  struct ckpt_thread *t = ckpt_self;
-  uint32_t round;
   int shared = *B_WORD(b, 4) != 0;
-  if (take_restore_kind(&counter) != CKPT_CALL_NONE) {
-    round = (uint32_t)t->restore_value; /* arrived before the checkpoint */
-  } else {
-    inner_lock(B_WORD(b, 0));
-    round = *B_WORD(b, 3);
-    if (++*B_WORD(b, 2) == *B_WORD(b, 1)) {
-      *B_WORD(b, 2) = 0;
-      __atomic_store_n(B_WORD(b, 3), round + 1, __ATOMIC_SEQ_CST);
-      inner_unlock(B_WORD(b, 0));
-      futex_wake_n(B_WORD(b, 3), INT_MAX, shared);
-      return PTHREAD_BARRIER_SERIAL_THREAD;
-    }
+  inner_lock(B_WORD(b, 0));
+  uint32_t round = *B_WORD(b, 3);
+  if (++*B_WORD(b, 2) == *B_WORD(b, 1)) {
+    *B_WORD(b, 2) = 0;
+    __atomic_store_n(B_WORD(b, 3), round + 1, __ATOMIC_SEQ_CST);
     inner_unlock(B_WORD(b, 0));
+    futex_wake_n(B_WORD(b, 3), INT_MAX, shared);
+    return PTHREAD_BARRIER_SERIAL_THREAD;
   }
-  if (t)
-    t->call_value = round;
+  inner_unlock(B_WORD(b, 0));
   while (__atomic_load_n(B_WORD(b, 3), __ATOMIC_SEQ_CST) == round)
     blocking_wait((void *)pthread_barrier_wait, CKPT_CALL_REISSUE, B_WORD(b, 3),
                   round, NULL, 0, shared);
@@ -638,9 +586,6 @@ int sem_trywait(sem_t *s) {
 
 static int sem_wait_until(sem_t *s, const struct timespec *abs, int realtime,
                           void *callee) {
-  uint32_t *counter;
-  if (take_restore_kind(&counter) != CKPT_CALL_NONE && counter)
-    __atomic_sub_fetch(counter, 1, __ATOMIC_SEQ_CST);
   if (bad_timespec(abs)) {
     errno = EINVAL;
     return -1;

@@ -142,7 +142,8 @@ static size_t default_stack_size(void) {
   return size;
 }
 
-/* Room at the top of the stack for glibc's descriptor and static TLS. */
+/* Room between the stack top and user_top: glibc's thread descriptor, the
+ * static TLS of every loaded module and start_thread's frame. */
 #define TCB_RESERVE (64u * 1024)
 
 static size_t slot_stack_size(size_t requested) {
@@ -163,7 +164,8 @@ static void free_slot(struct ckpt_thread *t) {
   uintptr_t base = CKPT_STACK_BASE + (uintptr_t)t->slot * CKPT_STACK_SLOT_STRIDE;
   munmap((void *)base, CKPT_STACK_SLOT_STRIDE);
   sys_free(t->key_values);
-  sys_free(t);
+  t->key_values = NULL;
+  t->key_cap = 0;
 }
 
 /* Join detached threads that have finished, so their slots can be reused. */
@@ -215,6 +217,10 @@ static void thread_finished(struct ckpt_thread *t, void *retval) {
 
 /* Set up a thread's runtime TLS (and, on restore, its saved TLS first). */
 static void thread_tls_setup(struct ckpt_thread *t) {
+  /* The runtime's own TLS variables sit in the same block: __ckpt_top comes
+   * back with it, pointing into the stack that comes back. */
+  if (!t->restore_tls)
+    CKPT_NAME(top) = NULL;
   if (t->restore_tls) {
     if (ckpt_tls_block() != t->tls_block)
       ckpt_fatal("restore: thread %u's TLS is at %#lx, the checkpoint has it "
@@ -228,12 +234,36 @@ static void thread_tls_setup(struct ckpt_thread *t) {
       if (t->key_values[k])
         real_pthread_setspecific()((pthread_key_t)k, t->key_values[k]);
   }
-  /* The runtime's own TLS variables sit in the same block. */
   ckpt_self = t;
-  CKPT_NAME(top) = NULL;
   ckpt_heap_use_app = 1;
   ckpt_signals_thread_reset();
   t->tls_block = ckpt_tls_block();
+}
+
+/* The bottom of a thread's user stack: runs the start routine and comes
+ * back to thread_start through its exit point (or ends in pthread_exit). */
+__attribute__((noreturn, used)) static void run_thread(struct ckpt_thread *t) {
+  void *rv = t->start_fn(t->start_arg);
+  thread_finished(t, rv);
+  ckpt_call_point_resume(&t->exit_point, 1);
+}
+
+/* Switch to the thread's user stack and run the start routine there. Its
+ * frames start at user_top in every run, whatever glibc keeps above. The
+ * unwind information ends here (rip undefined): pthread_exit's unwinding
+ * stops at this frame and glibc returns to start_thread. */
+__attribute__((noreturn, noinline)) static void enter_thread_stack(
+    struct ckpt_thread *t) {
+  __asm__ volatile(".cfi_undefined rip\n\t"
+                   "mov %0, %%rsp\n\t"
+                   "xor %%ebp, %%ebp\n\t"
+                   "mov %1, %%rdi\n\t"
+                   "call run_thread\n\t"
+                   "ud2"
+                   :
+                   : "r"(t->user_top), "r"(t)
+                   : "memory");
+  __builtin_unreachable();
 }
 
 static void *thread_start(void *arg) {
@@ -243,24 +273,22 @@ static void *thread_start(void *arg) {
   t->restored = 0;
   thread_tls_setup(t);
   t->ptid = (uint64_t)pthread_self();
+  if ((uintptr_t)__builtin_frame_address(0) < t->user_top + 4096)
+    ckpt_fatal("thread %u: glibc's thread data does not fit in the %u KiB "
+               "above its stack (static TLS too large?)",
+               t->slot, TCB_RESERVE / 1024);
+  if (ckpt_call_point_save(&t->exit_point) != 0)
+    return t->retval; /* the start routine returned */
   if (restoring) {
     if (t->state == CKPT_THREAD_EXITED)
       return t->retval; /* a zombie: only its join is still to come */
-    if (t->restore_count == 0) {
-      /* Saved before its start routine ran: it starts now, after all. */
-      ckpt_restore_rendezvous();
-    } else {
-      /* Re-descend: the start routine's prologue finds the saved frames. */
-      t->state = CKPT_THREAD_RUNNING;
-      void *rv = t->start_fn(t->start_arg);
-      thread_finished(t, rv);
-      return rv;
-    }
+    if (t->state != CKPT_THREAD_NEW)
+      ckpt_resume_saved_thread(t);
+    /* Saved before its start routine ran: it starts now, after all. */
+    ckpt_restore_rendezvous();
   }
   ckpt_wait_while_pending(t, CKPT_THREAD_NEW);
-  void *rv = t->start_fn(t->start_arg);
-  thread_finished(t, rv);
-  return rv;
+  enter_thread_stack(t);
 }
 
 /* Create the glibc thread of record t on its slot's stack. */
@@ -270,6 +298,7 @@ static int start_on_slot(struct ckpt_thread *t, size_t stack_size) {
     return EAGAIN;
   t->stack_lo = lo;
   t->stack_hi = hi;
+  t->user_top = hi - TCB_RESERVE;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstack(&attr, (void *)lo, hi - lo);
@@ -305,24 +334,22 @@ int pthread_create(pthread_t *out, const pthread_attr_t *attr,
       requested = size;
     pthread_attr_getdetachstate(attr, &detach);
   }
-  struct ckpt_thread *t = sys_calloc(1, sizeof *t);
-  if (!t)
-    return EAGAIN;
-  t->start_fn = fn;
-  t->start_arg = arg;
-  t->detached = detach == PTHREAD_CREATE_DETACHED;
-  t->state = CKPT_THREAD_NEW;
   pthread_mutex_lock(&table_lock);
   uint32_t slot = 1;
   while (slot < CKPT_STACK_MAX_SLOTS && ckpt_threads[slot])
     slot++;
   if (slot == CKPT_STACK_MAX_SLOTS) {
     pthread_mutex_unlock(&table_lock);
-    sys_free(t);
     CKPT_ERROR("pthread_create: more than %d threads at once",
                CKPT_STACK_MAX_SLOTS - 1);
     return EAGAIN;
   }
+  struct ckpt_thread *t = &ckpt_thread_records[slot];
+  memset(t, 0, sizeof *t);
+  t->start_fn = fn;
+  t->start_arg = arg;
+  t->detached = detach == PTHREAD_CREATE_DETACHED;
+  t->state = CKPT_THREAD_NEW;
   t->slot = slot;
   __atomic_add_fetch(&live_threads, 1, __ATOMIC_SEQ_CST);
   __atomic_store_n(&ckpt_threads[slot], t, __ATOMIC_RELEASE);
@@ -343,7 +370,6 @@ int pthread_create(pthread_t *out, const pthread_attr_t *attr,
 static int join_until(struct ckpt_thread *t, void **retval,
                       const struct timespec *abs, void *callee) {
   struct ckpt_thread *self = ckpt_self;
-  ckpt_take_restore_call(); /* re-issued after a restart: join again */
   if (t == self)
     return EDEADLK;
   if (t->detached || __atomic_exchange_n(&t->join_claimed, 1, __ATOMIC_ACQ_REL))
@@ -487,8 +513,8 @@ void ckpt_threads_restore_and_run(void) {
                "has %#lx; restart with ckpt-run on a host with the same "
                "libraries",
                (unsigned long)pthread_self(), (unsigned long)main_t->ptid);
-  /* Who takes part in the rendezvous: every thread with frames to re-enter
-   * or a start routine still to run, the main thread included. */
+  /* Who takes part in the rendezvous: every thread with a stack to put
+   * back or a start routine still to run, the main thread included. */
   uint32_t left = 0;
   for (uint32_t i = 0; i < ckpt_thread_slots_used; i++) {
     struct ckpt_thread *t = ckpt_threads[i];
@@ -497,7 +523,6 @@ void ckpt_threads_restore_and_run(void) {
   }
   ckpt_restore_threads_left = left;
   live_threads = left;
-  CKPT_NAME(restoring) = 1;
   for (uint32_t i = 1; i < ckpt_thread_slots_used; i++) {
     struct ckpt_thread *t = ckpt_threads[i];
     if (!t)
@@ -507,14 +532,13 @@ void ckpt_threads_restore_and_run(void) {
       ckpt_fatal("restore: cannot create thread %u again: %s", t->slot,
                  strerror(rc));
   }
+  thread_tls_setup(main_t);
   if (main_t->state == CKPT_THREAD_EXITED) {
     /* The main thread had called pthread_exit: the others run on. */
-    thread_tls_setup(main_t);
-    ckpt_self = main_t;
     if (ckpt_config.dir[0] && ckpt_coordinator_start() != 0)
       ckpt_fatal("cannot start the checkpoint coordinator");
     real_pthread_exit()(main_t->retval);
   }
-  thread_tls_setup(main_t);
-  ckpt_enter_main_thread();
+  /* Still on the process's original stack: the slot's is free to fill. */
+  ckpt_resume_saved_thread(main_t);
 }

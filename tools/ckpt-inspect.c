@@ -32,7 +32,7 @@ static void usage(FILE *f) {
 "with their frames (innermost first), the pthread keys, globals, heap,\n"
 "excluded ranges, restart hooks, open files, address layout and the\n"
 "section table (type, compression, stored and raw size, XXH64 checksum).\n"
-"Section contents are decoded for format version 2; for version 1 files\n"
+"Section contents are decoded for format version 4; for older files\n"
 "only the header, META records and section table are shown.\n"
 "\n"
 "  --verify   also check every section's checksum, decompression and\n"
@@ -264,9 +264,16 @@ static void image_sizes(const struct ckpt_image *img, uint64_t *file_size,
     *file_size += CKPT_MAC_LEN;
 }
 
-static const char version1_note[] =
-    "section contents of format version 1 are not decoded (this ckpt reads "
-    "those of version 2); header, META and section table only";
+/* Why an older file's sections are not shown. */
+static const char *old_format_note(const struct ckpt_image *img) {
+  static char note[160];
+  snprintf(note, sizeof note,
+           "section contents of format version %" PRIu32
+           " are not decoded (this ckpt reads those of version %d); header, "
+           "META and section table only",
+           ckpt_image_info(img)->version, CKPT_FILE_VERSION);
+  return note;
+}
 
 /* ---- Text output --------------------------------------------------------- */
 
@@ -479,6 +486,10 @@ static void print_text_thread(const struct contents *c,
     puts("    no frames");
     return;
   }
+  printf("    %-12s 0x%" PRIx64 "-0x%" PRIx64 ", %" PRIu64
+         " bytes saved; resumes at 0x%" PRIx64 "\n",
+         "stack:", t->stack_save_lo, t->user_top, t->stack_saved_bytes,
+         t->resume_rip);
   printf("    %" PRIu32 " frame%s, innermost first:\n", t->nframes,
          t->nframes == 1 ? "" : "s");
   for (uint32_t i = t->nframes; i-- > 0;) {
@@ -664,7 +675,7 @@ static void print_text(const char *path, const struct ckpt_image *img,
                        const struct contents *c) {
   print_text_header(path, img, &c->meta);
   if (!decodes_contents(img)) {
-    printf("note:          %s\n", version1_note);
+    printf("note:          %s\n", old_format_note(img));
   } else {
     print_text_threads(c);
     print_text_globals(c);
@@ -855,10 +866,12 @@ static void print_json_thread(const struct thread_info *t) {
     fputs(",\"call_kind_name\":null", stdout);
   printf(",\"call_deadline_ns\":%" PRId64 ",\"call_result\":%" PRId64
          ",\"call_errno\":%" PRId32 ",\"call_fd\":%" PRId32
-         ",\"call_counter\":%" PRIu64 ",\"call_value\":%" PRIu64
+         ",\"user_top\":%" PRIu64 ",\"stack_save_lo\":%" PRIu64
+         ",\"stack_saved_bytes\":%" PRIu64 ",\"resume_rip\":%" PRIu64
          ",\"nkey_values\":%" PRIu32 ",\"key_values\":[",
          t->call_deadline_ns, t->call_result, t->call_errno, t->call_fd,
-         t->call_counter, t->call_value, t->nkey_values);
+         t->user_top, t->stack_save_lo, t->stack_saved_bytes, t->resume_rip,
+         t->nkey_values);
   for (uint32_t i = 0; i < t->nkey_set; i++)
     printf("%s{\"key\":%" PRIu32 ",\"value\":%" PRIu64 "}", i ? "," : "",
            t->key_values[i].key, t->key_values[i].value);
@@ -1035,8 +1048,8 @@ static void print_json(const char *path, const struct ckpt_image *img,
   print_json_header(path, img, &c->meta);
   int decoded = decodes_contents(img);
   printf(",\"contents_decoded\":%s", decoded ? "true" : "false");
-  json_opt_str("note", decoded ? NULL : version1_note);
-  /* In a version 1 file nothing is decoded: every key is null. */
+  json_opt_str("note", decoded ? NULL : old_format_note(img));
+  /* In an older file nothing is decoded: every key is null. */
   struct contents none;
   contents_init(&none);
   const struct contents *d = decoded ? c : &none;

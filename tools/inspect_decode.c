@@ -352,8 +352,7 @@ static int decode_frame(struct sec_in *in, const struct thread_info *t,
   char owner[200];
   snprintf(owner, sizeof owner, "thread in slot %" PRIu32 ", frame %" PRIu32
            " (%.120s)", t->slot, i, f->name);
-  struct ckpt_frame_header head;
-  if (r.size < sizeof head)
+  if (r.size < sizeof(struct ckpt_frame_header))
     return bad(in, "%s: a frame record of %" PRIu32
                " bytes is smaller than its header", owner, r.size);
   if (r.excluded > r.size)
@@ -371,18 +370,29 @@ static int decode_frame(struct sec_in *in, const struct thread_info *t,
     return bad(in, "%s: record 0x%" PRIx64 "+%" PRIu32
                " is not below its caller's at 0x%" PRIx64, owner, r.addr,
                r.size, f[-1].addr);
-  /* The record's own header must describe the same frame. */
-  if (in_read(in, &head, sizeof head) < 0)
-    return -1;
-  uint64_t head_desc = (uint64_t)(uintptr_t)head.desc;
-  uint64_t head_parent = (uint64_t)(uintptr_t)head.parent;
-  if (head_desc != r.desc || head.site != r.site ||
-      (i > 0 && head_parent != f[-1].addr))
-    return bad(in, "%s: the saved record's header (descriptor 0x%" PRIx64
-               ", site %" PRIu32 ", parent 0x%" PRIx64
-               ") does not match the frame", owner, head_desc, head.site,
-               head_parent);
-  return in_skip(in, r.size - sizeof head);
+  return 0;
+}
+
+/* A stopped thread's stack bytes: extents in address order inside
+ * [stack_save_lo, user_top), ended by len == 0. */
+static int decode_stack(struct sec_in *in, struct thread_info *t) {
+  uint64_t at = t->stack_save_lo;
+  for (;;) {
+    struct ckpt_extent_rec e;
+    if (in_read(in, &e, sizeof e) < 0)
+      return -1;
+    if (e.len == 0)
+      return 0;
+    if (e.addr < at || e.addr > t->user_top || e.len > t->user_top - e.addr)
+      return bad(in, "thread in slot %" PRIu32 ": stack extent 0x%" PRIx64
+                 "+%" PRIu64 " is not inside 0x%" PRIx64 "-0x%" PRIx64
+                 " after the previous one", t->slot, e.addr, e.len, at,
+                 t->user_top);
+    if (in_skip(in, e.len) < 0)
+      return -1;
+    t->stack_saved_bytes += e.len;
+    at = e.addr + e.len;
+  }
 }
 
 static const char *state_upper(uint32_t state) {
@@ -503,6 +513,16 @@ static int check_thread_rec(struct sec_in *in, const struct contents *c,
                "-0x%" PRIx64 " is not inside its slot 0x%" PRIx64
                "-0x%" PRIx64, s, tr->stack_lo, tr->stack_hi, slot_lo,
                slot_lo + (uint64_t)stack_stride);
+  if (tr->user_top < tr->stack_lo || tr->user_top > tr->stack_hi)
+    return bad(in, "thread in slot %" PRIu32 ": user stack top 0x%" PRIx64
+               " is outside its stack", s, tr->user_top);
+  if (has_frames ? tr->stack_save_lo < tr->stack_lo ||
+                       tr->stack_save_lo > tr->user_top ||
+                       tr->resume.rsp != tr->stack_save_lo
+                 : tr->stack_save_lo != 0)
+    return bad(in, "thread in slot %" PRIu32 ": saved stack from 0x%" PRIx64
+               " (resuming with sp 0x%" PRIx64 ") does not fit its state",
+               s, tr->stack_save_lo, tr->resume.rsp);
   return 0;
 }
 
@@ -555,8 +575,9 @@ static int decode_threads(struct sec_in *in, struct contents *c) {
     t->detached = tr.detached;
     t->call_deadline_ns = tr.call_deadline_ns;
     t->call_result = tr.call_result;
-    t->call_counter = tr.call_counter;
-    t->call_value = tr.call_value;
+    t->user_top = tr.user_top;
+    t->stack_save_lo = tr.stack_save_lo;
+    t->resume_rip = tr.resume.rip;
     t->call_errno = tr.call_errno;
     t->call_fd = tr.call_fd;
     c->nthreads = k + 1;
@@ -567,10 +588,7 @@ static int decode_threads(struct sec_in *in, struct contents *c) {
                  tr.slot, tr.tls_len, in_left(in));
     if (in_skip(in, tr.tls_len) < 0 || decode_key_values(in, t) < 0)
       return -1;
-    /* A frame is at least its record and the header of its saved bytes. */
-    if (check_count(in, tr.nframes,
-                    sizeof(struct ckpt_frame_rec) +
-                        sizeof(struct ckpt_frame_header),
+    if (check_count(in, tr.nframes, sizeof(struct ckpt_frame_rec),
                     "frames") < 0)
       return -1;
     t->frames = calloc(tr.nframes ? tr.nframes : 1, sizeof *t->frames);
@@ -581,6 +599,8 @@ static int decode_threads(struct sec_in *in, struct contents *c) {
         return -1;
       t->nframes = i + 1;
     }
+    if (tr.nframes && decode_stack(in, t) < 0)
+      return -1;
   }
   /* Threads are in slot order: the main thread, if any, is the first. */
   if (c->nthreads == 0 || c->threads[0].slot != 0)
@@ -778,19 +798,17 @@ static int decode_section(struct ckpt_image *img, const char *path,
   return rc;
 }
 
-/* Sections a restart of a version 2 file reads; --verify requires each. */
+/* Sections a restart reads; --verify requires each. */
 static const uint32_t required_types[] = {
     CKPT_SEC_META,    CKPT_SEC_LAYOUT,  CKPT_SEC_GLOBALS,
     CKPT_SEC_HEAP,    CKPT_SEC_THREADS, CKPT_SEC_FILES,
     CKPT_SEC_RTSTATE, CKPT_SEC_EXCLUDED, CKPT_SEC_HOOKS};
 
-/* The formats whose section contents this build decodes: version 3 only
- * added to the header and META, so its sections read as version 2's. Older
- * files still have their container (header, table, checksums) and META
- * read. */
+/* The format whose section contents this build decodes (version 4: the
+ * threads section changed). Older files still have their container
+ * (header, table, checksums) and META read. */
 int decodes_contents(const struct ckpt_image *img) {
-  uint32_t version = ckpt_image_info(img)->version;
-  return version == 2 || version == 3;
+  return ckpt_image_info(img)->version == CKPT_FILE_VERSION;
 }
 
 /* Decode every section this build knows (META only in older formats) into

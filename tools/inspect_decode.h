@@ -70,8 +70,10 @@ struct thread_info {
   uint64_t ptid, start_fn, start_arg, retval, tls_block;
   uint32_t tls_len, nkey_values, call_kind, detached;
   int64_t call_deadline_ns, call_result;
-  uint64_t call_counter, call_value;
   int32_t call_errno, call_fd;
+  uint64_t user_top, stack_save_lo; /* saved stack: [stack_save_lo, user_top) */
+  uint64_t stack_saved_bytes;       /* of it, bytes in the file */
+  uint64_t resume_rip;              /* where a stopped thread goes on */
   struct key_value *key_values; /* the non-zero ones, by key */
   uint32_t nkey_set;
   char *start_symbol; /* owned; NULL if not resolved */

@@ -12,7 +12,7 @@
 #ifndef CKPT_ABI_H
 #define CKPT_ABI_H
 
-#define CKPT_ABI_VERSION 2
+#define CKPT_ABI_VERSION 3
 
 /* ---- Symbol names ------------------------------------------------------ */
 
@@ -25,27 +25,23 @@
 #define CKPT_USER_MAIN_STR CKPT_NAME_STR(main)
 
 /* Runtime functions the pass calls: X(name, return type, parameter types).
- *   poll(frame)                 slow path of a safe point; may park the thread
- *   restore_frame(frame, desc)  restoring: fill frame from the checkpoint,
- *                               return the site id to resume at */
+ *   poll(frame)   slow path of a safe point; may park the thread, which
+ *                 resumes (after a restart too) as if poll had returned */
 #define CKPT_RUNTIME_FUNCTIONS(X)                                              \
-  X(poll, void, (ptr))                                                         \
-  X(restore_frame, u32, (ptr, ptr))
+  X(poll, void, (ptr))
 
 /* Runtime variables the pass reads or writes: X(name, type, thread_local).
  *   pending    non-zero while a checkpoint waits for threads to stop
- *   restoring  non-zero while threads re-descend their saved stacks
  *   top        innermost frame record of the current thread */
 #define CKPT_RUNTIME_VARIABLES(X)                                              \
   X(pending, u32, 0)                                                           \
-  X(restoring, u32, 0)                                                         \
   X(top, ptr, 1)
 
 /* ---- Structures emitted by the pass ------------------------------------ */
 
 /* Header at offset 0 of every instrumented function's frame record. The rest
- * of the record is the function's allocas and spill slots, at offsets the
- * descriptor's frame_size covers. */
+ * of the record is the function's excluded locals and the slot of an
+ * indirect callee, at offsets the descriptor's frame_size covers. */
 #define CKPT_FRAME_HEADER_FIELDS(X)                                            \
   X(ptr, parent) /* caller's record, or NULL at a thread's bottom */          \
   X(ptr, desc)   /* struct ckpt_func_desc of this function */                 \
@@ -124,7 +120,7 @@ enum ckpt_global_flags {
 /* ---- Checkpoint file --------------------------------------------------- */
 /* The layout of the file is specified in docs/format.md. */
 #define CKPT_FILE_MAGIC "CKPTIMG\0"
-#define CKPT_FILE_VERSION 3
+#define CKPT_FILE_VERSION 4
 #define CKPT_FILE_SUFFIX ".ckpt"
 #define CKPT_EXE_HASH_LEN 32 /* META EXE_HASH */
 

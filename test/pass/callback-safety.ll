@@ -1,8 +1,8 @@
 ; ckpt-frames, callbacks (DESIGN.md section 3): qsort calls back into the
 ; program, so it is not on the callback-free list and a call to it is a site
 ; (direct, kind 2, callee @qsort), even in a function that calls nothing else:
-; the caller gets a frame, stores the site id before the call, and re-issues
-; the call on restore. This is what lets the runtime see that a comparator's
+; the caller gets a frame, stores the site id before the call and clears it
+; once qsort returns. This is what lets the runtime see that a comparator's
 ; frame was entered from qsort, not from its parent's site, and refuse to stop
 ; there. A static comparator used only as a callback argument of such
 ; library functions (also through a select) can never be where a thread stops,
@@ -72,14 +72,20 @@ entry:
 
 define void @sort_strings(ptr %v, i64 %n) {
 ; CHECK-LABEL: define void @sort_strings(ptr %v, i64 %n) {
-; CHECK-NEXT:  ckpt.prologue:
+; CHECK-NEXT:  entry:
 ; CHECK-NEXT:    %ckpt.frame = alloca [24 x i8], align 8
-; CHECK:       entry:
+; CHECK:         store ptr %ckpt.frame, ptr [[TOP:%.*]], align 8
 ; CHECK-NEXT:    [[SITE:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 16
 ; CHECK-NEXT:    store i32 1, ptr [[SITE]], align 4
 ; CHECK-NEXT:    call void @qsort(ptr %v, i64 %n, i64 8, ptr @cmp_str)
-; CHECK:       ckpt.resume1:
-; CHECK-NEXT:    call void @qsort(ptr %v, i64 %n, i64 8, ptr @cmp_str)
+; CHECK-NEXT:    br label %ckpt.cont
+; CHECK-EMPTY:
+; CHECK-NEXT:  ckpt.cont:
+; CHECK-NEXT:    [[SITE:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 16
+; CHECK-NEXT:    store i32 0, ptr [[SITE]], align 4
+; CHECK-NEXT:    store ptr %ckpt.parent, ptr [[TOP]], align 8
+; CHECK-NEXT:    ret void
+; CHECK-NEXT:  }
 entry:
   call void @qsort(ptr %v, i64 %n, i64 8, ptr @cmp_str)
   ret void
@@ -88,9 +94,9 @@ entry:
 ; The comparator cannot reach a poll, but qsort is still a site.
 define void @sort_ints(ptr %v, i64 %n) {
 ; CHECK-LABEL: define void @sort_ints(ptr %v, i64 %n) {
-; CHECK-NEXT:  ckpt.prologue:
+; CHECK-NEXT:  entry:
 ; CHECK-NEXT:    %ckpt.frame = alloca [24 x i8], align 8
-; CHECK:       entry:
+; CHECK:         store ptr %ckpt.frame, ptr {{%.*}}, align 8
 ; CHECK-NEXT:    [[SITE:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 16
 ; CHECK-NEXT:    store i32 1, ptr [[SITE]], align 4
 ; CHECK-NEXT:    call void @qsort(ptr %v, i64 %n, i64 4, ptr @cmp_int)
@@ -102,7 +108,7 @@ entry:
 ; The same loop in a comparator others may call directly: frame and poll.
 define i32 @cmp_pub(ptr %a, ptr %b) {
 ; CHECK-LABEL: define i32 @cmp_pub(ptr %a, ptr %b) {
-; CHECK-NEXT:  ckpt.prologue:
+; CHECK-NEXT:  entry:
 ; CHECK:         store ptr @__ckpt_desc.cmp_pub, ptr
 ; CHECK:         call void @__ckpt_poll(ptr %ckpt.frame)
 entry:

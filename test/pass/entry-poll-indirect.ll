@@ -8,12 +8,18 @@
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
 
+; The entry poll comes right after the prologue (which pushes the record the
+; poll hands to the runtime); the indirect call is site 2.
 ; CHECK-LABEL: define i64 @eval(
-; CHECK:       entry:
+; CHECK-NEXT:  entry:
+; CHECK:         store ptr %ckpt.frame, ptr {{%.*}}, align 8
 ; CHECK-NEXT:    %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic, align 4
 ; CHECK:       ckpt.poll:
 ; CHECK:         store i32 1, ptr
 ; CHECK-NEXT:    call void @__ckpt_poll(ptr %ckpt.frame)
+; CHECK:       rec:
+; CHECK:         store i32 2, ptr
+; CHECK-NEXT:    %r = call i64 %self(i64 %m, ptr %self)
 define i64 @eval(i64 %n, ptr %self) {
 entry:
   %z = icmp eq i64 %n, 0

@@ -2,9 +2,9 @@
 ; that clang puts on an excluded local (#pragma ckpt exclude / CKPT_EXCLUDE)
 ; captures its address, so -O2 neither promotes the variable to a register
 ; (SROA/mem2reg) nor carries its value across a call: it re-reads memory
-; after the call. A value carried in a register across a checkpoint would be
-; saved with the frame's spill slots and come back after a restart, undoing
-; the exclusion. This test guards that assumption against LLVM changes.
+; after the call. A value carried in a register (or a register's stack slot)
+; across a checkpoint would be saved with the thread's registers and stack
+; and come back after a restart, undoing the exclusion. This test guards that assumption against LLVM changes.
 
 ; RUN: opt -passes='default<O2>' -S %s | FileCheck %s
 

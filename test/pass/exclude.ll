@@ -4,9 +4,12 @@
 ;   "ckpt.exclude" gets CKPT_GLOBAL_EXCLUDED (1) in its descriptor's flags;
 ;   a global annotated with another string, or not at all, gets 0.
 ; - ckpt-frames: a local whose alloca carries llvm.var.annotation with
-;   "ckpt.exclude" is listed in its function's descriptor as {offset, size}
-;   of the frame record (field excluded/num_excluded), in offset order; the
-;   annotation call is removed; other annotations stay.
+;   "ckpt.exclude" is moved into the frame record (it becomes a GEP into
+;   %ckpt.frame, placed after the header at its own alignment) and listed in
+;   its function's descriptor as {offset, size} of the record (field
+;   excluded/num_excluded), in offset order; the annotation call is removed;
+;   other annotations stay. The function's other locals are not in the record
+;   (stacks are saved whole): they stay ordinary allocas.
 
 ; RUN: %opt-ckpt -passes=ckpt-globals -verify-each -S %s | FileCheck %s --check-prefix=GLOB
 ; RUN: %opt-ckpt -passes=ckpt-frames -verify-each -S %s | FileCheck %s --check-prefix=FRAME
@@ -34,13 +37,30 @@ target triple = "x86_64-pc-linux-gnu"
 declare void @fill(ptr)
 declare void @llvm.var.annotation.p0.p0(ptr, ptr, ptr, i32, ptr)
 
-; Record: header 24, pad to 32, @big 256 -> 288, @keep 8 -> 296, pad to 304,
-; @small 32 -> 336, @tagged 4 -> 340, size aligned to 16 -> 352.
-; FRAME: @__ckpt_desc.work = private constant { i32, i32, ptr, ptr, ptr, i64, ptr, i32, i32, ptr, i32, i32 } { i32 2, i32 4, ptr @work, ptr @{{.*}}, ptr @{{.*}}, i64 352, ptr @__ckpt_sites.work, i32 0, i32 0, ptr @__ckpt_excluded.work, i32 2, i32 0 }
-; FRAME: @__ckpt_excluded.work = private constant [2 x { i64, i64 }] [{ i64, i64 } { i64 32, i64 256 }, { i64, i64 } { i64 304, i64 32 }]
+; Record: header 24, pad to 32, @big 256 -> 288, @small 32 -> 320, size
+; aligned to 16 -> 320. @keep and @tagged are not in it.
+; FRAME: @__ckpt_desc.work = private constant { i32, i32, ptr, ptr, ptr, i64, ptr, i32, i32, ptr, i32, i32 } { i32 3, i32 4, ptr @work, ptr @{{.*}}, ptr @{{.*}}, i64 320, ptr @__ckpt_sites.work, i32 0, i32 0, ptr @__ckpt_excluded.work, i32 2, i32 0 }
+; FRAME: @__ckpt_excluded.work = private constant [2 x { i64, i64 }] [{ i64, i64 } { i64 32, i64 256 }, { i64, i64 } { i64 288, i64 32 }]
+; @scoped (below): header 24, pad to 32, %secret 16 -> 48.
+; FRAME: @__ckpt_desc.scoped = private constant {{.*}} ptr @scoped, ptr @{{.*}}, ptr @{{.*}}, i64 48, ptr @__ckpt_sites.scoped, i32 0, i32 0, ptr @__ckpt_excluded.scoped, i32 1, i32 0 }
+; FRAME: @__ckpt_excluded.scoped = private constant [1 x { i64, i64 }] [{ i64, i64 } { i64 32, i64 16 }]
 ; FRAME-LABEL: define void @work()
+; FRAME-NEXT:  entry:
+; FRAME-DAG:     %ckpt.frame = alloca [320 x i8], align 16
+; FRAME-DAG:     %big = getelementptr inbounds i8, ptr %ckpt.frame, i64 32
+; FRAME-DAG:     %keep = alloca i64, align 8
+; FRAME-DAG:     %small = getelementptr inbounds i8, ptr %ckpt.frame, i64 288
+; FRAME-DAG:     %tagged = alloca i32, align 4
+; FRAME:         store ptr %ckpt.frame, ptr {{%.*}}, align 8
+; FRAME-NOT: alloca
 ; FRAME-NOT: call void @llvm.var.annotation{{.*}}@.str.ex
-; FRAME: call void @llvm.var.annotation.p0.p0(ptr {{.*}}, ptr @.str.other,
+; FRAME: call void @llvm.var.annotation.p0.p0(ptr %tagged, ptr @.str.other,
+; FRAME-NOT: alloca
+; FRAME-NOT: call void @llvm.var.annotation{{.*}}@.str.ex
+; FRAME: call void @fill(ptr %big)
+; FRAME: call void @fill(ptr %keep)
+; FRAME: call void @fill(ptr %small)
+; FRAME: call void @fill(ptr %tagged)
 ; FRAME-NOT: call void @llvm.var.annotation{{.*}}@.str.ex
 ; FRAME: ret void
 define void @work() {
@@ -58,3 +78,40 @@ entry:
   call void @fill(ptr %tagged)
   ret void
 }
+
+; As clang -O2 leaves a block-scoped excluded local: the lifetime markers of
+; the excluded %secret go (the record keeps it at its own offset, so codegen
+; must never overlap it with another slot); those of %kept, an ordinary
+; alloca, stay. (Descriptor checked above.)
+; FRAME-LABEL: define void @scoped()
+; FRAME-NEXT:  entry:
+; FRAME-DAG:     %ckpt.frame = alloca [48 x i8], align 16
+; FRAME-DAG:     %secret = getelementptr inbounds i8, ptr %ckpt.frame, i64 32
+; FRAME-DAG:     %kept = alloca [16 x i8], align 16
+; FRAME:         store ptr %ckpt.frame, ptr {{%.*}}, align 8
+; FRAME-NOT:     @llvm.lifetime.{{.*}}%secret
+; FRAME-NOT:     @llvm.var.annotation
+; FRAME:         call void @llvm.lifetime.start.p0(i64 16, ptr %kept)
+; FRAME-NOT:     @llvm.lifetime.{{.*}}%secret
+; FRAME:         call void @fill(ptr %secret)
+; FRAME:         call void @fill(ptr %kept)
+; FRAME-NOT:     @llvm.lifetime.{{.*}}%secret
+; FRAME:         call void @llvm.lifetime.end.p0(i64 16, ptr %kept)
+; FRAME-NOT:     @llvm.lifetime.{{.*}}%secret
+; FRAME:         ret void
+define void @scoped() {
+entry:
+  %secret = alloca [16 x i8], align 16
+  %kept = alloca [16 x i8], align 16
+  call void @llvm.lifetime.start.p0(i64 16, ptr %secret)
+  call void @llvm.var.annotation.p0.p0(ptr %secret, ptr @.str.ex, ptr @.str.file, i32 30, ptr null)
+  call void @llvm.lifetime.start.p0(i64 16, ptr %kept)
+  call void @fill(ptr %secret)
+  call void @fill(ptr %kept)
+  call void @llvm.lifetime.end.p0(i64 16, ptr %kept)
+  call void @llvm.lifetime.end.p0(i64 16, ptr %secret)
+  ret void
+}
+
+declare void @llvm.lifetime.start.p0(i64 immarg, ptr nocapture)
+declare void @llvm.lifetime.end.p0(i64 immarg, ptr nocapture)

@@ -1,6 +1,6 @@
-; ckpt-frames: the runtime's symbols (@__ckpt_poll, @__ckpt_restore_frame,
-; @__ckpt_pending, @__ckpt_restoring, @__ckpt_top) are declared only when some
-; function of the module is instrumented. A module of leaves (nothing can
+; ckpt-frames: the runtime's symbols (@__ckpt_poll, @__ckpt_pending,
+; @__ckpt_top) are declared only when some function of the module is
+; instrumented. A module of leaves (nothing can
 ; reach a poll: no loop that polls, no recursion, only callback-free or
 ; leaf calls) comes out unchanged, through ckpt-frames as through the whole
 ; ckpt pipeline, and declares nothing of the runtime.

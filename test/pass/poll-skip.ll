@@ -38,7 +38,8 @@ exit:
 ; 1001 iterations: one over the default threshold.
 define void @trip1001(ptr %p) {
 ; CHECK-LABEL:     define void @trip1001(ptr %p) {
-; DEFAULT-NEXT:    ckpt.prologue:
+; DEFAULT-NEXT:    entry:
+; DEFAULT-NEXT:      %ckpt.frame = alloca [24 x i8], align 8
 ; DEFAULT:         loop:
 ; DEFAULT:           %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic
 ; DEFAULT:           call void @__ckpt_poll(ptr %ckpt.frame)
@@ -63,7 +64,8 @@ exit:
 ; 5000 iterations: polled by default, skipped with a threshold of 5000.
 define void @trip5000(ptr %p) {
 ; CHECK-LABEL:     define void @trip5000(ptr %p) {
-; DEFAULT-NEXT:    ckpt.prologue:
+; DEFAULT-NEXT:    entry:
+; DEFAULT-NEXT:      %ckpt.frame = alloca [24 x i8], align 8
 ; DEFAULT:         loop:
 ; DEFAULT:           %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic
 ; DEFAULT:           call void @__ckpt_poll(ptr %ckpt.frame)
@@ -89,7 +91,8 @@ exit:
 ; whatever the threshold.
 define void @trip_n(ptr %p, i64 %n) {
 ; CHECK-LABEL: define void @trip_n(ptr %p, i64 %n) {
-; CHECK-NEXT:  ckpt.prologue:
+; CHECK-NEXT:  entry:
+; CHECK-NEXT:    %ckpt.frame = alloca [24 x i8], align 8
 ; CHECK:       loop:
 ; CHECK:         %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic
 ; CHECK:         call void @__ckpt_poll(ptr %ckpt.frame)
@@ -113,7 +116,8 @@ exit:
 ; callback-free sqrt call) gets no poll; the outer loop polls at its latch.
 define void @nested(ptr %p, i64 %n, i64 %m) {
 ; CHECK-LABEL: define void @nested(ptr %p, i64 %n, i64 %m) {
-; CHECK-NEXT:  ckpt.prologue:
+; CHECK-NEXT:  entry:
+; CHECK-NEXT:    %ckpt.frame = alloca [24 x i8], align 8
 ; CHECK:       inner:
 ; CHECK-NOT:     __ckpt_pending
 ; CHECK:         br i1 %cj, label %inner, label %outer.latch

@@ -1,8 +1,8 @@
 ; ckpt-frames, calls to a function whose declaration promises memory(none)
 ; (e.g. __attribute__((const))): such a function cannot stop for a
-; checkpoint, so the call is not a site. (Were it one, its site-id and spill
-; stores could be deleted by DSE after the pass, since the call promises not
-; to read memory.) A function whose only calls are these gets no frame.
+; checkpoint, so the call is not a site. (Were it one, its site-id store
+; could be deleted by DSE after the pass, since the call promises not to read
+; memory.) A function whose only calls are these gets no frame.
 
 ; RUN: %opt-ckpt -passes='ckpt-frames,function(dse)' -verify-each -S %s | FileCheck %s
 

@@ -719,8 +719,8 @@ static void test_crafted(void) {
   /* Header fields. */
   CRAFT_CASE(ok, 3, put32(file + H_VERSION, 0), expect_open_fails,
              "invalid format version 0");
-  CRAFT_CASE(ok, 3, put32(file + H_VERSION, 4), expect_open_fails,
-             "format version 4 is newer than this ckpt supports (3)");
+  CRAFT_CASE(ok, 3, put32(file + H_VERSION, 5), expect_open_fails,
+             "format version 5 is newer than this ckpt supports (4)");
   CRAFT_CASE(ok, 3, put32(file + H_HEADER_SIZE, 256), expect_open_fails,
              "header size 256 (expected 128)");
   CRAFT_CASE(ok, 3, put32(file + H_ARCH, 183), expect_open_fails,
@@ -933,14 +933,14 @@ static void test_damage(void) {
   uint8_t *copy = malloc(size);
   CHECK(copy, "out of memory");
   memcpy(copy, orig, size);
-  put32(copy + H_VERSION, 4);
+  put32(copy + H_VERSION, 5);
   write_file(path, copy, size);
   expect_open_fails(path,
-                    "format version 4 is newer than this ckpt supports (3)");
+                    "format version 5 is newer than this ckpt supports (4)");
   reseal(copy, size);
   write_file(path, copy, size);
   expect_open_fails(path,
-                    "format version 4 is newer than this ckpt supports (3)");
+                    "format version 5 is newer than this ckpt supports (4)");
   free(copy);
   free(orig);
   remove_tree(dir);
@@ -1123,7 +1123,7 @@ static void test_mac(void) {
 
   struct ckpt_image *img = open_or_die(path);
   const struct ckpt_image_info *got = ckpt_image_info(img);
-  CHECK(got->flags == CKPT_IMAGE_FLAG_MAC && got->version == 3 &&
+  CHECK(got->flags == CKPT_IMAGE_FLAG_MAC && got->version == CKPT_FILE_VERSION &&
             !memcmp(got->run_id, info.run_id, CKPT_RUN_ID_LEN),
         "header fields");
   CHECK(ckpt_image_verify_mac(img, key, err, sizeof err) == 0, "%s", err);

@@ -62,8 +62,13 @@ def xxh64(data):
 META, LAYOUT, GLOBALS, HEAP, THREADS, FILES, RTSTATE, EXCLUDED, HOOKS = range(1, 10)
 
 
-def container(sections, version=2, build_id=b"\x11" * 20, sequence=7):
-    """sections: list of (type, raw bytes), stored uncompressed."""
+VERSION = 4  # CKPT_FILE_VERSION: the one whose section contents are decoded
+RUN_ID = bytes(range(0xa0, 0xb0))  # header run_id, from version 3
+
+
+def container(sections, version=VERSION, build_id=b"\x11" * 20, sequence=7):
+    """sections: list of (type, raw bytes), stored uncompressed. Files of
+    version 3 and later carry a run id (zero before)."""
     body, table, off = b"", b"", 128
     for typ, raw in sections:
         table += struct.pack("<IIQQQQ", typ, 0, off, len(raw), len(raw), xxh64(raw))
@@ -74,6 +79,8 @@ def container(sections, version=2, build_id=b"\x11" * 20, sequence=7):
     struct.pack_into("<8sIIII", header, 0, b"CKPTIMG\0", version, 128, 62, 0)
     struct.pack_into("<QQI", header, 24, 1700000000123456789, sequence, len(build_id))
     header[44:44 + len(build_id)] = build_id
+    if version >= 3:
+        header[104:120] = RUN_ID
     struct.pack_into("<IQQ", header, 76, len(sections), off, xxh64(table))
     struct.pack_into("<Q", header, 96, xxh64(bytes(header)))
     return bytes(header) + body + table
@@ -83,14 +90,16 @@ def container(sections, version=2, build_id=b"\x11" * 20, sequence=7):
 HEAP_BASE, STACK_BASE, STRIDE = 0x400000000000, 0x500000000000, 0x40000000
 
 
-def meta(exe):
+def meta(exe, exe_hash=True):
+    """The META records; EXE_HASH (from version 3) unless exe_hash is false."""
     def rec(tag, data):
         return struct.pack("<II", tag, len(data)) + data
     return (rec(1, os.fsencode(exe)) + rec(2, b"prog\0two words\0") + rec(3, b"A=1\0B=2\0")
             + rec(4, b"/work") + rec(5, struct.pack("<I", 0x40000))
             + rec(6, struct.pack("<Q", 4242)) + rec(7, b"/work/ck")
             + rec(8, struct.pack("<Q", 0)) + rec(9, struct.pack("<I", 2))
-            + rec(10, struct.pack("<I", 0o22)))
+            + rec(10, struct.pack("<I", 0o22))
+            + (rec(11, bytes(range(32))) if exe_hash else b""))
 
 
 def layout(heap_end=HEAP_BASE + 0x10000):
@@ -127,42 +136,98 @@ def slot_hi(slot):
     return STACK_BASE + (slot + 1) * STRIDE
 
 
+def user_top(slot):
+    """Where a thread's first runtime frame starts: 64 bytes below the main
+    thread's stack top, 64 KiB below the others' (glibc's descriptor, static
+    TLS and start_thread's frame are above it, not saved)."""
+    return slot_hi(slot) - (64 if slot == 0 else 0x10000)
+
+
 STACK_HI = slot_hi(0)
 PARKED, IN_CALL, NEW, EXITED = 2, 3, 4, 5
 CALL_CHECKPOINT, CALL_REISSUE, CALL_COND_WAIT, CALL_SLEEP, CALL_IO, CALL_COMPLETED = range(1, 7)
-# Outermost first: (name, file, line, site, addr, size, excluded, desc)
+GUARD = 0x5eed0badc0ffee00  # the process's stack canary (low byte 0, as glibc's)
+# Outermost first: (name, file, line, site, addr, size, excluded, desc). A
+# frame's excluded locals are its last `excluded` bytes.
 FRAMES = [(b"main", b"prog.c", 50, 3, STACK_HI - 0x100, 48, 0, 0x402000),
           (b"recurse", b"prog.c", 22, 2, STACK_HI - 0x200, 40, 8, 0x402040),
           (b"recurse", b"prog.c", 20, 1, STACK_HI - 0x300, 40, 8, 0x402040)]
 # A second thread waiting for work: its start routine is the outermost frame.
-WORKER_FRAMES = [(b"worker", b"worker.c", 70, 1, slot_hi(1) - 0x100, 48, 0, 0x402100),
-                 (b"wait_for_work", b"worker.c", 64, 2, slot_hi(1) - 0x200, 40, 0, 0x402140)]
+WORKER_FRAMES = [(b"worker", b"worker.c", 70, 1, user_top(1) - 0x100, 48, 0, 0x402100),
+                 (b"wait_for_work", b"worker.c", 64, 2, user_top(1) - 0x200, 40, 0, 0x402140)]
 # The pthread keys: (destructor, alive, reserved). Key 1 was deleted.
 KEYS = [(0x401250, 1, 0), (0, 0, 0)]
 
 
-def thread(slot, state, frames=(), **kw):
+# struct ckpt_call_point (runtime/callpoint.h), 72 bytes.
+RESUME = ("rip", "rsp", "rbx", "rbp", "r12", "r13", "r14", "r15", "mxcsr", "fpu_cw", "reserved")
+
+
+def call_point(rip, rsp):
+    """Where a stopped thread resumes: the registers a call preserves."""
+    return dict(rip=rip, rsp=rsp, rbx=0x1, rbp=rsp + 0x40, r12=0x400000000100, r13=0,
+                r14=0x404010, r15=0x7, mxcsr=0x1f80, fpu_cw=0x37f, reserved=0)
+
+
+def thread(slot, state, frames=(), rip=0, **kw):
     """A thread record's fields (docs/format.md, THREADS), defaults filled.
-    tls_len, nkey_values and nframes default to what follows the record."""
+    tls_len, nkey_values and nframes default to what follows the record. A
+    PARKED or IN_CALL thread's saved stack starts 0x80 bytes below its
+    innermost frame record, where it resumes (at rip); its extents
+    ("stack": (addr, len) pairs) default to the range minus the frames'
+    excluded locals, computed when the record is written."""
     ptid = 0x7ffff7d8a740 if slot == 0 else slot_hi(slot) - 0x6c0
+    stopped = state in (PARKED, IN_CALL)
+    save_lo = min(f[4] for f in frames) - 0x80 if stopped and frames else 0
     t = dict(slot=slot, state=state, frames=list(frames),
              park_kind={PARKED: 1, IN_CALL: 2}.get(state, 0),
              stack_lo=slot_hi(slot) - 0x100000, stack_hi=slot_hi(slot),
+             user_top=user_top(slot), save_lo=save_lo, guard=GUARD,
              ptid=ptid, start_fn=0, start_arg=0, retval=0,
              tls_block=ptid - 0x10, tls=b"", key_values=[], call_kind=0,
-             detached=0, deadline=0, result=0, counter=0, value=0, errno=0, fd=0)
+             detached=0, deadline=0, result=0, errno=0, fd=0, callee=0,
+             resume=call_point(rip, save_lo) if save_lo else dict.fromkeys(RESUME, 0))
     t.update(kw)
     t.setdefault("nframes", len(t["frames"]))
     return t
 
 
+def default_stack(t):
+    """[save_lo, user_top) without the frames' excluded locals, as extents."""
+    if not t["frames"]:
+        return []
+    holes = sorted((addr + size - excl, addr + size)
+                   for _, _, _, _, addr, size, excl, _ in t["frames"] if excl)
+    out, at = [], t["save_lo"]
+    for lo, hi in holes + [(t["user_top"], t["user_top"])]:
+        if lo > at:
+            out.append((at, lo - at))
+        at = max(at, hi)
+    return out
+
+
+def stack_bytes(t, addr, n):
+    """What the stack holds at [addr, addr + n): a filler, with each frame
+    record's header {parent, desc, site, reserved} at its address."""
+    buf = bytearray(b"\x5a" * n)
+    parent = 0
+    for _, _, _, site, faddr, _, _, desc in t["frames"]:
+        header = struct.pack("<QQII", parent, desc, site, 0)
+        for i, byte in enumerate(header):
+            if addr <= faddr + i < addr + n:
+                buf[faddr + i - addr] = byte
+        parent = faddr
+    return bytes(buf)
+
+
 def good_threads():
     """The main thread stopped at a poll, a worker in a condition wait, a
     thread not started yet and one that finished and was not joined."""
-    return [thread(0, PARKED, FRAMES, tls=b"T" * 16, key_values=[0x400000000100, 0]),
-            thread(1, IN_CALL, WORKER_FRAMES, call_kind=CALL_COND_WAIT, start_fn=0x401200,
-                   start_arg=0x400000000300, tls=b"U" * 16, key_values=[0x400000000200, 0x77],
-                   counter=0x404100),
+    return [thread(0, PARKED, FRAMES, rip=0x401a2c, tls=b"T" * 16,
+                   key_values=[0x400000000100, 0]),
+            thread(1, IN_CALL, WORKER_FRAMES, rip=0x4023f7, call_kind=CALL_COND_WAIT,
+                   callee=0x4023c0, start_fn=0x401200, start_arg=0x400000000300,
+                   tls=b"U" * 16, key_values=[0x400000000200, 0x77]),
             thread(2, NEW, start_fn=0x401200, start_arg=0x3, detached=1, tls_block=0),
             thread(3, EXITED, start_fn=0x401300, start_arg=0, retval=0x2a, tls=b"V" * 16,
                    key_values=[0, 0])]
@@ -171,29 +236,30 @@ def good_threads():
 def call_threads():
     """The main thread in ckpt_checkpoint, others in every other kind of call."""
     def one(slot, kind, name, **kw):
-        frame = (name, b"calls.c", 10 * slot, 1, slot_hi(slot) - 0x100, 32, 0, 0x402200 + 0x40 * slot)
-        return thread(slot, IN_CALL, [frame], call_kind=kind, start_fn=0x401400 + slot,
+        frame = (name, b"calls.c", 10 * slot, 1, user_top(slot) - 0x100, 32, 0,
+                 0x402200 + 0x40 * slot)
+        return thread(slot, IN_CALL, [frame], rip=0x402500 + 0x10 * kind, call_kind=kind,
+                      callee=0x402480 + 0x10 * kind, start_fn=0x401400 + slot,
                       start_arg=slot, **kw)
-    return [thread(0, IN_CALL, FRAMES, call_kind=CALL_CHECKPOINT),
-            one(1, CALL_REISSUE, b"locker", counter=0x404200),
+    return [thread(0, IN_CALL, FRAMES, rip=0x4024f3, call_kind=CALL_CHECKPOINT,
+                   callee=0x4024c0),
+            one(1, CALL_REISSUE, b"locker"),
             one(2, CALL_SLEEP, b"sleeper", deadline=1700000005250000000),
             one(3, CALL_IO, b"reader", fd=5),
             one(4, CALL_COMPLETED, b"writer", fd=6, result=-1, errno=11),
             one(5, CALL_COMPLETED, b"writer", fd=7, result=12)]
 
 
-def frames_bytes(frames, header_desc=None):
-    out, parent = b"", 0
+def frames_bytes(frames):
+    """The frame descriptions, outermost first (no bytes: they are in the stack)."""
+    out = b""
     for name, file, line, site, addr, size, excl, desc in frames:
         out += struct.pack("<QQIIIIII", desc, addr, site, size, len(name), line, len(file), excl)
-        rec_desc = header_desc if header_desc is not None and parent else desc
-        record = struct.pack("<QQII", parent, rec_desc, site, 0)
-        out += name + file + record + b"\0" * (size - len(record))
-        parent = addr
+        out += name + file
     return out
 
 
-def threads(specs=None, keys=KEYS, nthreads=None, header_desc=None, nkeys=None):
+def threads(specs=None, keys=KEYS, nthreads=None, nkeys=None):
     specs = good_threads() if specs is None else specs
     out = struct.pack("<II", len(specs) if nthreads is None else nthreads,
                       len(keys) if nkeys is None else nkeys)
@@ -202,13 +268,20 @@ def threads(specs=None, keys=KEYS, nthreads=None, header_desc=None, nkeys=None):
     for t in specs:
         tls_len = t.get("tls_len", len(t["tls"]))
         nkv = t.get("nkey_values", len(t["key_values"]))
-        out += struct.pack("<IIIIQQQQQQQIIIIqqQQii", t["slot"], t["park_kind"], t["nframes"],
-                           t["state"], t["stack_lo"], t["stack_hi"], t["ptid"], t["start_fn"],
+        out += struct.pack("<IIIIQQQQQQQQQQIIIIqqiiQ", t["slot"], t["park_kind"], t["nframes"],
+                           t["state"], t["stack_lo"], t["stack_hi"], t["user_top"],
+                           t["save_lo"], t["guard"], t["ptid"], t["start_fn"],
                            t["start_arg"], t["retval"], t["tls_block"], tls_len, nkv,
                            t["call_kind"], t["detached"], t["deadline"], t["result"],
-                           t["counter"], t["value"], t["errno"], t["fd"])
+                           t["errno"], t["fd"], t["callee"])
+        out += struct.pack("<8QIHH", *(t["resume"][k] for k in RESUME))
         out += t["tls"] + b"".join(struct.pack("<Q", v) for v in t["key_values"])
-        out += frames_bytes(t["frames"], header_desc)
+        out += frames_bytes(t["frames"])
+        # The stack follows the frames of a thread that has some.
+        if t["frames"]:
+            for addr, n in t["stack"] if "stack" in t else default_stack(t):
+                out += struct.pack("<QQ", addr, n) + stack_bytes(t, addr, n)
+            out += struct.pack("<QQ", 0, 0)
     return out
 
 
@@ -262,18 +335,24 @@ def variants(exe):
     good = good_sections(exe)
     bad_frames = list(FRAMES)
     bad_frames[2] = bad_frames[2][:4] + (STACK_HI - 0x1f0,) + bad_frames[2][5:]
+    # The main thread's saved stack: three extents around two excluded locals.
+    main_stack = default_stack(good_threads()[0])
+    assert len(main_stack) == 3
+    worker = good_threads()[1]
+    no_saved_stack = dict(save_lo=0, resume=dict.fromkeys(RESUME, 0), callee=0)
     flipped = bytearray(container(good))
     flipped[128 + len(good[0][1]) + 20] ^= 0x40  # inside LAYOUT's stored bytes
     return {
         "good": container(good),
-        # Format version 1: only META and the table are read.
-        "v1": container([(META, meta(exe)), (HEAP, b"\x01" * 24)], version=1),
+        # Older formats: only META and the table are read. Version 3 sections
+        # read as version 4's but THREADS, whose layout changed: left out.
+        "v1": container([(META, meta(exe, exe_hash=False)), (HEAP, b"\x01" * 24)], version=1),
+        "v3": container([s for s in good if s[0] != THREADS], version=3),
         # Container-valid files whose sections break a rule.
         "global-extent-order": container(replace(good, GLOBALS, globals_(((32, b"U" * 16), (0, b"T" * 16))))),
         "global-extent-past-end": container(replace(good, GLOBALS, globals_(((0, b"T" * 16), (56, b"U" * 16))))),
         "heap-extent-outside": container(replace(good, HEAP, heap(((HEAP_BASE, 256), (HEAP_BASE + 0xff00, 512))))),
         "frame-not-below-caller": container(replace(good, THREADS, threads(changed(0, frames=bad_frames)))),
-        "frame-header-mismatch": container(replace(good, THREADS, threads(header_desc=0x402080))),
         "too-many-threads": container(replace(good, THREADS, threads(nthreads=1000000))),
         # THREADS: one file per rule of the thread and key records.
         "key-alive": container(replace(good, THREADS, threads(keys=[KEYS[0], (0, 2, 0)]))),
@@ -282,7 +361,8 @@ def variants(exe):
         "thread-state": container(replace(good, THREADS, threads(changed(3, state=6)))),
         "parked-no-frames": container(replace(good, THREADS, threads(changed(0, frames=[], nframes=0)))),
         "new-with-frames": container(replace(good, THREADS, threads(
-            changed(1, state=NEW, park_kind=0, call_kind=0)))),
+            changed(1, state=NEW, park_kind=0, call_kind=0, stack=default_stack(worker),
+                    **no_saved_stack)))),
         "park-kind": container(replace(good, THREADS, threads(changed(0, park_kind=2)))),
         "park-kind-unknown": container(replace(good, THREADS, threads(changed(1, park_kind=7)))),
         "call-kind-missing": container(replace(good, THREADS, threads(changed(1, call_kind=0)))),
@@ -290,7 +370,8 @@ def variants(exe):
         "call-kind-parked": container(replace(good, THREADS, threads(changed(0, call_kind=3)))),
         "main-start-fn": container(replace(good, THREADS, threads(changed(0, start_fn=0x401200)))),
         "no-start-fn": container(replace(good, THREADS, threads(changed(3, start_fn=0)))),
-        "main-new": container(replace(good, THREADS, threads(changed(0, state=NEW, park_kind=0, frames=[], nframes=0)))),
+        "main-new": container(replace(good, THREADS, threads(
+            changed(0, state=NEW, park_kind=0, frames=[], nframes=0, **no_saved_stack)))),
         "too-many-key-values": container(replace(good, THREADS, threads(changed(1, key_values=[1, 2, 3])))),
         "tls-too-big": container(replace(good, THREADS, threads(changed(3, tls_len=1 << 20)))),
         "tls-no-block": container(replace(good, THREADS, threads(changed(3, tls_block=0)))),
@@ -301,6 +382,21 @@ def variants(exe):
             [good_threads()[i] for i in (0, 2, 1, 3)]))),
         "no-main-thread": container(replace(good, THREADS, threads(good_threads()[1:]))),
         "stack-outside-slot": container(replace(good, THREADS, threads(changed(2, stack_hi=slot_hi(2) + 0x1000)))),
+        # The saved stack: user_top inside the stack, the range from the
+        # resume point's rsp (stopped threads only), extents inside it.
+        "user-top-outside": container(replace(good, THREADS, threads(changed(3, user_top=slot_hi(3) + 0x10000)))),
+        "resume-rsp": container(replace(good, THREADS, threads(changed(
+            0, resume=call_point(0x401a2c, main_stack[0][0] + 8))))),
+        "save-lo-above-top": container(replace(good, THREADS, threads(changed(
+            1, save_lo=user_top(1) + 0x100, resume=call_point(0x4023f7, user_top(1) + 0x100),
+            stack=[])))),
+        "new-save-lo": container(replace(good, THREADS, threads(changed(2, save_lo=user_top(2) - 0x200)))),
+        "stack-extent-order": container(replace(good, THREADS, threads(changed(
+            0, stack=[main_stack[1], main_stack[0], main_stack[2]])))),
+        "stack-extent-below": container(replace(good, THREADS, threads(changed(
+            0, stack=[(main_stack[0][0] - 0x40, main_stack[0][1] + 0x40)] + main_stack[1:])))),
+        "stack-extent-past-top": container(replace(good, THREADS, threads(changed(
+            1, stack=[(worker["save_lo"], user_top(1) - worker["save_lo"] + 0x40)])))),
         "tls-cut-short": container(replace(good, THREADS, threads(changed(3, tls=b"V" * 16, key_values=[], tls_len=16))[:-10])),
         # Every kind of call a thread can wait in.
         "calls": container(replace(good, THREADS, threads(call_threads()))),
