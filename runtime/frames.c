@@ -321,7 +321,7 @@ void ckpt_resume_saved_thread(struct ckpt_thread *t) {
   s->bytes = NULL;
   set_stack_guard(t->stack_guard);
   if (t->state == CKPT_THREAD_IN_CALL) {
-    t->restore_call_kind = t->restore_staged_kind;
+    t->restore_call_kind = t->call_kind; /* the wrapper learns it once back */
   } else {
     t->state = CKPT_THREAD_RUNNING;
     t->call_kind = CKPT_CALL_NONE;

@@ -129,7 +129,8 @@ int ckpt_map_stack(uint32_t slot, uint64_t size, uintptr_t *lo,
   return 0;
 }
 
-void ckpt_run_user_main(void) {
+void ckpt_run_user_main(void *unused) {
+  (void)unused;
   struct ckpt_thread *t = ckpt_self;
   ckpt_heap_use_app = 1;
   ckpt_thread_set_state(t, CKPT_THREAD_RUNNING);
@@ -138,17 +139,14 @@ void ckpt_run_user_main(void) {
   exit(rc);
 }
 
-/* Jump to the top of the thread's own stack and run the user's main there,
- * so the user's frames are at the same addresses in every run. The unwind
- * information ends here (rip undefined): nothing above is the program's. */
-__attribute__((noreturn, noinline)) static void enter_stack(uintptr_t top) {
+void ckpt_enter_stack(uintptr_t top, void (*fn)(void *), void *arg) {
   __asm__ volatile(".cfi_undefined rip\n\t"
                    "mov %0, %%rsp\n\t"
                    "xor %%ebp, %%ebp\n\t"
-                   "call ckpt_run_user_main\n\t"
+                   "call *%1\n\t"
                    "ud2"
                    :
-                   : "r"(top)
+                   : "r"(top), "r"(fn), "D"(arg)
                    : "memory");
   __builtin_unreachable();
 }
@@ -158,7 +156,7 @@ void ckpt_enter_main_thread(void) {
   ckpt_self = t;
   if (ckpt_config.dir[0] && ckpt_coordinator_start() != 0)
     ckpt_fatal("cannot start the checkpoint coordinator");
-  enter_stack(t->user_top);
+  ckpt_enter_stack(t->user_top, ckpt_run_user_main, NULL);
 }
 
 int main(int argc, char **argv, char **envp) {

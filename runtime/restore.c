@@ -411,7 +411,6 @@ static void restore_threads(void) {
     t->call_result = tr.call_result;
     t->call_errno = tr.call_errno;
     t->call_fd = tr.call_fd;
-    t->restore_staged_kind = tr.park_kind == CKPT_PARK_CALL ? tr.call_kind : 0;
     if (tr.tls_len) {
       t->restore_tls = malloc(tr.tls_len);
       if (!t->restore_tls)

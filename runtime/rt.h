@@ -163,7 +163,6 @@ struct ckpt_thread {
   uint32_t restore_call_kind; /* the call a restored IN_CALL thread is back
                                  in: armed when it resumes, read by the
                                  wrapper with ckpt_take_restore_call() */
-  uint32_t restore_staged_kind; /* read from the checkpoint */
   unsigned char *restore_tls;
 };
 
@@ -312,7 +311,13 @@ extern char __stop_ckpt_rtstate[] __attribute__((weak));
 extern char __bss_start[];
 
 /* Enter the user's main on the thread's fixed stack; never returns. */
-void ckpt_run_user_main(void) __attribute__((noreturn));
+void ckpt_run_user_main(void *unused) __attribute__((noreturn));
+/* Switch to the stack whose top is `top` and call fn(arg) there, so the
+ * frames below land at the same addresses in every run. The unwind
+ * information ends at this frame (rip undefined): nothing above is the
+ * program's, and pthread_exit's unwinding stops here. Never returns. */
+void ckpt_enter_stack(uintptr_t top, void (*fn)(void *), void *arg)
+    __attribute__((noreturn, noinline));
 /* Start the coordinator (if enabled) and enter ckpt_run_user_main on the
  * main thread's mapped stack. */
 void ckpt_enter_main_thread(void) __attribute__((noreturn));

@@ -136,12 +136,11 @@ static uint64_t excluded_in(uintptr_t lo, uintptr_t hi) {
 }
 
 /* Calls ckpt_for_each_data_range on the parts of [addr, addr+len) outside
- * every excluded range: excluded bytes are never read, so a 512 MB excluded
- * array costs neither copy-on-write faults nor compression. */
-static int emit_unexcluded(uintptr_t addr, size_t len, int trust_absent,
-                           int (*emit)(void *, uintptr_t, size_t), void *ctx) {
-  const struct ckpt_range *r;
-  size_t n = ckpt_exclusions(&r);
+ * the ranges r[0..n) (sorted, disjoint): excluded bytes are never read, so a
+ * 512 MB excluded array costs neither copy-on-write faults nor compression. */
+static int emit_outside(const struct ckpt_range *r, size_t n, uintptr_t addr,
+                        size_t len, int trust_absent,
+                        int (*emit)(void *, uintptr_t, size_t), void *ctx) {
   uintptr_t at = addr, end = addr + len;
   for (size_t i = 0; i < n && at < end; i++) {
     if (r[i].hi <= at)
@@ -156,6 +155,14 @@ static int emit_unexcluded(uintptr_t addr, size_t len, int trust_absent,
   if (at < end && ckpt_for_each_data_range(at, end - at, trust_absent, emit, ctx))
     return -1;
   return 0;
+}
+
+/* The same, outside every range excluded with ckpt_exclude(). */
+static int emit_unexcluded(uintptr_t addr, size_t len, int trust_absent,
+                           int (*emit)(void *, uintptr_t, size_t), void *ctx) {
+  const struct ckpt_range *r;
+  size_t n = ckpt_exclusions(&r);
+  return emit_outside(r, n, addr, len, trust_absent, emit, ctx);
 }
 
 static int emit_heap_extent(void *ctx, uintptr_t addr, size_t len) {
@@ -302,17 +309,8 @@ static int write_frames_and_stack(struct out *o,
   /* Stack pages never touched are absent from the pagemap and skipped. */
   qsort(excl, nexcl, sizeof *excl, cmp_range);
   struct extent_ctx e = {o, 0};
-  uintptr_t at = save_lo;
-  for (size_t i = 0; i < nexcl && at < save_hi; i++) {
-    if (excl[i].hi <= at)
-      continue;
-    if (excl[i].lo > at &&
-        ckpt_for_each_data_range(at, excl[i].lo - at, 1, emit_extent, &e))
-      goto out;
-    at = excl[i].hi;
-  }
-  if (at < save_hi &&
-      ckpt_for_each_data_range(at, save_hi - at, 1, emit_extent, &e))
+  if (emit_outside(excl, nexcl, save_lo, save_hi - save_lo, 1, emit_extent,
+                   &e))
     goto out;
   struct ckpt_extent_rec end = {0, 0};
   rc = put(o, &end, sizeof end);

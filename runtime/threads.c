@@ -219,9 +219,9 @@ static void thread_finished(struct ckpt_thread *t, void *retval) {
 static void thread_tls_setup(struct ckpt_thread *t) {
   /* The runtime's own TLS variables sit in the same block: __ckpt_top comes
    * back with it, pointing into the stack that comes back. */
-  if (!t->restore_tls)
+  if (!t->restore_tls) {
     CKPT_NAME(top) = NULL;
-  if (t->restore_tls) {
+  } else {
     if (ckpt_tls_block() != t->tls_block)
       ckpt_fatal("restore: thread %u's TLS is at %#lx, the checkpoint has it "
                  "at %#lx",
@@ -240,30 +240,15 @@ static void thread_tls_setup(struct ckpt_thread *t) {
   t->tls_block = ckpt_tls_block();
 }
 
-/* The bottom of a thread's user stack: runs the start routine and comes
- * back to thread_start through its exit point (or ends in pthread_exit). */
-__attribute__((noreturn, used)) static void run_thread(struct ckpt_thread *t) {
+/* The bottom of a thread's user stack (entered at user_top, whatever glibc
+ * keeps above): runs the start routine and comes back to thread_start
+ * through its exit point (or ends in pthread_exit, whose unwinding stops at
+ * ckpt_enter_stack and returns to glibc's start_thread). */
+__attribute__((noreturn)) static void run_thread(void *arg) {
+  struct ckpt_thread *t = arg;
   void *rv = t->start_fn(t->start_arg);
   thread_finished(t, rv);
   ckpt_call_point_resume(&t->exit_point, 1);
-}
-
-/* Switch to the thread's user stack and run the start routine there. Its
- * frames start at user_top in every run, whatever glibc keeps above. The
- * unwind information ends here (rip undefined): pthread_exit's unwinding
- * stops at this frame and glibc returns to start_thread. */
-__attribute__((noreturn, noinline)) static void enter_thread_stack(
-    struct ckpt_thread *t) {
-  __asm__ volatile(".cfi_undefined rip\n\t"
-                   "mov %0, %%rsp\n\t"
-                   "xor %%ebp, %%ebp\n\t"
-                   "mov %1, %%rdi\n\t"
-                   "call run_thread\n\t"
-                   "ud2"
-                   :
-                   : "r"(t->user_top), "r"(t)
-                   : "memory");
-  __builtin_unreachable();
 }
 
 static void *thread_start(void *arg) {
@@ -288,7 +273,7 @@ static void *thread_start(void *arg) {
     ckpt_restore_rendezvous();
   }
   ckpt_wait_while_pending(t, CKPT_THREAD_NEW);
-  enter_thread_stack(t);
+  ckpt_enter_stack(t->user_top, run_thread, t);
 }
 
 /* Create the glibc thread of record t on its slot's stack. */

@@ -376,23 +376,11 @@ static int decode_frame(struct sec_in *in, const struct thread_info *t,
 /* A stopped thread's stack bytes: extents in address order inside
  * [stack_save_lo, user_top), ended by len == 0. */
 static int decode_stack(struct sec_in *in, struct thread_info *t) {
-  uint64_t at = t->stack_save_lo;
-  for (;;) {
-    struct ckpt_extent_rec e;
-    if (in_read(in, &e, sizeof e) < 0)
-      return -1;
-    if (e.len == 0)
-      return 0;
-    if (e.addr < at || e.addr > t->user_top || e.len > t->user_top - e.addr)
-      return bad(in, "thread in slot %" PRIu32 ": stack extent 0x%" PRIx64
-                 "+%" PRIu64 " is not inside 0x%" PRIx64 "-0x%" PRIx64
-                 " after the previous one", t->slot, e.addr, e.len, at,
-                 t->user_top);
-    if (in_skip(in, e.len) < 0)
-      return -1;
-    t->stack_saved_bytes += e.len;
-    at = e.addr + e.len;
-  }
+  char owner[64];
+  snprintf(owner, sizeof owner, "thread in slot %" PRIu32 ": stack", t->slot);
+  uint64_t count = 0;
+  return decode_extents(in, t->stack_save_lo, t->user_top, owner,
+                        "its user_top", &t->stack_saved_bytes, &count);
 }
 
 static const char *state_upper(uint32_t state) {
