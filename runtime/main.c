@@ -163,6 +163,7 @@ int main(int argc, char **argv, char **envp) {
   (void)argc;
   read_config();
   ckpt_tls_init();
+  ckpt_copy_globals_init();
   if (ckpt_config.dir[0])
     ckpt_dir_acquire();
   if (ckpt_config.restore_path[0])

@@ -150,6 +150,11 @@ static const struct ckpt_global_desc *find_global(uint64_t addr) {
        g && g < __stop_ckpt_globals; g++)
     if ((uint64_t)(uintptr_t)g->addr == addr)
       return g;
+  const struct ckpt_global_desc *copies;
+  size_t n = ckpt_copy_globals(&copies);
+  for (size_t i = 0; i < n; i++)
+    if ((uint64_t)(uintptr_t)copies[i].addr == addr)
+      return &copies[i];
   return NULL;
 }
 

@@ -310,6 +310,12 @@ extern char __start_ckpt_rtstate[] __attribute__((weak));
 extern char __stop_ckpt_rtstate[] __attribute__((weak));
 extern char __bss_start[];
 
+/* The shared libraries' variables copied into the executable (R_X86_64_COPY:
+ * optind, optarg, environ, stdout...), described like globals so they are
+ * saved and restored with them (copyrel.c). init once, first thing in main. */
+void ckpt_copy_globals_init(void);
+size_t ckpt_copy_globals(const struct ckpt_global_desc **descs);
+
 /* Enter the user's main on the thread's fixed stack; never returns. */
 void ckpt_run_user_main(void *unused) __attribute__((noreturn));
 /* Switch to the stack whose top is `top` and call fn(arg) there, so the

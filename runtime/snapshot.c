@@ -173,28 +173,38 @@ static int emit_heap_extent(void *ctx, uintptr_t addr, size_t len) {
   return emit_unexcluded(addr, len, 1, emit_extent, ctx);
 }
 
+static int write_global(struct out *o, const struct ckpt_global_desc *g) {
+  const char *name = g->name;
+  uintptr_t base = (uintptr_t)g->addr;
+  int whole = (g->flags & CKPT_GLOBAL_EXCLUDED) != 0;
+  struct ckpt_global_rec r = {(uint64_t)base, g->size,
+                              whole ? g->size
+                                    : excluded_in(base, base + g->size),
+                              (uint32_t)strlen(name), g->flags};
+  if (put(o, &r, sizeof r) || put(o, name, r.name_len))
+    return -1;
+  struct extent_ctx e = {o, base};
+  /* .data pages not yet touched hold the file's initial values, not
+   * zeros: only .bss may be skipped unread. */
+  int trust_absent = base >= (uintptr_t)__bss_start;
+  if (!whole && emit_unexcluded(base, g->size, trust_absent, emit_extent, &e))
+    return -1;
+  struct ckpt_extent_rec end = {0, 0};
+  return put(o, &end, sizeof end);
+}
+
+/* The program's globals, then the libraries' variables copied into the
+ * executable. */
 static int write_globals(struct out *o) {
   for (const struct ckpt_global_desc *g = __start_ckpt_globals;
-       g && g < __stop_ckpt_globals; g++) {
-    const char *name = g->name;
-    uintptr_t base = (uintptr_t)g->addr;
-    int whole = (g->flags & CKPT_GLOBAL_EXCLUDED) != 0;
-    struct ckpt_global_rec r = {(uint64_t)base, g->size,
-                                whole ? g->size
-                                      : excluded_in(base, base + g->size),
-                                (uint32_t)strlen(name), g->flags};
-    if (put(o, &r, sizeof r) || put(o, name, r.name_len))
+       g && g < __stop_ckpt_globals; g++)
+    if (write_global(o, g))
       return -1;
-    struct extent_ctx e = {o, base};
-    /* .data pages not yet touched hold the file's initial values, not
-     * zeros: only .bss may be skipped unread. */
-    int trust_absent = base >= (uintptr_t)__bss_start;
-    if (!whole && emit_unexcluded(base, g->size, trust_absent, emit_extent, &e))
+  const struct ckpt_global_desc *copies;
+  size_t n = ckpt_copy_globals(&copies);
+  for (size_t i = 0; i < n; i++)
+    if (write_global(o, &copies[i]))
       return -1;
-    struct ckpt_extent_rec end = {0, 0};
-    if (put(o, &end, sizeof end))
-      return -1;
-  }
   struct ckpt_global_rec end = {0, 0, 0, 0, 0};
   return put(o, &end, sizeof end);
 }
