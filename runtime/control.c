@@ -36,6 +36,9 @@ static int listen_fd = -1;
 static char sock_name[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static struct client clients[MAX_CLIENTS];
 static int clients_ready;
+/* Requests being served (checkpoint taken, reply not yet sent): the exit
+ * path waits for them. */
+static int replies_pending;
 
 /* Refusals are reported at most once a second (a flood of connections must
  * not flood the program's stderr), with a count of those not reported. */
@@ -203,6 +206,7 @@ static void read_client(struct client *c) {
       break;
   }
   char reply[4096 + 600], path[4096], msg[512];
+  __atomic_add_fetch(&replies_pending, 1, __ATOMIC_SEQ_CST);
   if (strcmp(c->req, CKPT_CTL_REQUEST) != 0)
     snprintf(reply, sizeof reply, "error unknown request\n");
   else if (ckpt_take_checkpoint(path, sizeof path, msg, sizeof msg) == 0)
@@ -213,6 +217,16 @@ static void read_client(struct client *c) {
    * holds this thread up. */
   (void)!send(c->fd, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
   drop_client(c);
+  __atomic_sub_fetch(&replies_pending, 1, __ATOMIC_SEQ_CST);
+}
+
+void ckpt_control_wait_replies(int timeout_ms) {
+  uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+  while (__atomic_load_n(&replies_pending, __ATOMIC_SEQ_CST) > 0 &&
+         now_ms() < deadline) {
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+  }
 }
 
 void ckpt_control_serve(const struct pollfd *fds, int n) {

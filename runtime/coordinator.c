@@ -119,6 +119,10 @@ __attribute__((destructor)) static void stop_writer_at_exit(void) {
   if (pid > 0) {
     kill(pid, SIGKILL);
     unlinkat(ckpt_dir_fd, writer_tmp, 0);
+    /* The coordinator is waiting for that writer's verdict; let it tell
+     * ckpt-run --checkpoint that the program exited before the process
+     * goes (exit would otherwise close the connection unanswered). */
+    ckpt_control_wait_replies(1000);
   }
   if (ckpt_config.dir[0] && ckpt_dir_fd >= 0)
     ckpt_dir_prune();

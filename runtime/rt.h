@@ -343,6 +343,10 @@ int ckpt_control_fill(struct pollfd *fds, int max, int *timeout_ms);
  * (taking the checkpoint), drop clients past their deadline. */
 void ckpt_control_serve(const struct pollfd *fds, int n);
 void ckpt_control_after_fork_in_child(void);
+/* Called at exit after the checkpoint writer was stopped: waits (at most
+ * timeout_ms) until the requester of that checkpoint has its answer, so a
+ * request cut short by the exit is told so instead of being hung up on. */
+void ckpt_control_wait_replies(int timeout_ms);
 /* Read the key file CKPT_KEY_FILE names (exits with an error line if it is
  * not a private key file): every checkpoint gets a MAC. */
 void ckpt_load_mac_key(const char *path);

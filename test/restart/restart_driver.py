@@ -134,6 +134,32 @@ def kill_during_write(work):
     print("TMP-AFTER", len([f for f in os.listdir(ckdir) if f.endswith(".tmp")]))
 
 
+def exit_during_write(work):
+    """The program exits while its checkpoint is being written: ckpt-run
+    --checkpoint is told so (not hung up on), the program's exit status and
+    output are its own, and no temporary file is left behind."""
+    exe = build(work, extra=("--ckpt-test-hooks",))
+    # Each output buffer of the writer is followed by a 3 s sleep; the
+    # program ends about 0.3 s after the request.
+    env = dict(os.environ, CKPT_TEST_WRITE_DELAY_MS="3000")
+    ckdir = os.path.join(work, "ck")
+    out = open(os.path.join(work, "out.txt"), "w")
+    p = subprocess.Popen([CKPT_RUN, "--dir", ckdir, "--", exe, "20", "no", "1"],
+                         stdout=out, stderr=subprocess.DEVNULL, env=env)
+    while os.path.getsize(os.path.join(work, "out.txt")) < len("step 1"):
+        time.sleep(0.01)
+        if p.poll() is not None:
+            sys.exit("the program ended before it printed its first step")
+    # Steps take ~30 ms: the request comes in about step 10 of 20.
+    time.sleep(0.3)
+    c = run([CKPT_RUN, "--checkpoint", str(p.pid)])
+    print("CKPT", c.returncode, c.stderr.strip())
+    print("PROGRAM", p.wait())
+    print("OUTPUT", "same" if open(os.path.join(work, "out.txt")).read() ==
+          reference(work, "20") else "DIFFERENT")
+    print("TMP-AFTER", len([f for f in os.listdir(ckdir) if f.endswith(".tmp")]))
+
+
 def shared_output(work):
     """stdout and stderr to one file (> out 2>&1) and a log opened with
     O_APPEND: after a restart they still share one offset, and the file ends
