@@ -998,6 +998,7 @@ static struct {
   pthread_rwlock_t rw;
   volatile long a, b; /* a == b whenever no writer holds the lock */
   int readers_in, writers_in, writers_done;
+  int readers_started; /* readers that have had the lock once */
   long reads;
 } ex;
 
@@ -1005,6 +1006,11 @@ static void *ex_writer(void *p) {
   int id = (int)(intptr_t)p;
   struct timespec far_rt = in_ms(CLOCK_REALTIME, 600000);
   struct timespec far_mono = in_ms(CLOCK_MONOTONIC, 600000);
+  /* Writing starts once every reader is running: on a loaded machine the
+   * writers could otherwise finish before a reader ever ran, and the test
+   * would check nothing about readers and writers together. */
+  while (LOAD(&ex.readers_started) < EX_READERS)
+    sched_yield();
   for (int i = 0; i < EX_WRITES; i++) {
     int rc;
     switch ((id + i) % 4) {
@@ -1071,7 +1077,8 @@ static void *ex_reader(void *p) {
       fail("reader saw a torn update: a=%ld b=%ld", a, b);
     DEC(&ex.readers_in);
     EXPECT(pthread_rwlock_unlock(&ex.rw), 0);
-    n++;
+    if (n++ == 0)
+      INC(&ex.readers_started);
     sched_yield(); /* reader-preferring lock: let the writers in */
   }
   __atomic_add_fetch(&ex.reads, n, __ATOMIC_SEQ_CST);
