@@ -37,9 +37,6 @@ enum : unsigned { CKPT_FRAME_HEADER_FIELDS(CKPT_LLVM_FIELD_INDEX) Count };
 namespace FuncDescField {
 enum : unsigned { CKPT_FUNC_DESC_FIELDS(CKPT_LLVM_FIELD_INDEX) Count };
 }
-namespace SiteDescField {
-enum : unsigned { CKPT_SITE_DESC_FIELDS(CKPT_LLVM_FIELD_INDEX) Count };
-}
 namespace GlobalDescField {
 enum : unsigned { CKPT_GLOBAL_DESC_FIELDS(CKPT_LLVM_FIELD_INDEX) Count };
 }
@@ -51,10 +48,6 @@ inline llvm::StructType *frameHeaderType(llvm::LLVMContext &C) {
 inline llvm::StructType *funcDescType(llvm::LLVMContext &C) {
   return llvm::StructType::get(C,
                                {CKPT_FUNC_DESC_FIELDS(CKPT_LLVM_FIELD_TYPE)});
-}
-inline llvm::StructType *siteDescType(llvm::LLVMContext &C) {
-  return llvm::StructType::get(C,
-                               {CKPT_SITE_DESC_FIELDS(CKPT_LLVM_FIELD_TYPE)});
 }
 inline llvm::StructType *frameExcludeType(llvm::LLVMContext &C) {
   return llvm::StructType::get(
@@ -70,9 +63,9 @@ inline llvm::StructType *globalDescType(llvm::LLVMContext &C) {
 
 /// The runtime's entry points and variables, declared in module M on demand.
 struct RuntimeSymbols {
-  llvm::FunctionCallee Poll;         // void __ckpt_poll(ptr frame)
+  llvm::FunctionCallee Poll;         // void __ckpt_poll(void)
   llvm::GlobalVariable *Pending;     // u32 __ckpt_pending
-  llvm::GlobalVariable *Top;         // thread_local ptr __ckpt_top
+  llvm::GlobalVariable *Records;     // thread_local ptr __ckpt_records
 
   explicit RuntimeSymbols(llvm::Module &M) {
     llvm::LLVMContext &C = M.getContext();
@@ -99,7 +92,7 @@ struct RuntimeSymbols {
     CKPT_RUNTIME_VARIABLES(CKPT_LLVM_DECLARE_VAR)
 #undef CKPT_LLVM_DECLARE_VAR
     Pending = V_pending;
-    Top = V_top;
+    Records = V_records;
   }
 
 private:

@@ -1,20 +1,20 @@
-//===- Frames.cpp - safe points, frame records and restore dispatch ------===//
+//===- Frames.cpp - safe points and function descriptors -----------------===//
 //
-// The ckpt-frames pass (DESIGN.md sections 3-5, docs/design.md "Frames
-// redesign"). Threads are saved as native stacks and resume where they
-// stopped, so nothing here rebuilds a frame. For every function that can
-// reach a safe point it
+// The ckpt-frames pass (docs/design.md "Frames redesign"). Threads are saved
+// as their native stacks and resume where they stopped; the runtime finds a
+// stopped thread's frames by walking its stack with the executable's CFI.
+// So nothing here describes or rebuilds a frame. For every function that can
+// be on the stack of a stopped thread (it polls, or calls something that may
+// stop) it
 //   1. places polls: at loop latches (except short call-free inner loops) and
 //      at the entry of recursive functions without such loops;
-//   2. pushes a small frame record on the thread's shadow stack at entry and
-//      pops it at every return: the header (caller's record, descriptor, the
-//      site the function is at), the excluded locals (#pragma ckpt exclude,
-//      written as zeros in checkpoints) and the callee of an indirect call in
-//      progress -- what the runtime needs to check that a stopped thread's
-//      frames are a chain of calls from its start routine (never a callback
-//      of uninstrumented code) and to name them;
-//   3. at each site (a poll, or a call that may reach one) stores the site id
-//      (for polls only in the slow path).
+//   2. emits a descriptor (name, source file, excluded locals) that the
+//      runtime finds by the function's address, to tell the program's
+//      instrumented frames from others while it walks a stack;
+//   3. only if the function has locals under #pragma ckpt exclude /
+//      CKPT_EXCLUDE: moves them into a frame record pushed on a thread-local
+//      chain at entry and popped at every return, so the checkpoint writer
+//      can find them and leave them out.
 //
 // Try: opt -load-pass-plugin=ckpt.so -passes=ckpt-frames -S in.ll
 //
@@ -44,6 +44,7 @@
 #include "llvm/Support/Debug.h"
 #include "llvm/Transforms/Utils/BasicBlockUtils.h"
 #include "llvm/Transforms/Utils/Local.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
 
 #include <optional>
 
@@ -52,14 +53,20 @@ using namespace ckpt;
 
 #define DEBUG_TYPE "ckpt-frames"
 
-STATISTIC(NumFunctionsInstrumented, "Functions given a frame record");
+STATISTIC(NumFunctionsInstrumented, "Functions given a descriptor");
 STATISTIC(NumExcludedLocals, "Local variables excluded from checkpoints");
 STATISTIC(NumLoopPolls, "Polls placed at loop latches");
 STATISTIC(NumEntryPolls, "Polls placed at function entry (recursion)");
 STATISTIC(NumLoopsSkipped, "Short call-free inner loops left without a poll");
-STATISTIC(NumCallSites, "Calls that may reach a safe point");
 STATISTIC(NumIrreduciblePolls, "Polls on cycles that are not natural loops");
 STATISTIC(NumCallbackOnly, "Static callbacks of library functions left alone");
+
+static cl::opt<bool> ClPolls(
+    "ckpt-polls",
+    cl::desc("Place polls at loop latches and recursive entries (the "
+             "runtime stops running threads by signal; polls are a second "
+             "way, off by default)"),
+    cl::init(false), cl::Hidden);
 
 static cl::opt<unsigned> ClShortLoopTripCount(
     "ckpt-short-loop-trip-count",
@@ -69,17 +76,6 @@ static cl::opt<unsigned> ClShortLoopTripCount(
 
 namespace {
 
-/// A place where a thread may stop, or a call below which it may stop.
-struct Site {
-  enum KindTy { Poll, Call } Kind;
-  unsigned Id = 0;
-  CallBase *CB = nullptr;     // Call: the call; Poll: the __ckpt_poll call
-  BasicBlock *Cont = nullptr; // where execution goes on after the site
-  DebugLoc Loc;
-  Value *SpilledCallee = nullptr; // an indirect call's callee, kept in the
-                                  // record while the call runs
-};
-
 /// What the module-level analysis decided about one function.
 struct FunctionPlan {
   SmallVector<BasicBlock *, 8> PollLatches;
@@ -88,7 +84,7 @@ struct FunctionPlan {
   SmallVector<Function *, 8> Callees; // defined functions called directly
 };
 
-/// The runtime's own functions (never instrumented, never sites). The
+/// The runtime's own functions (never instrumented, never stop). The
 /// renamed user main is the program's, not the runtime's.
 bool isRuntimeFunction(const Function &F) {
   return F.getName().starts_with("__ckpt_") &&
@@ -114,7 +110,7 @@ Function *directCallee(const CallBase &CB) {
 
 /// Calls whose callee can never reach a safe point, whatever the module's
 /// functions do.
-bool isCallNeverSite(const CallBase &CB) {
+bool callCannotStop(const CallBase &CB) {
   if (CB.isInlineAsm() || isa<IntrinsicInst>(CB))
     return true;
   // setjmp and friends return into this frame; they never stop. (Functions
@@ -130,13 +126,23 @@ bool isCallNeverSite(const CallBase &CB) {
     return false; // decided by whether it can reach a poll
   // Only for real declarations: a function defined here may get polls of
   // its own whatever the optimiser inferred about it. An external function
-  // that touches no memory cannot stop for a checkpoint; keeping it a site
-  // would also let later passes delete the site's stores, since the call
-  // promises not to read them.
+  // that touches no memory cannot stop for a checkpoint.
   if (Callee->isDeclaration() && Callee->doesNotAccessMemory())
     return true;
   return Callee->isDeclaration() &&
          isCallbackFreeLibraryFunction(Callee->getName());
+}
+
+/// Attributes the optimiser may have inferred on a function or call before
+/// the pass, which are false once it can stop for a checkpoint.
+AttributeMask staleAttributes() {
+  AttributeMask Stale;
+  Stale.addAttribute(Attribute::Memory);
+  Stale.addAttribute(Attribute::NoSync);
+  Stale.addAttribute(Attribute::NoFree);
+  Stale.addAttribute(Attribute::WillReturn);
+  Stale.addAttribute(Attribute::NoRecurse);
+  return Stale;
 }
 
 /// Name of the source file of F, or "".
@@ -170,11 +176,9 @@ std::string describeLocation(const Function &F, const DebugLoc &DL) {
 
 class FrameInstrumenter {
 public:
-  FrameInstrumenter(Function &F, const FunctionPlan &Plan,
-                    const DenseSet<Function *> &MayReach, RuntimeSymbols &RT)
+  FrameInstrumenter(Function &F, const FunctionPlan &Plan, RuntimeSymbols &RT)
       : F(F), M(*F.getParent()), C(F.getContext()),
-        DL(F.getParent()->getDataLayout()), Plan(Plan), MayReach(MayReach),
-        RT(RT) {}
+        DL(F.getParent()->getDataLayout()), Plan(Plan), RT(RT) {}
 
   /// Returns false (after reporting an error) if F cannot be made
   /// restartable.
@@ -186,31 +190,27 @@ private:
   LLVMContext &C;
   const DataLayout &DL;
   const FunctionPlan &Plan;
-  const DenseSet<Function *> &MayReach;
   RuntimeSymbols &RT;
 
-  AllocaInst *FrameAI = nullptr;
   GlobalVariable *Desc = nullptr;
-  SmallVector<Site, 16> Sites;
+  /// The frame record, only when F has excluded locals.
+  AllocaInst *RecordAI = nullptr;
   /// Excluded locals (#pragma ckpt exclude / CKPT_EXCLUDE), moved into the
   /// record so the runtime can find them: alloca -> offset.
   MapVector<AllocaInst *, uint64_t> ExcludedAllocas;
-  DenseMap<Value *, uint64_t> SpillOffset;
   /// {offset, size} of the excluded locals in the record, increasing.
   SmallVector<std::pair<uint64_t, uint64_t>, 2> ExcludedRanges;
-  uint64_t FrameSize = 0;
-  Align FrameAlign;
+  uint64_t RecordSize = 0;
+  Align RecordAlign;
+  bool CallsSetjmp = false;
 
-  bool isSite(const CallBase &CB) const;
-  void dropStaleAttributes();
   bool checkSupported();
   void error(const Twine &Msg, const DebugLoc &Loc);
-  void collectCallSites();
+  void collectExcludedLocals();
   void insertPolls();
-  void layoutFrame();
-  Value *frameField(IRBuilder<> &B, uint64_t Offset);
-  void insertSiteStores();
-  void buildPrologue();
+  void layoutRecord();
+  Value *recordField(IRBuilder<> &B, uint64_t Offset);
+  void buildRecord();
   void emitDescriptor();
   uint64_t headerOffset(unsigned Field) const {
     return DL.getStructLayout(frameHeaderType(C))->getElementOffset(Field);
@@ -224,40 +224,11 @@ void FrameInstrumenter::error(const Twine &Msg, const DebugLoc &Loc) {
       F, "ckpt: " + describeLocation(F, Loc) + " " + Msg, Loc));
 }
 
-/// What the optimiser inferred before the pass is no longer true once the
-/// function stores into its frame record around calls: `tail` (the callee
-/// reads the record through the shadow stack) and memory/sync attributes.
-/// Left in place, a later IR pass could delete the site stores.
-void FrameInstrumenter::dropStaleAttributes() {
-  AttributeMask Stale;
-  Stale.addAttribute(Attribute::Memory);
-  Stale.addAttribute(Attribute::NoSync);
-  Stale.addAttribute(Attribute::NoFree);
-  Stale.addAttribute(Attribute::WillReturn);
-  Stale.addAttribute(Attribute::NoRecurse);
-  F.removeFnAttrs(Stale);
-  for (BasicBlock &BB : F)
-    for (Instruction &I : BB)
-      if (auto *CB = dyn_cast<CallBase>(&I); CB && isSite(*CB)) {
-        CB->removeFnAttrs(Stale);
-        if (auto *CI = dyn_cast<CallInst>(CB); CI && CI->isTailCall())
-          CI->setTailCallKind(CallInst::TCK_None);
-      }
-}
-
-bool FrameInstrumenter::isSite(const CallBase &CB) const {
-  if (isCallNeverSite(CB))
-    return false;
-  if (Function *Callee = directCallee(CB))
-    if (hasKnownBody(*Callee))
-      return MayReach.contains(Callee);
-  return true;
-}
-
 /// Constructs a restart cannot reproduce are compile errors, never a
 /// silently wrong restart (docs/limitations.md).
 bool FrameInstrumenter::checkSupported() {
   bool OK = true;
+  bool HasRecord = !ExcludedAllocas.empty();
   for (BasicBlock &BB : F)
     for (Instruction &I : BB) {
       if (auto *AI = dyn_cast<AllocaInst>(&I)) {
@@ -272,8 +243,12 @@ bool FrameInstrumenter::checkSupported() {
         }
         continue;
       }
-      if (isa<InvokeInst>(I) || isa<CallBrInst>(I) || isa<LandingPadInst>(I)) {
-        error("uses exceptions or asm goto, which ckpt does not support",
+      // The record of excluded locals is popped at returns: a frame left
+      // any other way would leave it on the thread's chain.
+      if (HasRecord &&
+          (isa<InvokeInst>(I) || isa<CallBrInst>(I) || isa<LandingPadInst>(I))) {
+        error("excludes locals from checkpoints and uses exceptions or asm "
+              "goto, which ckpt does not support there",
               I.getDebugLoc());
         OK = false;
         continue;
@@ -281,15 +256,12 @@ bool FrameInstrumenter::checkSupported() {
       auto *CB = dyn_cast<CallBase>(&I);
       if (!CB)
         continue;
-      if (CB->hasFnAttr(Attribute::ReturnsTwice)) {
-        error("calls setjmp (or another returns-twice function) and can "
-              "reach a checkpoint; a jmp_buf saved before a checkpoint "
-              "cannot be used after a restart",
-              I.getDebugLoc());
-        OK = false;
-      }
-      if (auto *CI = dyn_cast<CallInst>(CB); CI && CI->isMustTailCall()) {
-        error("makes a musttail call, which cannot keep a frame record",
+      if (CB->hasFnAttr(Attribute::ReturnsTwice))
+        CallsSetjmp = true;
+      if (auto *CI = dyn_cast<CallInst>(CB);
+          HasRecord && CI && CI->isMustTailCall()) {
+        error("excludes locals from checkpoints and makes a musttail call, "
+              "which cannot keep their frame record",
               I.getDebugLoc());
         OK = false;
       }
@@ -307,29 +279,11 @@ bool FrameInstrumenter::checkSupported() {
   return OK;
 }
 
-void FrameInstrumenter::collectCallSites() {
-  SmallVector<CallBase *, 16> Calls;
-  for (BasicBlock &BB : F)
-    for (Instruction &I : BB)
-      if (auto *CB = dyn_cast<CallBase>(&I); CB && isSite(*CB))
-        Calls.push_back(CB);
-  for (CallBase *CB : Calls) {
-    Site S;
-    S.Kind = Site::Call;
-    S.CB = CB;
-    S.Loc = CB->getDebugLoc();
-    // The site is cleared right after the call, at the continuation.
-    S.Cont = CB->getParent()->splitBasicBlock(std::next(CB->getIterator()),
-                                              "ckpt.cont");
-    // The runtime reads an indirect callee from the record to check that a
-    // stopped thread's frames are a chain of calls.
-    Value *Callee = CB->getCalledOperand();
-    if (!directCallee(*CB) &&
-        (isa<Instruction>(Callee) || isa<Argument>(Callee)))
-      S.SpilledCallee = Callee;
-    Sites.push_back(std::move(S));
-    ++NumCallSites;
-  }
+void FrameInstrumenter::collectExcludedLocals() {
+  for (Instruction &I : F.getEntryBlock())
+    if (auto *AI = dyn_cast<AllocaInst>(&I);
+        AI && AI->isStaticAlloca() && isExcludedAlloca(*AI))
+      ExcludedAllocas[AI] = 0;
 }
 
 void FrameInstrumenter::insertPolls() {
@@ -348,14 +302,8 @@ void FrameInstrumenter::insertPolls() {
     B.CreateCondBr(B.CreateICmpNE(Flag, B.getInt32(0)), Slow, Cont, Unlikely);
     IRBuilder<> SB(Slow);
     SB.SetCurrentDebugLocation(Loc);
-    CallInst *PollCall = SB.CreateCall(RT.Poll, {FrameAI});
+    SB.CreateCall(RT.Poll, {});
     SB.CreateBr(Cont);
-    Site S;
-    S.Kind = Site::Poll;
-    S.CB = PollCall;
-    S.Cont = Cont;
-    S.Loc = Loc;
-    Sites.push_back(std::move(S));
   };
   for (BasicBlock *Latch : Plan.PollLatches) {
     Instruction *Term = Latch->getTerminator();
@@ -374,61 +322,45 @@ void FrameInstrumenter::insertPolls() {
   }
 }
 
-void FrameInstrumenter::layoutFrame() {
+void FrameInstrumenter::layoutRecord() {
   StructType *HeaderTy = frameHeaderType(C);
   uint64_t Offset = DL.getTypeAllocSize(HeaderTy);
-  FrameAlign = DL.getABITypeAlign(HeaderTy);
-  auto Place = [&](uint64_t Size, Align A) {
-    Offset = alignTo(Offset, A);
-    uint64_t At = Offset;
-    Offset += Size;
-    FrameAlign = std::max(FrameAlign, A);
-    return At;
-  };
-  for (Instruction &I : F.getEntryBlock())
-    if (auto *AI = dyn_cast<AllocaInst>(&I);
-        AI && AI != FrameAI && AI->isStaticAlloca() && isExcludedAlloca(*AI)) {
-      uint64_t Size = AI->getAllocationSize(DL)->getFixedValue();
-      uint64_t At = Place(std::max<uint64_t>(Size, 1), AI->getAlign());
-      ExcludedAllocas[AI] = At;
-      if (Size)
-        ExcludedRanges.push_back({At, Size});
-    }
-  for (Site &S : Sites)
-    if (S.SpilledCallee && !SpillOffset.count(S.SpilledCallee))
-      SpillOffset[S.SpilledCallee] = Place(DL.getPointerSize(), DL.getPointerABIAlignment(0));
-  FrameSize = alignTo(Offset, FrameAlign);
-  FrameAI->setAllocatedType(ArrayType::get(Type::getInt8Ty(C), FrameSize));
-  FrameAI->setAlignment(FrameAlign);
-}
-
-Value *FrameInstrumenter::frameField(IRBuilder<> &B, uint64_t Offset) {
-  return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), FrameAI, Offset);
-}
-
-void FrameInstrumenter::insertSiteStores() {
-  for (Site &S : Sites) {
-    IRBuilder<> B(S.CB);
-    B.SetCurrentDebugLocation(S.Loc);
-    if (S.SpilledCallee)
-      B.CreateStore(S.SpilledCallee,
-                    frameField(B, SpillOffset[S.SpilledCallee]));
-    B.CreateStore(B.getInt32(S.Id),
-                  frameField(B, headerOffset(FrameHeaderField::site)));
-    if (S.Kind != Site::Call)
-      continue;
-    // The site is only current while its call runs. Cleared afterwards, a
-    // frame entered later from uninstrumented code under a non-site call
-    // (a stdio cookie callback under fflush, a signal handler) can never
-    // match a stale site, so the runtime never stops there.
-    IRBuilder<> After(&*S.Cont->getFirstInsertionPt());
-    After.SetCurrentDebugLocation(S.Loc);
-    After.CreateStore(After.getInt32(0),
-                      frameField(After, headerOffset(FrameHeaderField::site)));
+  RecordAlign = DL.getABITypeAlign(HeaderTy);
+  for (auto &[AI, At] : ExcludedAllocas) {
+    uint64_t Size = AI->getAllocationSize(DL)->getFixedValue();
+    Offset = alignTo(Offset, AI->getAlign());
+    At = Offset;
+    Offset += std::max<uint64_t>(Size, 1);
+    RecordAlign = std::max(RecordAlign, AI->getAlign());
+    if (Size)
+      ExcludedRanges.push_back({At, Size});
   }
+  RecordSize = alignTo(Offset, RecordAlign);
 }
 
-void FrameInstrumenter::buildPrologue() {
+Value *FrameInstrumenter::recordField(IRBuilder<> &B, uint64_t Offset) {
+  return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), RecordAI, Offset);
+}
+
+/// The record of a function with excluded locals: pushed on the thread's
+/// chain at entry, popped at every return. The locals move into it.
+void FrameInstrumenter::buildRecord() {
+  RecordAI = new AllocaInst(ArrayType::get(Type::getInt8Ty(C), RecordSize),
+                            DL.getAllocaAddrSpace(), nullptr, RecordAlign,
+                            "ckpt.record",
+                            F.getEntryBlock().getFirstInsertionPt());
+  // The record is read by the runtime while a callee is stopped, and the
+  // excluded locals are written there behind the program's back (zeros
+  // after a restart): a call that may stop must not be taken for one that
+  // cannot see them (`tail`, memory attributes inferred before the pass).
+  for (BasicBlock &BB : F)
+    for (Instruction &I : BB)
+      if (auto *CB = dyn_cast<CallBase>(&I); CB && !callCannotStop(*CB)) {
+        CB->removeFnAttrs(staleAttributes());
+        if (auto *CI = dyn_cast<CallInst>(CB); CI && CI->isTailCall())
+          CI->setTailCallKind(CallInst::TCK_None);
+      }
+
   // Lifetime markers would let codegen overlap an excluded local with others
   // (the record keeps it at its own offset); its annotation has done its job.
   // Gone before the builder picks its insertion point, which may be one.
@@ -445,59 +377,29 @@ void FrameInstrumenter::buildPrologue() {
 
   DIBuilder DIB(M, /*AllowUnresolved=*/false);
   for (auto &[AI, Off] : ExcludedAllocas) {
-    replaceDbgDeclare(AI, FrameAI, DIB, DIExpression::ApplyOffset, Off);
-    Value *Field = frameField(B, Off);
+    replaceDbgDeclare(AI, RecordAI, DIB, DIExpression::ApplyOffset, Off);
+    Value *Field = recordField(B, Off);
     Field->takeName(AI);
     AI->replaceAllUsesWith(Field);
     AI->eraseFromParent();
   }
-  Value *TopAddr = B.CreateThreadLocalAddress(RT.Top);
-  Value *Parent = B.CreateLoad(B.getPtrTy(), TopAddr, "ckpt.parent");
-  B.CreateStore(Parent, frameField(B, headerOffset(FrameHeaderField::parent)));
-  B.CreateStore(Desc, frameField(B, headerOffset(FrameHeaderField::desc)));
-  B.CreateStore(FrameAI, TopAddr);
+  Value *ChainAddr = B.CreateThreadLocalAddress(RT.Records);
+  Value *Parent = B.CreateLoad(B.getPtrTy(), ChainAddr, "ckpt.parent");
+  B.CreateStore(Parent,
+                recordField(B, headerOffset(FrameHeaderField::parent)));
+  B.CreateStore(Desc, recordField(B, headerOffset(FrameHeaderField::desc)));
+  B.CreateStore(RecordAI, ChainAddr);
 
-  // Pop at every return.
   for (BasicBlock &BB : F)
     if (auto *Ret = dyn_cast<ReturnInst>(BB.getTerminator())) {
       IRBuilder<> RB(Ret);
-      RB.CreateStore(Parent, TopAddr);
+      RB.CreateStore(Parent, RB.CreateThreadLocalAddress(RT.Records));
     }
 }
 
 void FrameInstrumenter::emitDescriptor() {
   Type *I32 = Type::getInt32Ty(C), *I64 = Type::getInt64Ty(C);
   PointerType *Ptr = PointerType::getUnqual(C);
-  StructType *SiteTy = siteDescType(C);
-  SmallVector<Constant *, 16> SiteInits;
-  for (Site &S : Sites) {
-    SmallVector<Constant *, SiteDescField::Count> Fields(SiteDescField::Count);
-    unsigned Kind = CKPT_SITE_POLL;
-    Constant *Callee = ConstantPointerNull::get(Ptr);
-    uint64_t CalleeSlot = 0;
-    if (S.Kind == Site::Call) {
-      if (Function *CF = directCallee(*S.CB)) {
-        Kind = CKPT_SITE_CALL_DIRECT;
-        Callee = CF;
-      } else {
-        Kind = CKPT_SITE_CALL_INDIRECT;
-        auto It = SpillOffset.find(S.CB->getCalledOperand());
-        if (It != SpillOffset.end())
-          CalleeSlot = It->second;
-      }
-    }
-    Fields[SiteDescField::kind] = ConstantInt::get(I32, Kind);
-    Fields[SiteDescField::line] =
-        ConstantInt::get(I32, S.Loc ? S.Loc->getLine() : 0);
-    Fields[SiteDescField::callee] = Callee;
-    Fields[SiteDescField::callee_slot] = ConstantInt::get(I64, CalleeSlot);
-    SiteInits.push_back(ConstantStruct::get(SiteTy, Fields));
-  }
-  ArrayType *SitesTy = ArrayType::get(SiteTy, SiteInits.size());
-  auto *SitesGV = new GlobalVariable(
-      M, SitesTy, true, GlobalValue::PrivateLinkage,
-      ConstantArray::get(SitesTy, SiteInits), "__ckpt_sites." + F.getName());
-
   auto String = [&](StringRef S, const Twine &Name) {
     Constant *Init = ConstantDataArray::getString(C, S);
     auto *GV = new GlobalVariable(M, Init->getType(), true,
@@ -507,15 +409,16 @@ void FrameInstrumenter::emitDescriptor() {
   };
   SmallVector<Constant *, FuncDescField::Count> Fields(FuncDescField::Count);
   Fields[FuncDescField::abi_version] = ConstantInt::get(I32, CKPT_ABI_VERSION);
-  Fields[FuncDescField::num_sites] = ConstantInt::get(I32, Sites.size());
+  Fields[FuncDescField::flags] =
+      ConstantInt::get(I32, CallsSetjmp ? CKPT_FUNC_CALLS_SETJMP : 0);
   Fields[FuncDescField::fn] = &F;
   Fields[FuncDescField::name] = String(F.getName(), "__ckpt_fname");
   Fields[FuncDescField::file] = String(sourceFile(F), "__ckpt_ffile");
-  Fields[FuncDescField::frame_size] = ConstantInt::get(I64, FrameSize);
-  Fields[FuncDescField::sites] = SitesGV;
   DISubprogram *SP = F.getSubprogram();
   Fields[FuncDescField::line] = ConstantInt::get(I32, SP ? SP->getLine() : 0);
-  Fields[FuncDescField::flags] = ConstantInt::get(I32, 0);
+  Fields[FuncDescField::num_excluded] =
+      ConstantInt::get(I32, ExcludedRanges.size());
+  Fields[FuncDescField::frame_size] = ConstantInt::get(I64, RecordSize);
   Constant *Excluded = ConstantPointerNull::get(Ptr);
   if (!ExcludedRanges.empty()) {
     StructType *ExTy = frameExcludeType(C);
@@ -530,26 +433,29 @@ void FrameInstrumenter::emitDescriptor() {
     NumExcludedLocals += ExcludedRanges.size();
   }
   Fields[FuncDescField::excluded] = Excluded;
-  Fields[FuncDescField::num_excluded] =
-      ConstantInt::get(I32, ExcludedRanges.size());
-  Fields[FuncDescField::reserved] = ConstantInt::get(I32, 0);
   Desc->setInitializer(ConstantStruct::get(funcDescType(C), Fields));
 }
 
 bool FrameInstrumenter::run() {
+  collectExcludedLocals();
   if (!checkSupported())
     return false;
-  // The record; its type is fixed once the layout is known.
-  FrameAI = new AllocaInst(Type::getInt8Ty(C), DL.getAllocaAddrSpace(),
-                           "ckpt.frame",
-                           F.getEntryBlock().getFirstInsertionPt());
+  // What the optimiser inferred about F before the pass (it reads no
+  // memory, it returns, it does not synchronise) is false once F polls or
+  // calls something that does: a later pass trusting it in a caller could
+  // delete that caller's record stores or forward an excluded local across
+  // the call.
+  F.removeFnAttrs(staleAttributes());
   Desc = new GlobalVariable(M, funcDescType(C), true,
                             GlobalValue::PrivateLinkage, nullptr,
                             "__ckpt_desc." + F.getName());
   Desc->setSection(CKPT_SECTION_FUNCS);
   Desc->setAlignment(Align(8));
+  // Nothing in the code refers to the descriptor (unless the function has a
+  // record): the optimiser and the linker must keep it all the same.
+  appendToUsed(M, {Desc});
 
-  // Splitting the entry block at a site would push static allocas that come
+  // Splitting the entry block at a poll would push static allocas that come
   // after it out of the entry block (making them dynamic): hoist them first.
   {
     BasicBlock &Entry = F.getEntryBlock();
@@ -559,17 +465,11 @@ bool FrameInstrumenter::run() {
       if (auto *AI = dyn_cast<AllocaInst>(&I); AI && AI->isStaticAlloca())
         AI->moveBefore(InsertPt);
   }
-  dropStaleAttributes();
-  // Polls first, so a latch's poll sits right before its back-edge even when
-  // the latch also holds a call site.
   insertPolls();
-  collectCallSites();
-  unsigned NextId = 1;
-  for (Site &S : Sites)
-    S.Id = NextId++;
-  layoutFrame();
-  insertSiteStores();
-  buildPrologue();
+  if (!ExcludedAllocas.empty()) {
+    layoutRecord();
+    buildRecord();
+  }
   emitDescriptor();
   ++NumFunctionsInstrumented;
   return true;
@@ -637,7 +537,7 @@ static bool isShortInnerLoop(Loop &L, ScalarEvolution &SE) {
     return false;
   for (BasicBlock *BB : L.blocks())
     for (Instruction &I : *BB)
-      if (auto *CB = dyn_cast<CallBase>(&I); CB && !isCallNeverSite(*CB))
+      if (auto *CB = dyn_cast<CallBase>(&I); CB && !callCannotStop(*CB))
         return false;
   unsigned MaxTrips = SE.getSmallConstantMaxTripCount(&L);
   if (MaxTrips != 0 && MaxTrips <= ClShortLoopTripCount)
@@ -718,7 +618,7 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
     }
     for (BasicBlock &BB : F)
       for (Instruction &I : BB)
-        if (auto *CB = dyn_cast<CallBase>(&I); CB && !isCallNeverSite(*CB)) {
+        if (auto *CB = dyn_cast<CallBase>(&I); CB && !callCannotStop(*CB)) {
           Function *Callee = directCallee(*CB);
           if (Callee && hasKnownBody(*Callee))
             P.Callees.push_back(Callee);
@@ -750,7 +650,7 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
     for (BasicBlock &BB : *F)
       for (Instruction &I : BB)
         if (auto *CB = dyn_cast<CallBase>(&I);
-            CB && !directCallee(*CB) && !isCallNeverSite(*CB))
+            CB && !directCallee(*CB) && !callCannotStop(*CB))
           P.EntryPoll = true;
   }
 
@@ -772,14 +672,25 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
           }
   }
 
+  //    Without polls (the default) a running thread is stopped by signal
+  //    wherever it is in the program's code: every function may be on a
+  //    stopped stack, and gets its descriptor.
+  if (!ClPolls)
+    for (auto &[F, P] : Plans) {
+      P.PollLatches.clear();
+      P.EntryPoll = false;
+      MayReach.insert(F);
+    }
+
   // 4. Instrument. The runtime's symbols are declared only if needed.
   std::optional<RuntimeSymbols> RT;
   bool Modified = false;
 
   // A longjmp leaves the frames it skips without popping their records: at
   // every setjmp (in any function) the shadow stack's top is remembered and
-  // put back when setjmp returns, the second time after a longjmp. (Functions
-  // that call setjmp and can reach a poll are refused in checkSupported.)
+  // put back when setjmp returns, the second time after a longjmp. (A thread
+  // never stops while a function that calls setjmp is on its stack: its
+  // descriptor says so.)
   for (Function &F : M) {
     if (!isInstrumentable(F))
       continue;
@@ -792,19 +703,43 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
         if (!RT)
           RT.emplace(M);
         IRBuilder<> B(CB);
-        Value *TopAddr = B.CreateThreadLocalAddress(RT->Top);
-        Value *Top = B.CreateLoad(B.getPtrTy(), TopAddr, "ckpt.setjmp.top");
+        Value *ChainAddr = B.CreateThreadLocalAddress(RT->Records);
+        Value *Top = B.CreateLoad(B.getPtrTy(), ChainAddr, "ckpt.setjmp.top");
         B.SetInsertPoint(CB->getNextNode());
-        B.CreateStore(Top, B.CreateThreadLocalAddress(RT->Top));
+        B.CreateStore(Top, B.CreateThreadLocalAddress(RT->Records));
         Modified = true;
       }
+  }
+  // An exception caught here may have unwound through frames with records
+  // (in other functions, which cannot catch): the chain's head at entry is
+  // put back at every landing pad. (A function with a record of its own
+  // cannot have landing pads: checkSupported.)
+  for (Function &F : M) {
+    if (!isInstrumentable(F))
+      continue;
+    SmallVector<LandingPadInst *, 4> Pads;
+    for (BasicBlock &BB : F)
+      if (auto *LP = dyn_cast<LandingPadInst>(BB.getFirstNonPHI()))
+        Pads.push_back(LP);
+    if (Pads.empty())
+      continue;
+    if (!RT)
+      RT.emplace(M);
+    IRBuilder<> B(&*F.getEntryBlock().getFirstInsertionPt());
+    Value *Head = B.CreateLoad(
+        B.getPtrTy(), B.CreateThreadLocalAddress(RT->Records), "ckpt.eh.top");
+    for (LandingPadInst *LP : Pads) {
+      B.SetInsertPoint(LP->getNextNode());
+      B.CreateStore(Head, B.CreateThreadLocalAddress(RT->Records));
+    }
+    Modified = true;
   }
   for (auto &[F, P] : Plans) {
     if (!MayReach.contains(F))
       continue;
     if (!RT)
       RT.emplace(M);
-    FrameInstrumenter(*F, P, MayReach, *RT).run();
+    FrameInstrumenter(*F, P, *RT).run();
     Modified = true;
   }
   return Modified ? PreservedAnalyses::none() : PreservedAnalyses::all();

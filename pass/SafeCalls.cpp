@@ -1,14 +1,16 @@
 //===- SafeCalls.cpp - library functions that never call back ------------===//
 //
-// A call is a site (its live values are saved, its callee may stop) unless
-// the pass can prove the callee never reaches a safe point. For external
-// library functions that proof is this list: C library functions that never
-// call back into the program. Functions that do call back (qsort, bsearch,
-// atexit, exit, tsearch, ftw, pthread_once, signal ...) must never be listed:
-// a callback would then run under a caller whose recorded site is stale.
-// Blocking functions here only delay a checkpoint; they never make it wrong.
-// read, write and the other calls a thread may be stopped in (libckpt wraps
-// them: runtime/blocking.c) must be sites, so they are not listed.
+// A function can be on the stack of a stopped thread (and so needs a
+// descriptor) if it polls or calls something that may stop. For external
+// library functions the proof that they never stop is this list: C library
+// functions that never call back into the program. Functions that do call
+// back (qsort, bsearch, atexit, exit, tsearch, ftw, pthread_once, signal ...)
+// must never be listed: a callback may stop, and its callers must then be
+// known to the runtime. (A stop under a library frame is refused at run time
+// anyway: the runtime's stack walk ends at the first frame outside the
+// executable.) Blocking functions here only delay a checkpoint; they never
+// make it wrong. read, write and the other calls a thread may be stopped in
+// (libckpt wraps them: runtime/blocking.c) are not listed.
 //
 //===----------------------------------------------------------------------===//
 #include "CkptPasses.h"

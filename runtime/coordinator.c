@@ -193,6 +193,12 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
 
   /* Known before the first checkpoint (the coordinator hashes first): a
    * checkpoint no restart could use is refused without stopping anyone. */
+  if (!ckpt_unwind_usable) {
+    snprintf(msg, msglen,
+             "the executable has no usable unwind tables (.eh_frame_hdr): "
+             "its threads' stacks cannot be walked");
+    return -1;
+  }
   if (exe_hash_state < 0) {
     snprintf(msg, msglen,
              "cannot read the program's binary (/proc/self/exe) to identify "
@@ -498,9 +504,13 @@ int ckpt_checkpoint(void) {
                    : "called from a signal handler");
     return CKPT_FAILED;
   }
-  if (!ckpt_frames_valid(t, CKPT_NAME(top), (void *)ckpt_checkpoint)) {
+  struct ckpt_unwind_regs here;
+  ckpt_unwind_capture(&here);
+  const char *why;
+  if (ckpt_walk_stack(t, &here, 1, 1, NULL, NULL, &why) != 0) {
     CKPT_ERROR("ckpt_checkpoint(): called where the program cannot be "
-               "stopped (inside a callback from uninstrumented code)");
+               "stopped: %s",
+               why);
     return CKPT_FAILED;
   }
   ckpt_call_enter((void *)ckpt_checkpoint, CKPT_CALL_CHECKPOINT);

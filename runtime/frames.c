@@ -27,7 +27,7 @@
 
 /* Read by every poll (one relaxed load) and every instrumented entry. */
 volatile uint32_t CKPT_NAME(pending);
-__thread void *CKPT_NAME(top) __attribute__((tls_model("initial-exec")));
+__thread void *CKPT_NAME(records) __attribute__((tls_model("initial-exec")));
 
 __thread struct ckpt_thread *ckpt_self
     __attribute__((tls_model("initial-exec")));
@@ -57,51 +57,125 @@ static void note_park_event(void) {
   ckpt_futex_wake(&park_events, INT_MAX);
 }
 
-/* The function a parent frame is calling at its current site. */
-static void *site_callee(const struct ckpt_frame_header *fr) {
-  const struct ckpt_func_desc *d = fr->desc;
-  if (fr->site == 0 || fr->site > d->num_sites)
-    return NULL;
-  const struct ckpt_site_desc *s =
-      &((const struct ckpt_site_desc *)d->sites)[fr->site - 1];
-  switch (s->kind) {
-  case CKPT_SITE_CALL_DIRECT:
-    return s->callee;
-  case CKPT_SITE_CALL_INDIRECT:
-    if (s->callee_slot == 0 || s->callee_slot + sizeof(void *) > d->frame_size)
-      return NULL;
-    return *(void *const *)((const char *)fr + s->callee_slot);
-  default:
-    return NULL;
-  }
-}
+/* ---- Descriptors and stack walks ---------------------------------------- */
 
 extern int CKPT_NAME(main)(int, char **, char **);
 
-int ckpt_frames_valid(const struct ckpt_thread *t,
-                      const struct ckpt_frame_header *top,
-                      void *innermost_callee) {
-  /* A frame entered from uninstrumented code (a qsort comparator, an atexit
-   * handler, a key destructor) has a parent whose current site calls
-   * something else: stopping there could not be replayed, so the thread
-   * must run on. */
-  if (!top || !t)
+/* The descriptors by function address, for lookups during stack walks. */
+int ckpt_unwind_usable;
+static const struct ckpt_func_desc **funcs_by_addr;
+static size_t nfuncs;
+
+static int cmp_desc_fn(const void *a, const void *b) {
+  uintptr_t x = (uintptr_t)(*(const struct ckpt_func_desc *const *)a)->fn;
+  uintptr_t y = (uintptr_t)(*(const struct ckpt_func_desc *const *)b)->fn;
+  return x < y ? -1 : x > y;
+}
+
+int ckpt_funcs_init(void) {
+  size_t n = (size_t)(__stop_ckpt_funcs - __start_ckpt_funcs);
+  if (n == 0)
     return 0;
-  if (innermost_callee) {
-    void *called = site_callee(top);
-    if (called != innermost_callee &&
-        (!called || called != ckpt_c11_caller_of(innermost_callee)))
-      return 0;
+  /* Called before the program's heap is in use: the system heap. */
+  funcs_by_addr = malloc(n * sizeof *funcs_by_addr);
+  if (!funcs_by_addr)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    funcs_by_addr[i] = &__start_ckpt_funcs[i];
+  qsort(funcs_by_addr, n, sizeof *funcs_by_addr, cmp_desc_fn);
+  nfuncs = n;
+  return 0;
+}
+
+const struct ckpt_func_desc *ckpt_func_desc_at(uintptr_t fn) {
+  size_t lo = 0, hi = nfuncs;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    uintptr_t at = (uintptr_t)funcs_by_addr[mid]->fn;
+    if (at == fn)
+      return funcs_by_addr[mid];
+    if (at < fn)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
-  const struct ckpt_frame_header *fr = top;
-  while (fr->parent) {
-    const struct ckpt_frame_header *parent = fr->parent;
-    if (site_callee(parent) != ((const struct ckpt_func_desc *)fr->desc)->fn)
-      return 0;
-    fr = parent;
+  return NULL;
+}
+
+void ckpt_call_point_unwind_regs(const struct ckpt_call_point *p,
+                                 struct ckpt_unwind_regs *r) {
+  *r = (struct ckpt_unwind_regs){p->rip, p->rsp, p->rbp, p->rbx,
+                                 p->r12, p->r13, p->r14, p->r15};
+}
+
+static const char *unwind_refusal(int result) {
+  switch (result) {
+  case CKPT_UNWIND_NOT_EXE:
+    return "inside a call from a shared library (a callback of qsort, a "
+           "signal handler...)";
+  case CKPT_UNWIND_BOTTOM:
+    return "its stack ends in an unexpected place";
+  default:
+    return "in code without usable unwind information";
   }
-  void *bottom = t->start_fn ? (void *)t->start_fn : (void *)CKPT_NAME(main);
-  return ((const struct ckpt_func_desc *)fr->desc)->fn == bottom;
+}
+
+int ckpt_walk_stack(const struct ckpt_thread *t,
+                    const struct ckpt_unwind_regs *from, int exact,
+                    int runtime_prefix,
+                    int (*visit)(void *ctx, const struct ckpt_walked_frame *f),
+                    void *ctx, const char **why) {
+  struct ckpt_unwind_regs r = *from;
+  uintptr_t lo = from->rsp, hi = t->user_top;
+  if (lo < t->stack_lo || lo >= hi) {
+    *why = "running on a stack that is not its own (sigaltstack, a "
+           "coroutine?)";
+    return -1;
+  }
+  uintptr_t base = t->start_fn ? (uintptr_t)t->start_fn
+                               : (uintptr_t)CKPT_NAME(main);
+  uintptr_t entry = t->start_fn ? (uintptr_t)ckpt_run_thread
+                                : (uintptr_t)ckpt_run_user_main;
+  int in_program = 0;
+  for (int first = 1;; first = 0) {
+    struct ckpt_walked_frame f = {r.rip, r.rsp, 0, 0, NULL};
+    int step = ckpt_unwind_step(&r, first && exact, lo, hi, &f.func);
+    if (step != CKPT_UNWIND_OK) {
+      *why = unwind_refusal(step);
+      return -1;
+    }
+    f.cfa = r.rsp;
+    f.desc = ckpt_func_desc_at(f.func);
+    if (!f.desc) {
+      /* The runtime's code: the wrapper the thread blocks in, before any
+       * program frame; nothing between program frames. */
+      if (in_program || !runtime_prefix) {
+        *why = "inside a callback of code ckpt did not instrument";
+        return -1;
+      }
+    } else if (f.desc->flags & CKPT_FUNC_CALLS_SETJMP) {
+      *why = "inside a function that calls setjmp (a jmp_buf it holds "
+             "could not be used after a restart)";
+      return -1;
+    } else {
+      in_program = 1;
+    }
+    if (visit) {
+      int v = visit(ctx, &f);
+      if (v)
+        return v;
+    }
+    if (f.desc && f.func == base) {
+      /* The thread's first program frame if its caller is the runtime's
+       * entry code, called from the stack's bottom trampoline. */
+      uintptr_t caller = 0;
+      struct ckpt_unwind_regs up = r;
+      if (ckpt_unwind_step(&up, 0, lo, hi, &caller) == CKPT_UNWIND_OK &&
+          caller == entry &&
+          ckpt_unwind_step(&up, 0, lo, hi, NULL) == CKPT_UNWIND_BOTTOM)
+        return 0;
+    }
+  }
 }
 
 /* Blocks every signal while stopped: no handler may change the program's
@@ -133,21 +207,25 @@ void ckpt_wait_while_pending(struct ckpt_thread *t, int state) {
 /* __ckpt_poll and ckpt_call_enter save their caller's call point on entry
  * (callpoint.h): a thread stopped in them resumes, after a restart, as if
  * the call had just returned. */
-void CKPT_NAME(poll)(void *frame);
+void CKPT_NAME(poll)(void);
 /* Global: the stubs' assembly calls them by name. */
-void ckpt_poll_impl(void *frame, void *unused, struct ckpt_call_point *p);
+void ckpt_poll_impl(void *unused_a, void *unused_b, struct ckpt_call_point *p);
 CKPT_CALL_POINT_STUB(__ckpt_poll, ckpt_poll_impl);
 
-void ckpt_poll_impl(void *frame, void *unused, struct ckpt_call_point *p) {
-  (void)unused;
+void ckpt_poll_impl(void *unused_a, void *unused_b, struct ckpt_call_point *p) {
+  (void)unused_a;
+  (void)unused_b;
   struct ckpt_thread *t = ckpt_self;
   if (!t || !CKPT_NAME(pending) || ckpt_in_signal_handler())
     return;
   if (__atomic_load_n(&t->state, __ATOMIC_RELAXED) != CKPT_THREAD_RUNNING)
     return;
-  if (!ckpt_frames_valid(t, frame, NULL))
+  struct ckpt_unwind_regs regs;
+  ckpt_call_point_unwind_regs(p, &regs);
+  const char *why;
+  if (ckpt_walk_stack(t, &regs, 0, 0, NULL, NULL, &why) != 0)
     return; /* inside a callback: stop at a later poll */
-  t->parked_top = frame;
+  t->parked_records = CKPT_NAME(records);
   t->park_point = *p;
   t->park_kind = CKPT_PARK_POLL;
   t->call_kind = CKPT_CALL_NONE;
@@ -164,9 +242,9 @@ int ckpt_call_enter_impl(void *callee, uint32_t kind,
   if (!t || __atomic_load_n(&t->state, __ATOMIC_RELAXED) != CKPT_THREAD_RUNNING ||
       ckpt_in_signal_handler())
     return -1;
-  /* The chain is checked by the coordinator, only when it needs to stop
+  /* The stack is checked by the coordinator, only when it needs to stop
    * the thread: a blocking call costs a few stores here. */
-  t->parked_top = CKPT_NAME(top);
+  t->parked_records = CKPT_NAME(records);
   t->park_point = *p;
   t->call_callee = callee;
   t->call_kind = kind;
@@ -200,7 +278,8 @@ void ckpt_call_leave_result(int64_t result, int err) {
 static const char *not_stopped(struct ckpt_thread *t) {
   switch (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST)) {
   case CKPT_THREAD_RUNNING:
-    return "running (not at a safe point yet)";
+    return t->stop_refusal ? t->stop_refusal
+                           : "running (not at a safe point yet)";
   case CKPT_THREAD_IN_CALL: {
     uint32_t kind = __atomic_load_n(&t->call_kind, __ATOMIC_SEQ_CST);
     if (kind == CKPT_CALL_IO) {
@@ -211,8 +290,11 @@ static const char *not_stopped(struct ckpt_thread *t) {
           (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
         return "reading or writing a file";
     }
-    if (!ckpt_frames_valid(t, t->parked_top, t->call_callee))
-      return "blocked in a call made from a callback of uninstrumented code";
+    struct ckpt_unwind_regs regs;
+    ckpt_call_point_unwind_regs(&t->park_point, &regs);
+    const char *why;
+    if (ckpt_walk_stack(t, &regs, 0, 1, NULL, NULL, &why) != 0)
+      return why;
     return NULL;
   }
   default:
@@ -236,20 +318,44 @@ int ckpt_stop_world(char *msg, size_t msglen) {
   clock_gettime(CLOCK_MONOTONIC, &start);
   __atomic_store_n(&CKPT_NAME(pending), 1, __ATOMIC_SEQ_CST);
   int warned = 0;
+  uint32_t n0 = __atomic_load_n(&ckpt_thread_slots_used, __ATOMIC_ACQUIRE);
+  for (uint32_t i = 0; i < n0; i++) {
+    struct ckpt_thread *t = __atomic_load_n(&ckpt_threads[i], __ATOMIC_ACQUIRE);
+    if (t)
+      t->stop_refusal = NULL;
+  }
+  struct timespec signalled = {0, 0};
   for (;;) {
     uint32_t events = __atomic_load_n(&park_events, __ATOMIC_SEQ_CST);
     struct ckpt_thread *waiting = NULL;
     const char *why = NULL;
-    uint32_t n = __atomic_load_n(&ckpt_thread_slots_used, __ATOMIC_ACQUIRE);
-    for (uint32_t i = 0; i < n && !waiting; i++) {
-      struct ckpt_thread *t = __atomic_load_n(&ckpt_threads[i], __ATOMIC_ACQUIRE);
-      if (t && (why = not_stopped(t)))
-        waiting = t;
-    }
-    if (!waiting)
-      break;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
+    /* Running threads are asked by signal to stop where they are, again
+     * every millisecond while they are somewhere they cannot (libc, the
+     * runtime, a callback). */
+    int signal_now = (now.tv_sec - signalled.tv_sec) * 1000000000L +
+                         (now.tv_nsec - signalled.tv_nsec) >=
+                     1000000;
+    uint32_t n = __atomic_load_n(&ckpt_thread_slots_used, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n; i++) {
+      struct ckpt_thread *t = __atomic_load_n(&ckpt_threads[i], __ATOMIC_ACQUIRE);
+      const char *w;
+      if (!t || !(w = not_stopped(t)))
+        continue;
+      if (!waiting) {
+        waiting = t;
+        why = w;
+      }
+      if (!signal_now)
+        break;
+      if (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == CKPT_THREAD_RUNNING)
+        ckpt_sigstop_request(t);
+    }
+    if (signal_now)
+      signalled = now;
+    if (!waiting)
+      break;
     long waited = now.tv_sec - start.tv_sec;
     if (!warned && waited >= 10) {
       CKPT_WARN("checkpoint delayed: thread %u has not reached a safe point "
@@ -320,6 +426,13 @@ void ckpt_resume_saved_thread(struct ckpt_thread *t) {
   free(s->bytes);
   s->bytes = NULL;
   set_stack_guard(t->stack_guard);
+  struct ckpt_cpu_context *c = t->restore_context;
+  if (c) {
+    char why[200];
+    if (ckpt_context_fit_cpu(c, why, sizeof why) != 0)
+      ckpt_fatal("restore: thread %u cannot go on on this CPU: %s", t->slot,
+                 why);
+  }
   if (t->state == CKPT_THREAD_IN_CALL) {
     t->restore_call_kind = t->call_kind; /* the wrapper learns it once back */
   } else {
@@ -330,6 +443,15 @@ void ckpt_resume_saved_thread(struct ckpt_thread *t) {
   if (t == &ckpt_main_thread && ckpt_config.dir[0] &&
       ckpt_coordinator_start() != 0)
     ckpt_fatal("cannot start the checkpoint coordinator");
+  if (c) {
+    /* Stopped by signal: every register as it was, at the very
+     * instruction, with the signal mask it had (the context is in the
+     * system heap, far from the stack it resumes on; it is not freed, as
+     * nothing runs here after the resume). */
+    t->restore_context = NULL;
+    pthread_sigmask(SIG_SETMASK, &t->stop_mask, NULL);
+    ckpt_context_resume(c);
+  }
   ckpt_call_point_resume(&t->park_point, 0);
 }
 

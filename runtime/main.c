@@ -154,6 +154,8 @@ void ckpt_enter_stack(uintptr_t top, void (*fn)(void *), void *arg) {
 void ckpt_enter_main_thread(void) {
   struct ckpt_thread *t = &ckpt_main_thread;
   ckpt_self = t;
+  if (ckpt_sigstop_thread_init(t) != 0)
+    ckpt_fatal("out of memory for the main thread's stop context");
   if (ckpt_config.dir[0] && ckpt_coordinator_start() != 0)
     ckpt_fatal("cannot start the checkpoint coordinator");
   ckpt_enter_stack(t->user_top, ckpt_run_user_main, NULL);
@@ -164,6 +166,14 @@ int main(int argc, char **argv, char **envp) {
   read_config();
   ckpt_tls_init();
   ckpt_copy_globals_init();
+  /* Stack walks (which threads can be stopped, and their frames) need the
+   * executable's CFI and the program's function descriptors. */
+  ckpt_unwind_usable = ckpt_unwind_init() == 0;
+  if (ckpt_sigstop_init() != 0)
+    ckpt_fatal("cannot install the handler of signal %d: %s",
+               CKPT_STOP_SIGNAL, strerror(errno));
+  if (ckpt_funcs_init() != 0)
+    ckpt_fatal("out of memory for the function descriptors");
   if (ckpt_config.dir[0])
     ckpt_dir_acquire();
   if (ckpt_config.restore_path[0])

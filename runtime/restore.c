@@ -297,32 +297,45 @@ static struct ckpt_file_state *read_files(uint32_t *count) {
   return files;
 }
 
-/* The frame descriptions: each must be this binary's descriptor of that
- * function (the stack bytes hold pointers to them and to its code). */
+/* A thread stopped by signal: the register context it resumes (checked
+ * against this CPU when it does) and its signal mask. */
+static void read_context(struct ckpt_section_reader *r, struct ckpt_thread *t,
+                         uint64_t save_lo) {
+  struct ckpt_cpu_context *c = aligned_alloc(64, sizeof *c);
+  if (!c)
+    FAIL("out of memory");
+  memset(c, 0, sizeof *c);
+  size_t head = offsetof(struct ckpt_cpu_context, fp);
+  get(r, c, head);
+  if (c->fp_len > CKPT_CONTEXT_FP_MAX || c->rsp - 128 != save_lo)
+    FAIL("the threads section is damaged (thread %u's registers)", t->slot);
+  get(r, c->fp, c->fp_len);
+  uint64_t mask;
+  get(r, &mask, sizeof mask);
+  sigemptyset(&t->stop_mask);
+  for (int sig = 1; sig <= 64; sig++)
+    if (mask & (1ull << (sig - 1)))
+      sigaddset(&t->stop_mask, sig);
+  t->restore_context = c;
+}
+
+/* The frame descriptions are for tools: the stack bytes and the resume
+ * point are what the thread needs (the binary is checked whole, by hash).
+ * They are still checked, as a damaged file is refused, not half used. */
 static void read_frames(struct ckpt_section_reader *r, struct ckpt_thread *t,
-                        uint32_t nframes) {
-  char name[4096];
+                        uint32_t nframes, uint64_t save_lo, uint64_t top) {
+  char text[4096];
+  uint64_t outer_cfa = top + 1;
   for (uint32_t i = 0; i < nframes; i++) {
     struct ckpt_frame_rec f;
     get(r, &f, sizeof f);
-    if (f.name_len >= sizeof name || f.file_len >= sizeof name ||
-        f.size < sizeof(struct ckpt_frame_header) ||
-        f.addr < t->stack_lo || f.addr > t->stack_hi ||
-        f.size > t->stack_hi - f.addr)
+    if (f.name_len >= sizeof text || f.file_len >= sizeof text ||
+        (f.kind != CKPT_FRAME_PROGRAM && f.kind != CKPT_FRAME_RUNTIME) ||
+        f.cfa <= save_lo || f.cfa >= outer_cfa)
       FAIL("the threads section is damaged (thread %u, frame %u)", t->slot, i);
-    get(r, name, f.name_len);
-    name[f.name_len] = 0;
-    char file[4096]; /* the source file: for tools only */
-    get(r, file, f.file_len);
-    const struct ckpt_func_desc *d = (const void *)(uintptr_t)f.desc;
-    if (d < __start_ckpt_funcs || d >= __stop_ckpt_funcs ||
-        ((uintptr_t)d - (uintptr_t)__start_ckpt_funcs) % sizeof *d != 0 ||
-        strcmp(d->name, name) != 0 || d->frame_size != f.size ||
-        f.site == 0 || f.site > d->num_sites)
-      FAIL("frame %u (%s) of thread %u does not match this binary's code", i,
-           name, t->slot);
-    /* Outermost first: the last is the innermost, where it stopped. */
-    t->parked_top = (struct ckpt_frame_header *)(uintptr_t)f.addr;
+    outer_cfa = f.cfa;
+    get(r, text, f.name_len);
+    get(r, text, f.file_len);
   }
 }
 
@@ -375,7 +388,7 @@ static void restore_threads(void) {
         (tr.state != CKPT_THREAD_NEW && tr.state != CKPT_THREAD_EXITED &&
          !has_frames) ||
         (has_frames && tr.park_kind != CKPT_PARK_POLL &&
-         tr.park_kind != CKPT_PARK_CALL) ||
+         tr.park_kind != CKPT_PARK_CALL && tr.park_kind != CKPT_PARK_SIGNAL) ||
         (tr.slot == 0) != (tr.start_fn == 0) ||
         tr.tls_len != (tr.tls_block ? ckpt_tls_size : 0) ||
         tr.nkey_values > head[1])
@@ -388,7 +401,8 @@ static void restore_threads(void) {
         tr.user_top < tr.stack_lo ||
         (has_frames &&
          (tr.stack_save_lo < tr.stack_lo || tr.stack_save_lo > tr.user_top ||
-          tr.resume.rsp != tr.stack_save_lo)) ||
+          (tr.park_kind != CKPT_PARK_SIGNAL &&
+           tr.resume.rsp != tr.stack_save_lo))) ||
         (!has_frames && tr.stack_save_lo != 0))
       FAIL("thread %u's stack is not where this runtime puts it", tr.slot);
     struct ckpt_thread *t = &ckpt_thread_records[tr.slot];
@@ -433,8 +447,10 @@ static void restore_threads(void) {
         t->key_values[k] = (void *)(uintptr_t)v;
       }
     }
+    if (has_frames && tr.park_kind == CKPT_PARK_SIGNAL)
+      read_context(r, t, tr.stack_save_lo);
     if (tr.nframes)
-      read_frames(r, t, tr.nframes);
+      read_frames(r, t, tr.nframes, tr.stack_save_lo, tr.user_top);
     if (has_frames)
       read_stack(r, t, tr.stack_save_lo, tr.user_top);
     ckpt_threads[tr.slot] = t;

@@ -14,7 +14,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <signal.h>
+
 #include "callpoint.h"
+#include "context.h"
+#include "unwind.h"
 #include "ckpt/abi.h"
 
 /* ---- Errors -------------------------------------------------------------
@@ -77,17 +81,17 @@ void ckpt_heap_thread_exit(void);
  * where noted, read by the coordinator:
  *   NEW      created, start routine not entered yet (restarts from scratch)
  *   RUNNING  may be running user code
- *   PARKED   stopped at a poll: its frames are a chain from parked_top
+ *   PARKED   stopped at a poll, in a program frame
  *   IN_CALL  inside a blocking call wrapped by the runtime (a contended lock,
  *            a condition wait, sleep, read...) made at an instrumented call
- *            site: its frames are a chain from parked_top, and it changes no
+ *            site; it changes no
  *            program memory until it is RUNNING again, which it only becomes
  *            when no checkpoint is in progress
  *   EXITED   its start routine has returned (or it called pthread_exit): no
  *            more user code; a joinable zombie until joined
  *   OUTSIDE  the main thread before and after the user's main
- * A checkpoint may be taken when no thread is RUNNING (and every IN_CALL
- * chain is valid). */
+ * A checkpoint may be taken when no thread is RUNNING and every stopped
+ * thread's stack can be saved (ckpt_check_stack). */
 enum ckpt_thread_state {
   CKPT_THREAD_OUTSIDE = 0,
   CKPT_THREAD_RUNNING = 1,
@@ -99,6 +103,9 @@ enum ckpt_thread_state {
 enum ckpt_park_kind {
   CKPT_PARK_POLL = 1, /* stopped in __ckpt_poll at a poll site */
   CKPT_PARK_CALL = 2, /* stopped inside a runtime call (call_kind says which) */
+  CKPT_PARK_SIGNAL = 3, /* stopped by the runtime's signal anywhere in the
+                           program's code (sigstop.c): resumes its saved
+                           register context */
 };
 /* Which wrapped call an IN_CALL thread is in: decides what the re-issued
  * call does after a restart. */
@@ -127,11 +134,21 @@ struct ckpt_thread {
   int park_kind; /* enum ckpt_park_kind, valid while PARKED or IN_CALL */
   uint32_t call_kind;  /* enum ckpt_call_kind, valid while IN_CALL */
   void *call_callee;   /* the wrapper the innermost site calls */
-  struct ckpt_frame_header *parked_top;
+  /* The innermost frame record (functions with excluded locals) when the
+   * thread stopped: __ckpt_records then. */
+  struct ckpt_frame_header *parked_records;
   /* Where a stopped thread resumes: in the instrumented function that
    * called __ckpt_poll, or in the wrapper that called ckpt_call_enter, as
    * if that call had just returned. Valid while PARKED or IN_CALL. */
   struct ckpt_call_point park_point;
+  /* CKPT_PARK_SIGNAL: the interrupted context and signal mask, and where
+   * the saved stack starts (below the red zone). stop_context is allocated
+   * once per record (ckpt_sigstop_thread_init). */
+  struct ckpt_cpu_context *stop_context;
+  sigset_t stop_mask;
+  uintptr_t park_sp;
+  const char *stop_refusal; /* why the last signal did not stop it */
+  int tid;                  /* kernel thread id, for the stop signal */
   int64_t call_deadline_ns; /* CKPT_CALL_SLEEP: CLOCK_REALTIME deadline */
   int call_fd;              /* CKPT_CALL_IO: the descriptor */
   int call_errno;
@@ -164,6 +181,7 @@ struct ckpt_thread {
                                  in: armed when it resumes, read by the
                                  wrapper with ckpt_take_restore_call() */
   unsigned char *restore_tls;
+  struct ckpt_cpu_context *restore_context; /* CKPT_PARK_SIGNAL */
 };
 
 extern __thread struct ckpt_thread *ckpt_self;
@@ -178,7 +196,7 @@ extern uint32_t ckpt_thread_slots_used; /* highest slot in use + 1 */
 
 /* Exported to instrumented code (names from abi.h). */
 extern volatile uint32_t CKPT_NAME(pending);
-extern __thread void *CKPT_NAME(top);
+extern __thread void *CKPT_NAME(records);
 
 /* Stop protocol, used by the coordinator: raise the flag and wait until no
  * application thread is RUNNING. Returns 0 when stopped, -1 with msg filled
@@ -206,12 +224,57 @@ void ckpt_wait_while_pending(struct ckpt_thread *t, int state);
 void ckpt_frames_after_fork(void);
 /* Change a thread's state (atomic, wakes the coordinator). */
 void ckpt_thread_set_state(struct ckpt_thread *t, int state);
-/* True if the frames from top down to the bottom record form a chain of
- * direct calls between instrumented functions, from the thread's start
- * routine (or the user's main). */
-int ckpt_frames_valid(const struct ckpt_thread *t,
-                      const struct ckpt_frame_header *top,
-                      void *innermost_callee);
+/* ---- Stops by signal (sigstop.c) -------------------------------------------
+ * The signal the coordinator sends a running thread so that it stops where
+ * it is; reserved for the runtime. */
+#define CKPT_STOP_SIGNAL 63 /* SIGRTMAX - 1: valgrind keeps SIGRTMAX */
+/* Once, at start: installs the handler. */
+int ckpt_sigstop_init(void);
+/* On the thread itself, when it starts (or is restored): its kernel id and
+ * its context buffer. -1 if out of memory. */
+int ckpt_sigstop_thread_init(struct ckpt_thread *t);
+/* Coordinator: asks running thread t to stop (if the kernel shows it
+ * running: a sleeping one is never interrupted). */
+void ckpt_sigstop_request(struct ckpt_thread *t);
+/* The kernel's sigaction (signals.c interposes the program's). */
+int ckpt_real_sigaction(int sig, const struct sigaction *act,
+                        struct sigaction *old);
+
+/* One native frame of a stopped thread's stack, found by walking it with
+ * the executable's CFI (unwind.h). */
+struct ckpt_walked_frame {
+  uintptr_t pc;  /* where it is: a return address (or exact, innermost) */
+  uintptr_t sp;  /* its stack pointer at pc */
+  uintptr_t cfa; /* its canonical frame address: its caller's sp */
+  uintptr_t func;                     /* its function's start */
+  const struct ckpt_func_desc *desc;  /* NULL: the runtime's code */
+};
+/* Walks the stack of thread t, stopped with registers *from (a return
+ * address unless exact), innermost frame first, calling visit (if not
+ * NULL) for each frame from there to the outermost frame of the program
+ * (the user's main or the thread's start routine); a non-zero result of
+ * visit ends the walk with that result. Returns 0 if the stack can be saved
+ * and resumed: innermost, frames of the runtime only if runtime_prefix (a
+ * wrapper blocking the thread), then only frames of instrumented program
+ * functions down to the thread's first one, called by the runtime's entry
+ * code. Else -1 with *why saying what is in the way (a library or other
+ * uninstrumented code calling back into the program, a signal handler
+ * frame, code without unwind information). Async-signal-safe, no locks. */
+int ckpt_walk_stack(const struct ckpt_thread *t,
+                    const struct ckpt_unwind_regs *from, int exact,
+                    int runtime_prefix,
+                    int (*visit)(void *ctx, const struct ckpt_walked_frame *f),
+                    void *ctx, const char **why);
+/* The registers ckpt_walk_stack starts from at a call point. */
+void ckpt_call_point_unwind_regs(const struct ckpt_call_point *p,
+                                 struct ckpt_unwind_regs *r);
+/* The descriptor of the instrumented function starting at fn, or NULL.
+ * ckpt_funcs_init (once, at start, single-threaded) sorts them. */
+const struct ckpt_func_desc *ckpt_func_desc_at(uintptr_t fn);
+int ckpt_funcs_init(void);
+/* Set at start if the executable's CFI can be walked; else every
+ * checkpoint is refused. */
+extern int ckpt_unwind_usable;
 /* Restore: every restored thread calls this once its stack is back (or it
  * has none); returns when all have, and the restore is over. */
 void ckpt_restore_rendezvous(void);
@@ -318,6 +381,9 @@ size_t ckpt_copy_globals(const struct ckpt_global_desc **descs);
 
 /* Enter the user's main on the thread's fixed stack; never returns. */
 void ckpt_run_user_main(void *unused) __attribute__((noreturn));
+/* The bottom frame of every other thread's user stack (threads.c): runs its
+ * start routine. */
+void ckpt_run_thread(void *record) __attribute__((noreturn));
 /* Switch to the stack whose top is `top` and call fn(arg) there, so the
  * frames below land at the same addresses in every run. The unwind
  * information ends at this frame (rip undefined): nothing above is the

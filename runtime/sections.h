@@ -46,12 +46,16 @@ struct ckpt_heap_rec {
 /* THREADS: uint32_t nthreads, uint32_t nkeys, then nkeys x ckpt_key_rec
  * (the process's pthread keys, by number), then per thread a ckpt_thread_rec
  * followed by tls_len bytes (the thread's block of the executable's TLS),
- * nkey_values x uint64_t (its pthread_getspecific values, by key),
- * nframes x (ckpt_frame_rec + name + file), outermost frame first (what the
- * stack holds, for tools and for checking the binary), and, for a stopped
- * thread, its stack: extents (ckpt_extent_rec with absolute addresses +
- * bytes) inside [stack_save_lo, user_top), ended by len == 0; bytes of the
- * range not covered are zero (never touched, or excluded locals). */
+ * nkey_values x uint64_t (its pthread_getspecific values, by key), for a
+ * thread stopped by signal (park_kind 3) its register context (struct
+ * ckpt_cpu_context of runtime/context.h: its first 192 bytes, then fp_len
+ * bytes of FP image; `resume` is then unused) and its signal mask (uint64_t,
+ * bit n-1 = signal n blocked), nframes x (ckpt_frame_rec + name + file),
+ * one per native frame of a stopped thread, outermost first, and, for a
+ * stopped thread, its stack: extents (ckpt_extent_rec with absolute
+ * addresses + bytes) inside [stack_save_lo, user_top), ended by len == 0;
+ * bytes of the range not covered are zero (never touched, or excluded
+ * locals). */
 struct ckpt_key_rec {
   uint64_t destructor;
   uint32_t alive, reserved;
@@ -75,13 +79,32 @@ struct ckpt_thread_rec {
   uint64_t call_callee; /* the wrapper an IN_CALL thread is in */
   struct ckpt_call_point resume; /* where a stopped thread goes on */
 };
+/* One per native frame of a stopped thread, outermost first: found at
+ * checkpoint time by walking the saved stack with the executable's CFI,
+ * from the thread's resume point up to its entry trampoline (excluded). */
 struct ckpt_frame_rec {
-  uint64_t desc, addr;
-  uint32_t site, size, name_len, line; /* line: source line of the site;
-                                          size: the frame record's */
+  uint64_t pc;   /* a return address into the frame: look it up at pc - 1
+                    (for the innermost frame too, unless flags has
+                    CKPT_FRAME_EXACT_PC: then pc itself) */
+  uint64_t cfa;  /* canonical frame address: the caller's stack pointer
+                    before the call into this frame */
+  uint64_t func; /* start address of the frame's function */
+  uint32_t kind; /* enum ckpt_frame_kind */
+  uint32_t flags;    /* CKPT_FRAME_EXACT_PC */
+  uint32_t name_len; /* function name: the descriptor's for PROGRAM frames,
+                        the runtime's own symbol name for RUNTIME frames
+                        ("" if unknown) */
   uint32_t file_len; /* source file of the function ("" if unknown) */
-  uint32_t excluded; /* bytes of excluded locals, saved as zeros */
+  uint32_t excluded; /* bytes of excluded locals in the frame, saved as
+                        zeros */
+  uint32_t reserved;
 };
+enum ckpt_frame_kind {
+  CKPT_FRAME_PROGRAM = 1, /* a function compiled by ckpt-cc (instrumented) */
+  CKPT_FRAME_RUNTIME = 2, /* ckpt's runtime inside the executable (a wrapper
+                             the thread blocks in, ckpt_checkpoint) */
+};
+#define CKPT_FRAME_EXACT_PC 1u
 
 /* FILES: uint32_t count, uint32_t reserved, then count x (ckpt_file_rec +
  * path). */

@@ -50,6 +50,16 @@ static sigaction_fn real_sigaction(void) {
   return fn;
 }
 
+int ckpt_real_sigaction(int sig, const struct sigaction *act,
+                        struct sigaction *old) {
+  sigaction_fn real = real_sigaction();
+  if (!real) {
+    errno = ENOSYS;
+    return -1;
+  }
+  return real(sig, act, old);
+}
+
 static void trampoline(int sig, siginfo_t *info, void *uctx) {
   struct sigaction *a = &actions[sig].act;
   int pushed = 0;
@@ -98,6 +108,15 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
   }
   if (sig <= 0 || sig >= CKPT_NSIG)
     return real(sig, act, old);
+  if (sig == CKPT_STOP_SIGNAL && act) {
+    static int warned;
+    if (!warned++)
+      CKPT_WARN("sigaction(%d): signal %d is reserved by ckpt (it stops "
+                "threads for checkpoints); the program's handler is refused",
+                sig, sig);
+    errno = EINVAL;
+    return -1;
+  }
   struct sigaction previous;
   int had = actions[sig].installed;
   if (had)

@@ -225,14 +225,6 @@ static int write_heap(struct out *o) {
   return put(o, &last, sizeof last);
 }
 
-static uint32_t frame_excluded_bytes(const struct ckpt_func_desc *d) {
-  uint64_t sum = 0;
-  const struct ckpt_frame_exclude *x = d->excluded;
-  for (uint32_t i = 0; i < d->num_excluded; i++)
-    sum += x[i].size;
-  return (uint32_t)sum;
-}
-
 static int write_exclusions(struct out *o) {
   const struct ckpt_range *r;
   uint64_t n = ckpt_exclusions(&r);
@@ -265,69 +257,124 @@ static int cmp_range(const void *a, const void *b) {
   return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* The frames from top (innermost) to the bottom record, outermost first,
- * as descriptions; then the stack bytes [save_lo, top) with the excluded
- * locals of those frames left out (restored as zeros). */
-static int write_frames_and_stack(struct out *o,
-                                  const struct ckpt_frame_header *top,
-                                  uint32_t n, uintptr_t save_lo,
-                                  uintptr_t save_hi, char *msg,
-                                  size_t msglen) {
-  const struct ckpt_frame_header **chain = malloc(sizeof *chain * (n + 1));
-  size_t nexcl = 0;
-  for (const struct ckpt_frame_header *fr = top; fr; fr = fr->parent)
-    nexcl += ((const struct ckpt_func_desc *)fr->desc)->num_excluded;
-  struct ckpt_range *excl = malloc(sizeof *excl * (nexcl + 1));
-  if (!chain || !excl) {
-    free(chain);
-    free(excl);
-    snprintf(msg, msglen, "out of memory for %u frames", n);
+/* A stopped thread's frames, innermost first, as its stack walk found
+ * them. */
+struct frame_list {
+  struct ckpt_walked_frame *f;
+  uint32_t *excluded; /* bytes of excluded locals in each frame */
+  uint32_t n, cap;
+};
+
+static int collect_frame(void *ctx, const struct ckpt_walked_frame *f) {
+  struct frame_list *l = ctx;
+  if (l->n == l->cap) {
+    uint32_t cap = l->cap ? 2 * l->cap : 64;
+    struct ckpt_walked_frame *nf = realloc(l->f, cap * sizeof *nf);
+    if (!nf)
+      return -2;
+    l->f = nf;
+    l->cap = cap;
+  }
+  l->f[l->n++] = *f;
+  return 0;
+}
+
+static int walk_thread(const struct ckpt_thread *t, struct frame_list *l,
+                       char *msg, size_t msglen) {
+  struct ckpt_unwind_regs regs;
+  int exact = t->park_kind == CKPT_PARK_SIGNAL;
+  if (exact) {
+    const struct ckpt_cpu_context *c = t->stop_context;
+    regs = (struct ckpt_unwind_regs){c->rip, c->rsp, c->rbp, c->rbx,
+                                     c->r12, c->r13, c->r14, c->r15};
+  } else {
+    ckpt_call_point_unwind_regs(&t->park_point, &regs);
+  }
+  const char *why = "out of memory for its frames";
+  int rc = ckpt_walk_stack(t, &regs, exact, t->park_kind == CKPT_PARK_CALL,
+                           collect_frame, l, &why);
+  if (rc == 0 && l->n)
+    l->excluded = calloc(l->n, sizeof *l->excluded);
+  if (rc != 0 || !l->n || !l->excluded) {
+    snprintf(msg, msglen, "thread %u: its stack cannot be saved: %s",
+             t->slot, rc == 0 ? "out of memory for its frames" : why);
     return -1;
   }
-  uint32_t k = 0;
-  nexcl = 0;
-  for (const struct ckpt_frame_header *fr = top; fr; fr = fr->parent) {
-    chain[k++] = fr;
+  return 0;
+}
+
+/* The excluded locals of a stopped thread: those of the frame records on
+ * its chain, each counted in the frame that holds it. */
+static int excluded_locals(const struct ckpt_thread *t, struct frame_list *l,
+                           struct ckpt_range **out, size_t *nout, char *msg,
+                           size_t msglen) {
+  size_t n = 0;
+  for (const struct ckpt_frame_header *fr = t->parked_records; fr;
+       fr = fr->parent)
+    n += ((const struct ckpt_func_desc *)fr->desc)->num_excluded;
+  struct ckpt_range *r = malloc(sizeof *r * (n + 1));
+  if (!r) {
+    snprintf(msg, msglen, "out of memory for %zu excluded locals", n);
+    return -1;
+  }
+  size_t k = 0;
+  uint32_t frame = 0;
+  for (const struct ckpt_frame_header *fr = t->parked_records; fr;
+       fr = fr->parent) {
+    /* Records are on the chain innermost first, as the frames are. */
+    while (frame < l->n && (uintptr_t)fr >= l->f[frame].cfa)
+      frame++;
+    if (frame == l->n || (uintptr_t)fr < l->f[frame].sp) {
+      free(r);
+      snprintf(msg, msglen,
+               "thread %u: a frame record at %#lx is in none of its frames",
+               t->slot, (unsigned long)(uintptr_t)fr);
+      return -1;
+    }
     const struct ckpt_func_desc *d = fr->desc;
     const struct ckpt_frame_exclude *x = d->excluded;
-    for (uint32_t i = 0; i < d->num_excluded; i++)
-      excl[nexcl++] = (struct ckpt_range){(uintptr_t)fr + x[i].offset,
-                                          (uintptr_t)fr + x[i].offset +
-                                              x[i].size};
+    for (uint32_t i = 0; i < d->num_excluded; i++) {
+      r[k++] = (struct ckpt_range){(uintptr_t)fr + x[i].offset,
+                                   (uintptr_t)fr + x[i].offset + x[i].size};
+      l->excluded[frame] += (uint32_t)x[i].size;
+    }
   }
-  int rc = -1;
-  for (uint32_t i = n; i-- > 0;) {
-    const struct ckpt_frame_header *fr = chain[i];
-    const struct ckpt_func_desc *d = fr->desc;
-    const char *name = d->name;
-    uint32_t line = 0;
-    if (fr->site >= 1 && fr->site <= d->num_sites)
-      line = ((const struct ckpt_site_desc *)d->sites)[fr->site - 1].line;
-    const char *file = d->file ? d->file : "";
-    struct ckpt_frame_rec r = {(uint64_t)(uintptr_t)d,
-                               (uint64_t)(uintptr_t)fr,
-                               fr->site,
-                               (uint32_t)d->frame_size,
+  *out = r;
+  *nout = k;
+  return 0;
+}
+
+/* The frames, outermost first; then the stack bytes [save_lo, save_hi) with
+ * the excluded locals left out (restored as zeros). */
+static int write_frames_and_stack(struct out *o, const struct frame_list *l,
+                                  int exact_pc, const struct ckpt_range *excl,
+                                  size_t nexcl, uintptr_t save_lo,
+                                  uintptr_t save_hi) {
+  for (uint32_t i = l->n; i-- > 0;) {
+    const struct ckpt_walked_frame *f = &l->f[i];
+    uint32_t flags = i == 0 && exact_pc ? CKPT_FRAME_EXACT_PC : 0;
+    const char *name = f->desc ? f->desc->name : "";
+    const char *file = f->desc && f->desc->file ? f->desc->file : "";
+    struct ckpt_frame_rec r = {f->pc,
+                               f->cfa,
+                               f->func,
+                               f->desc ? CKPT_FRAME_PROGRAM : CKPT_FRAME_RUNTIME,
+                               flags,
                                (uint32_t)strlen(name),
-                               line,
                                (uint32_t)strlen(file),
-                               frame_excluded_bytes(d)};
+                               l->excluded[i],
+                               0};
     if (put(o, &r, sizeof r) || put(o, name, r.name_len) ||
         put(o, file, r.file_len))
-      goto out;
+      return -1;
   }
   /* Stack pages never touched are absent from the pagemap and skipped. */
-  qsort(excl, nexcl, sizeof *excl, cmp_range);
   struct extent_ctx e = {o, 0};
   if (emit_outside(excl, nexcl, save_lo, save_hi - save_lo, 1, emit_extent,
                    &e))
-    goto out;
+    return -1;
   struct ckpt_extent_rec end = {0, 0};
-  rc = put(o, &end, sizeof end);
-out:
-  free(chain);
-  free(excl);
-  return rc;
+  return put(o, &end, sizeof end);
 }
 
 static int write_threads(struct out *o, char *msg, size_t msglen) {
@@ -354,11 +401,17 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
      * call; a thread not yet started or already finished has none. */
     int has_frames = t->state == CKPT_THREAD_PARKED ||
                      t->state == CKPT_THREAD_IN_CALL;
-    uint32_t n = 0;
-    if (has_frames)
-      for (const struct ckpt_frame_header *fr = t->parked_top; fr;
-           fr = fr->parent)
-        n++;
+    struct frame_list frames = {0};
+    struct ckpt_range *excl = NULL;
+    size_t nexcl = 0;
+    if (has_frames &&
+        (walk_thread(t, &frames, msg, msglen) != 0 ||
+         excluded_locals(t, &frames, &excl, &nexcl, msg, msglen) != 0)) {
+      free(frames.f);
+      free(frames.excluded);
+      return -1;
+    }
+    uint32_t n = frames.n;
     uint32_t nkeys = t->key_cap < ckpt_keys_used ? t->key_cap : ckpt_keys_used;
     struct ckpt_thread_rec tr;
     memset(&tr, 0, sizeof tr);
@@ -369,7 +422,10 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
     tr.stack_lo = t->stack_lo;
     tr.stack_hi = t->stack_hi;
     tr.user_top = t->user_top;
-    if (has_frames) {
+    int by_signal = has_frames && t->park_kind == CKPT_PARK_SIGNAL;
+    if (by_signal) {
+      tr.stack_save_lo = t->park_sp;
+    } else if (has_frames) {
       tr.stack_save_lo = t->park_point.rsp;
       tr.resume = t->park_point;
     }
@@ -403,22 +459,33 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
     default:
       break;
     }
-    if (put(o, &tr, sizeof tr) ||
-        (tr.tls_len && put(o, (const void *)t->tls_block, tr.tls_len)))
-      return -1;
-    for (uint32_t k = 0; k < nkeys; k++) {
+    int rc = put(o, &tr, sizeof tr) ||
+             (tr.tls_len && put(o, (const void *)t->tls_block, tr.tls_len));
+    for (uint32_t k = 0; k < nkeys && !rc; k++) {
       uint64_t v = (uint64_t)(uintptr_t)t->key_values[k];
-      if (put(o, &v, sizeof v))
-        return -1;
+      rc = put(o, &v, sizeof v);
     }
-    if (has_frames &&
-        (tr.stack_save_lo < t->stack_lo || tr.stack_save_lo > t->user_top)) {
-      snprintf(msg, msglen, "thread %u stopped outside its stack", t->slot);
-      return -1;
+    /* Stopped by signal: the register context it resumes, its first 192
+     * bytes and the FP image in use. */
+    if (!rc && by_signal) {
+      uint64_t mask = 0;
+      for (int sig = 1; sig <= 64; sig++)
+        if (sigismember(&t->stop_mask, sig) == 1)
+          mask |= 1ull << (sig - 1);
+      rc = put(o, t->stop_context,
+               offsetof(struct ckpt_cpu_context, fp) +
+                   t->stop_context->fp_len) ||
+           put(o, &mask, sizeof mask);
     }
-    if (has_frames && write_frames_and_stack(o, t->parked_top, n,
-                                             tr.stack_save_lo, t->user_top,
-                                             msg, msglen))
+    if (!rc && has_frames) {
+      qsort(excl, nexcl, sizeof *excl, cmp_range);
+      rc = write_frames_and_stack(o, &frames, by_signal, excl, nexcl,
+                                  tr.stack_save_lo, t->user_top);
+    }
+    free(frames.f);
+    free(frames.excluded);
+    free(excl);
+    if (rc)
       return -1;
   }
   return 0;

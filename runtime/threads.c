@@ -217,10 +217,10 @@ static void thread_finished(struct ckpt_thread *t, void *retval) {
 
 /* Set up a thread's runtime TLS (and, on restore, its saved TLS first). */
 static void thread_tls_setup(struct ckpt_thread *t) {
-  /* The runtime's own TLS variables sit in the same block: __ckpt_top comes
+  /* The runtime's own TLS variables sit in the same block: __ckpt_records comes
    * back with it, pointing into the stack that comes back. */
   if (!t->restore_tls) {
-    CKPT_NAME(top) = NULL;
+    CKPT_NAME(records) = NULL;
   } else {
     if (ckpt_tls_block() != t->tls_block)
       ckpt_fatal("restore: thread %u's TLS is at %#lx, the checkpoint has it "
@@ -235,6 +235,8 @@ static void thread_tls_setup(struct ckpt_thread *t) {
         real_pthread_setspecific()((pthread_key_t)k, t->key_values[k]);
   }
   ckpt_self = t;
+  if (ckpt_sigstop_thread_init(t) != 0)
+    ckpt_fatal("out of memory for the stop context of thread %u", t->slot);
   ckpt_heap_use_app = 1;
   ckpt_signals_thread_reset();
   t->tls_block = ckpt_tls_block();
@@ -244,7 +246,7 @@ static void thread_tls_setup(struct ckpt_thread *t) {
  * keeps above): runs the start routine and comes back to thread_start
  * through its exit point (or ends in pthread_exit, whose unwinding stops at
  * ckpt_enter_stack and returns to glibc's start_thread). */
-__attribute__((noreturn)) static void run_thread(void *arg) {
+void ckpt_run_thread(void *arg) {
   struct ckpt_thread *t = arg;
   void *rv = t->start_fn(t->start_arg);
   thread_finished(t, rv);
@@ -273,7 +275,7 @@ static void *thread_start(void *arg) {
     ckpt_restore_rendezvous();
   }
   ckpt_wait_while_pending(t, CKPT_THREAD_NEW);
-  ckpt_enter_stack(t->user_top, run_thread, t);
+  ckpt_enter_stack(t->user_top, ckpt_run_thread, t);
 }
 
 /* Create the glibc thread of record t on its slot's stack. */

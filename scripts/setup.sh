@@ -3,7 +3,8 @@
 # only when something is missing. Used by demo.sh and test.sh.
 set -euo pipefail
 packages=(clang-19 llvm-19-dev libclang-19-dev llvm-19-tools libzstd-dev
-          libxxhash-dev libsodium-dev libclang-rt-19-dev cmake make gcc g++ python3 python3-psutil)
+          libxxhash-dev libsodium-dev libdw-dev libclang-rt-19-dev cmake make gcc g++ python3
+          python3-psutil)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

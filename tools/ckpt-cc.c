@@ -287,6 +287,12 @@ int main(int argc, char **argv) {
   }
   for (int i = 0; i < nuser; i++)
     cmd[n++] = user[i];
+  if (!passthrough)
+    /* The runtime finds a stopped thread's frames by walking its stack with
+     * the unwind tables (.eh_frame), valid at every instruction: after the
+     * user's flags, so a -fno-asynchronous-unwind-tables cannot remove
+     * them. They are not loaded unless used and do not change the code. */
+    cmd[n++] = "-fasynchronous-unwind-tables";
   if (linking) {
     if (used_x) {
       /* So that the archive below is not taken for source in that language. */

@@ -17,6 +17,7 @@
 #include "ckpt/abi.h"
 #include "image.h"
 #include "inspect_decode.h"
+#include "inspect_lines.h"
 #include "sections.h"
 #include "toolutil.h"
 
@@ -29,10 +30,12 @@ static void usage(FILE *f) {
 "recorded process (executable, arguments, working directory, pid,\n"
 "checkpoint directory, interval, keep count), its threads (state or the\n"
 "call each waits in, pthread_t, start routine, TLS, pthread key values)\n"
-"with their frames (innermost first), the pthread keys, globals, heap,\n"
-"excluded ranges, restart hooks, open files, address layout and the\n"
-"section table (type, compression, stored and raw size, XXH64 checksum).\n"
-"Section contents are decoded for format version 4; for older files\n"
+"with their frames (innermost first; source lines from the executable's\n"
+"DWARF when it is the build that took the checkpoint), the pthread keys,\n"
+"globals, heap, excluded ranges, restart hooks, open files, address layout\n"
+"and the section table (type, compression, stored and raw size, XXH64\n"
+"checksum).\n"
+"Section contents are decoded for format version 5; for older files\n"
 "only the header, META records and section table are shown.\n"
 "\n"
 "  --verify   also check every section's checksum, decompression and\n"
@@ -49,18 +52,57 @@ static void usage(FILE *f) {
 static const char *const file_kind_names[] = {"other", "regular", "device",
                                               "directory"};
 
-/* Name the functions of the restart hooks, the threads' start routines and
- * the pthread keys' destructors from the executable's symbol table, but
+/* Name the functions of the restart hooks, the threads' start routines,
+ * the pthread keys' destructors and the frames from the executable's symbol
+ * table, and give the frames source lines from its DWARF line table, but
  * only if it is the very build that took the checkpoint: another build's
- * addresses would give confident wrong names. */
+ * addresses would give confident wrong names and lines. */
 struct symbol_ref {
   uint64_t addr;
   char **symbol;
-  uint64_t *offset;
+  uint64_t *offset; /* NULL: not kept (frames show the function only) */
 };
 
+/* Source lines of every frame of C's threads from EXE's line table; a
+ * table that cannot be read leaves the lines 0 and says why in
+ * c->lines_note. */
+static void resolve_lines(const char *exe, struct contents *c,
+                          size_t nframes) {
+  uint64_t *addrs = calloc(nframes, sizeof *addrs);
+  uint32_t *lines = calloc(nframes, sizeof *lines);
+  char **files = calloc(nframes, sizeof *files);
+  char why[400];
+  if (!addrs || !lines || !files) {
+    c->lines_note = "out of memory";
+    goto out;
+  }
+  size_t m = 0;
+  for (uint32_t k = 0; k < c->nthreads; k++)
+    for (uint32_t i = 0; i < c->threads[k].nframes; i++)
+      addrs[m++] = frame_lookup_pc(&c->threads[k].frames[i]);
+  if (inspect_source_lines(exe, addrs, m, lines, files, why, sizeof why) <
+      0) {
+    snprintf(c->lines_note_buf, sizeof c->lines_note_buf, "%s %s", exe, why);
+    c->lines_note = c->lines_note_buf;
+    goto out;
+  }
+  m = 0;
+  for (uint32_t k = 0; k < c->nthreads; k++)
+    for (uint32_t i = 0; i < c->threads[k].nframes; i++, m++) {
+      c->threads[k].frames[i].line = lines[m];
+      c->threads[k].frames[i].line_file = files[m];
+    }
+out:
+  free(addrs);
+  free(lines);
+  free(files);
+}
+
 static void resolve_symbols(const struct ckpt_image *img, struct contents *c) {
-  size_t n = (size_t)c->nhooks + c->nthreads + c->nkeys;
+  size_t nframes = 0;
+  for (uint32_t k = 0; k < c->nthreads; k++)
+    nframes += c->threads[k].nframes;
+  size_t n = (size_t)c->nhooks + c->nthreads + c->nkeys + nframes;
   if (n == 0)
     return;
   struct symbol_ref *refs = calloc(n, sizeof *refs);
@@ -85,6 +127,11 @@ static void resolve_symbols(const struct ckpt_image *img, struct contents *c) {
       refs[m++] = (struct symbol_ref){c->keys[i].destructor,
                                       &c->keys[i].symbol,
                                       &c->keys[i].symbol_offset};
+  for (uint32_t k = 0; k < c->nthreads; k++)
+    for (uint32_t i = 0; i < c->threads[k].nframes; i++) {
+      struct frame_info *f = &c->threads[k].frames[i];
+      refs[m++] = (struct symbol_ref){frame_lookup_pc(f), &f->symbol, NULL};
+    }
   if (m == 0)
     goto out;
   const struct ckpt_image_info *info = ckpt_image_info(img);
@@ -108,6 +155,8 @@ static void resolve_symbols(const struct ckpt_image *img, struct contents *c) {
     c->symbols_note = c->symbols_note_buf;
     goto out;
   }
+  if (nframes)
+    resolve_lines(exe, c, nframes);
   for (size_t i = 0; i < m; i++)
     addrs[i] = refs[i].addr;
   if (tool_elf_function_symbols(exe, addrs, m, names, offsets, why,
@@ -119,7 +168,8 @@ static void resolve_symbols(const struct ckpt_image *img, struct contents *c) {
   }
   for (size_t i = 0; i < m; i++) {
     *refs[i].symbol = names[i];
-    *refs[i].offset = offsets[i];
+    if (refs[i].offset)
+      *refs[i].offset = offsets[i];
   }
 out:
   free(refs);
@@ -133,6 +183,25 @@ out:
 /* The pass renames the user's main to __ckpt_main; people know it as main. */
 static const char *display_function_name(const char *name) {
   return strcmp(name, CKPT_USER_MAIN_STR) == 0 ? "main" : name;
+}
+
+/* The function a frame is shown as. A program frame has its descriptor's
+ * name; the symbol table is asked only when it has none. A runtime frame is
+ * named by the symbol table first: it knows every function of the
+ * executable, the runtime only the entry points it records. "??" when
+ * neither knows. */
+static const char *frame_function_name(const struct frame_info *f) {
+  const char *name = f->name;
+  if (f->symbol && (f->kind == CKPT_FRAME_RUNTIME || !*name))
+    name = f->symbol;
+  return *name ? display_function_name(name) : "??";
+}
+
+/* The source file a frame is shown in: the line table's file of its pc
+ * when it has a line, else the recorded file of its function ("" if
+ * unknown). */
+static const char *frame_file(const struct frame_info *f) {
+  return f->line && f->line_file ? f->line_file : f->file;
 }
 
 static const char *arch_name(uint32_t m) {
@@ -154,8 +223,9 @@ static const char *compression_name(uint32_t c) {
 }
 
 static const char *park_name(uint32_t kind) {
-  return kind == PARK_POLL   ? "poll"
-         : kind == PARK_CALL ? "call"
+  return kind == PARK_POLL     ? "poll"
+         : kind == PARK_CALL   ? "call"
+         : kind == PARK_SIGNAL ? "signal"
          : kind == PARK_NONE ? "none"
                              : "unknown";
 }
@@ -405,7 +475,8 @@ static void text_thread_state(const struct thread_info *t) {
   char when[96];
   switch (t->state) {
   case THREAD_PARKED:
-    fputs("stopped at a safe point", stdout);
+    fputs(t->park_kind == PARK_SIGNAL ? "stopped by signal" :
+                                        "stopped at a safe point", stdout);
     return;
   case THREAD_NEW:
     fputs("not started yet", stdout);
@@ -439,15 +510,38 @@ static void text_thread_state(const struct thread_info *t) {
   }
 }
 
-/* Are there start routines or key destructors to name? */
+/* Are there start routines, key destructors or frames to name? */
 static int threads_have_functions(const struct contents *c) {
   for (uint32_t k = 0; k < c->nthreads; k++)
-    if (c->threads[k].start_fn)
+    if (c->threads[k].start_fn || c->threads[k].nframes)
       return 1;
   for (uint32_t k = 0; k < c->nkeys; k++)
     if (c->keys[k].destructor)
       return 1;
   return 0;
+}
+
+/* One frame, gdb style: "#N  NAME at FILE:LINE (pc 0x..., cfa 0x...)";
+ * a runtime frame is only named, its place in ckpt's own code is of no use
+ * to the program's author. */
+static void print_text_frame(uint32_t number, const struct frame_info *f) {
+  const char *pc_label =
+      (f->flags & CKPT_FRAME_EXACT_PC) ? "exact pc" : "pc";
+  printf("    #%-2" PRIu32 " ", number);
+  text_str(frame_function_name(f), 0);
+  if (f->kind == CKPT_FRAME_RUNTIME) {
+    printf(" (ckpt runtime) %s 0x%" PRIx64 "\n", pc_label, f->pc);
+    return;
+  }
+  const char *file = frame_file(f);
+  fputs(" at ", stdout);
+  text_str(*file ? file : "??", 0);
+  if (f->line)
+    printf(":%" PRIu32, f->line);
+  printf(" (%s 0x%" PRIx64 ", cfa 0x%" PRIx64, pc_label, f->pc, f->cfa);
+  if (f->excluded)
+    printf(", %" PRIu32 " excluded", f->excluded);
+  puts(")");
 }
 
 static void print_text_thread(const struct contents *c,
@@ -492,20 +586,8 @@ static void print_text_thread(const struct contents *c,
          t->resume_rip);
   printf("    %" PRIu32 " frame%s, innermost first:\n", t->nframes,
          t->nframes == 1 ? "" : "s");
-  for (uint32_t i = t->nframes; i-- > 0;) {
-    const struct frame_info *f = &t->frames[i];
-    printf("    #%-2" PRIu32 " ", t->nframes - 1 - i);
-    text_str(display_function_name(f->name), 0);
-    fputs(" at ", stdout);
-    text_str(*f->file ? f->file : "??", 0);
-    if (f->line)
-      printf(":%" PRIu32, f->line);
-    printf(" (site %" PRIu32 ", frame 0x%" PRIx64 ", %" PRIu32 " bytes",
-           f->site, f->addr, f->size);
-    if (f->excluded)
-      printf(", %" PRIu32 " excluded", f->excluded);
-    puts(")");
-  }
+  for (uint32_t i = t->nframes; i-- > 0;)
+    print_text_frame(t->nframes - 1 - i, &t->frames[i]);
 }
 
 static void print_text_threads(const struct contents *c) {
@@ -515,6 +597,11 @@ static void print_text_threads(const struct contents *c) {
   if (c->symbols_note && threads_have_functions(c)) {
     fputs("  (functions not named: ", stdout);
     text_str(c->symbols_note, 0);
+    puts(")");
+  }
+  if (c->lines_note) {
+    fputs("  (no source lines: ", stdout);
+    text_str(c->lines_note, 0);
     puts(")");
   }
   for (uint32_t k = 0; k < c->nthreads; k++)
@@ -879,12 +966,15 @@ static void print_json_thread(const struct thread_info *t) {
   for (uint32_t i = t->nframes; i-- > 0;) {
     const struct frame_info *f = &t->frames[i];
     fputs(i + 1 < t->nframes ? ",{\"function\":" : "{\"function\":", stdout);
-    json_str(display_function_name(f->name));
+    json_str(frame_function_name(f));
     fputs(",\"file\":", stdout);
-    json_str(f->file);
-    printf(",\"line\":%" PRIu32 ",\"site\":%" PRIu32 ",\"desc\":%" PRIu64
-           ",\"addr\":%" PRIu64 ",\"size\":%" PRIu32 ",\"excluded\":%" PRIu32
-           "}", f->line, f->site, f->desc, f->addr, f->size, f->excluded);
+    json_str(frame_file(f));
+    printf(",\"line\":%" PRIu32 ",\"pc\":%" PRIu64 ",\"cfa\":%" PRIu64
+           ",\"func\":%" PRIu64 ",\"kind\":\"%s\",\"exact_pc\":%s"
+           ",\"excluded\":%" PRIu32 "}",
+           f->line, f->pc, f->cfa, f->func,
+           f->kind == CKPT_FRAME_RUNTIME ? "runtime" : "program",
+           (f->flags & CKPT_FRAME_EXACT_PC) ? "true" : "false", f->excluded);
   }
   fputs("]}", stdout);
 }

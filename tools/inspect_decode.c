@@ -98,6 +98,10 @@ void contents_init(struct contents *c) {
 
 void contents_free(struct contents *c) {
   for (uint32_t t = 0; t < c->nthreads; t++) {
+    for (uint32_t i = 0; i < c->threads[t].nframes; i++) {
+      free(c->threads[t].frames[i].line_file);
+      free(c->threads[t].frames[i].symbol);
+    }
     free(c->threads[t].frames);
     free(c->threads[t].key_values);
     free(c->threads[t].start_symbol);
@@ -335,41 +339,64 @@ static int decode_heap(struct sec_in *in, struct contents *c) {
                         &c->heap_stored, &c->heap_extents);
 }
 
+/* Bytes of excluded locals a frame may claim: far more than any real frame
+ * holds (stacks are at most a slot, 1 GiB), so a larger count is damage. */
+#define FRAME_EXCLUDED_MAX (1u << 31)
+
+/* One native frame. F points into the thread's array, so F[-1] is the
+ * record before it (its caller, outermost first). Records are checked on
+ * their own and against the thread's saved stack; the order of RUNTIME and
+ * PROGRAM frames is not: the runtime may put its frames anywhere. */
 static int decode_frame(struct sec_in *in, const struct thread_info *t,
-                        uint32_t i, struct frame_info *f) {
+                        uint32_t i, uint32_t nframes, struct frame_info *f) {
   struct ckpt_frame_rec r;
   if (in_read(in, &r, sizeof r) < 0)
     return -1;
   if (in_string(in, r.name_len, "function name", &f->name) < 0 ||
       in_string(in, r.file_len, "source file name", &f->file) < 0)
     return -1;
-  f->desc = r.desc;
-  f->addr = r.addr;
-  f->site = r.site;
-  f->size = r.size;
-  f->line = r.line;
+  f->pc = r.pc;
+  f->cfa = r.cfa;
+  f->func = r.func;
+  f->kind = r.kind;
+  f->flags = r.flags;
   f->excluded = r.excluded;
   char owner[200];
   snprintf(owner, sizeof owner, "thread in slot %" PRIu32 ", frame %" PRIu32
-           " (%.120s)", t->slot, i, f->name);
-  if (r.size < sizeof(struct ckpt_frame_header))
-    return bad(in, "%s: a frame record of %" PRIu32
-               " bytes is smaller than its header", owner, r.size);
-  if (r.excluded > r.size)
-    return bad(in,
-               "%s: %" PRIu32 " excluded bytes exceed the record's %" PRIu32,
-               owner, r.excluded, r.size);
-  if (r.site == 0)
-    return bad(in, "%s: site 0 (sites are numbered from 1)", owner);
-  if (r.addr < t->stack_lo || r.addr > t->stack_hi ||
-      r.size > t->stack_hi - r.addr)
-    return bad(in, "%s: record 0x%" PRIx64 "+%" PRIu32
-               " is outside the thread's stack", owner, r.addr, r.size);
-  /* Outermost first: every callee's record lies below its caller's. */
-  if (i > 0 && r.addr + r.size > f[-1].addr)
-    return bad(in, "%s: record 0x%" PRIx64 "+%" PRIu32
-               " is not below its caller's at 0x%" PRIx64, owner, r.addr,
-               r.size, f[-1].addr);
+           " (%.120s)", t->slot, i, *f->name ? f->name : "??");
+  if (r.kind != CKPT_FRAME_PROGRAM && r.kind != CKPT_FRAME_RUNTIME)
+    return bad(in, "%s: unknown kind %" PRIu32 " (1 program, 2 runtime)",
+               owner, r.kind);
+  if (r.flags & ~CKPT_FRAME_EXACT_PC)
+    return bad(in, "%s: unknown flags 0x%" PRIx32, owner, r.flags);
+  /* Only where the thread stopped can be an exact pc: every outer frame is
+   * in a call, so its pc is a return address. */
+  if ((r.flags & CKPT_FRAME_EXACT_PC) && i + 1 != nframes)
+    return bad(in, "%s: an exact pc, but only the innermost frame (%" PRIu32
+               ") may have one", owner, nframes - 1);
+  if (r.reserved != 0)
+    return bad(in, "%s: reserved field is %" PRIu32 ", not 0", owner,
+               r.reserved);
+  if (r.func == 0)
+    return bad(in, "%s: no function start address", owner);
+  if (r.func > r.pc)
+    return bad(in, "%s: function start 0x%" PRIx64 " is above its pc 0x%"
+               PRIx64, owner, r.func, r.pc);
+  if (r.excluded >= FRAME_EXCLUDED_MAX)
+    return bad(in, "%s: %" PRIu32 " excluded bytes is implausibly many",
+               owner, r.excluded);
+  /* The cfa is the caller's sp before the call: above the resume point's
+   * sp (the innermost frame's own sp is stack_save_lo), and at most
+   * user_top, where the outermost frame's caller (the entry trampoline)
+   * stands. */
+  if (r.cfa <= t->stack_save_lo || r.cfa > t->user_top)
+    return bad(in, "%s: cfa 0x%" PRIx64 " is outside the saved stack "
+               "(0x%" PRIx64 ", 0x%" PRIx64 "]", owner, r.cfa,
+               t->stack_save_lo, t->user_top);
+  /* Outermost first: every callee's frame lies below its caller's. */
+  if (i > 0 && r.cfa >= f[-1].cfa)
+    return bad(in, "%s: cfa 0x%" PRIx64 " is not below its caller's "
+               "0x%" PRIx64, owner, r.cfa, f[-1].cfa);
   return 0;
 }
 
@@ -447,16 +474,19 @@ static int check_thread_rec(struct sec_in *in, const struct contents *c,
     return bad(in, "thread in slot %" PRIu32 ": %s with %" PRIu32
                " frames (only PARKED and IN_CALL threads have frames)", s,
                state, tr->nframes);
-  /* A thread stops at a poll (PARKED) or inside a wrapped call (IN_CALL). */
+  /* A thread stops at a poll or by signal (PARKED) or inside a wrapped
+   * call (IN_CALL). */
   uint32_t want_park = tr->state == THREAD_PARKED    ? PARK_POLL
                        : tr->state == THREAD_IN_CALL ? PARK_CALL
                                                      : PARK_NONE;
+  if (tr->state == THREAD_PARKED && tr->park_kind == PARK_SIGNAL)
+    want_park = PARK_SIGNAL;
   if (tr->park_kind != want_park) {
-    if (tr->park_kind > PARK_CALL)
+    if (tr->park_kind > PARK_SIGNAL)
       return bad(in, "thread in slot %" PRIu32 ": unknown park kind %" PRIu32,
                  s, tr->park_kind);
     return bad(in, "thread in slot %" PRIu32 ": park kind %" PRIu32
-               " in state %s (PARKED has 1, IN_CALL 2, others 0)", s,
+               " in state %s (PARKED has 1 or 3, IN_CALL 2, others 0)", s,
                tr->park_kind, state);
   }
   if (tr->park_kind == PARK_CALL &&
@@ -506,11 +536,43 @@ static int check_thread_rec(struct sec_in *in, const struct contents *c,
                " is outside its stack", s, tr->user_top);
   if (has_frames ? tr->stack_save_lo < tr->stack_lo ||
                        tr->stack_save_lo > tr->user_top ||
-                       tr->resume.rsp != tr->stack_save_lo
+                       (tr->park_kind != PARK_SIGNAL &&
+                        tr->resume.rsp != tr->stack_save_lo)
                  : tr->stack_save_lo != 0)
     return bad(in, "thread in slot %" PRIu32 ": saved stack from 0x%" PRIx64
                " (resuming with sp 0x%" PRIx64 ") does not fit its state",
                s, tr->stack_save_lo, tr->resume.rsp);
+  return 0;
+}
+
+/* A thread stopped by signal: its register context (runtime/context.h:
+ * 192 bytes, then fp_len bytes of FP image) and its signal mask. Only the
+ * pc, the stack pointer and the sizes are checked and kept. */
+#define CONTEXT_HEAD 192
+#define CONTEXT_FP_MAX 8192
+static int decode_context(struct sec_in *in, struct thread_info *t) {
+  unsigned char head[CONTEXT_HEAD];
+  if (in_read(in, head, sizeof head) < 0)
+    return -1;
+  uint64_t rsp, rip;
+  uint32_t fp_kind, fp_len;
+  memcpy(&rsp, head + 15 * 8, 8); /* gregs in glibc's REG_* order */
+  memcpy(&rip, head + 16 * 8, 8);
+  memcpy(&fp_kind, head + 144, 4);
+  memcpy(&fp_len, head + 148, 4);
+  if (fp_kind < 1 || fp_kind > 2 || fp_len < 512 || fp_len > CONTEXT_FP_MAX)
+    return bad(in, "thread in slot %" PRIu32 ": a register context with FP "
+               "image kind %" PRIu32 " of %" PRIu32 " bytes", t->slot,
+               fp_kind, fp_len);
+  if (rsp - 128 != t->stack_save_lo)
+    return bad(in, "thread in slot %" PRIu32 ": its saved stack starts at "
+               "0x%" PRIx64 ", not 128 bytes below its stack pointer 0x%"
+               PRIx64, t->slot, t->stack_save_lo, rsp);
+  if (in_skip(in, fp_len) < 0 ||
+      in_read(in, &t->signal_mask, sizeof t->signal_mask) < 0)
+    return -1;
+  t->resume_rip = rip;
+  t->fp_len = fp_len;
   return 0;
 }
 
@@ -576,6 +638,8 @@ static int decode_threads(struct sec_in *in, struct contents *c) {
                  tr.slot, tr.tls_len, in_left(in));
     if (in_skip(in, tr.tls_len) < 0 || decode_key_values(in, t) < 0)
       return -1;
+    if (tr.park_kind == PARK_SIGNAL && decode_context(in, t) < 0)
+      return -1;
     if (check_count(in, tr.nframes, sizeof(struct ckpt_frame_rec),
                     "frames") < 0)
       return -1;
@@ -583,7 +647,7 @@ static int decode_threads(struct sec_in *in, struct contents *c) {
     if (!t->frames)
       return bad(in, "out of memory for %" PRIu32 " frames", tr.nframes);
     for (uint32_t i = 0; i < tr.nframes; i++) {
-      if (decode_frame(in, t, i, &t->frames[i]) < 0)
+      if (decode_frame(in, t, i, tr.nframes, &t->frames[i]) < 0)
         return -1;
       t->nframes = i + 1;
     }
@@ -792,9 +856,9 @@ static const uint32_t required_types[] = {
     CKPT_SEC_HEAP,    CKPT_SEC_THREADS, CKPT_SEC_FILES,
     CKPT_SEC_RTSTATE, CKPT_SEC_EXCLUDED, CKPT_SEC_HOOKS};
 
-/* The format whose section contents this build decodes (version 4: the
- * threads section changed). Older files still have their container
- * (header, table, checksums) and META read. */
+/* The format whose section contents this build decodes (version 5: the
+ * threads section's frame records changed). Older files still have their
+ * container (header, table, checksums) and META read. */
 int decodes_contents(const struct ckpt_image *img) {
   return ckpt_image_info(img)->version == CKPT_FILE_VERSION;
 }
@@ -806,11 +870,11 @@ int decodes_contents(const struct ckpt_image *img) {
 int load_contents(struct ckpt_image *img, const char *path,
                          int check_whole, struct contents *c, char *err,
                          size_t errlen) {
-  int v2 = decodes_contents(img);
+  int decoded = decodes_contents(img);
   size_t n = ckpt_image_num_sections(img);
   for (size_t i = 0; i < n; i++) {
     uint32_t type = ckpt_image_section(img, i)->type;
-    if (!decoder_for(type) || (!v2 && type != CKPT_SEC_META))
+    if (!decoder_for(type) || (!decoded && type != CKPT_SEC_META))
       continue;
     if (c->first[type] < 0) {
       c->first[type] = (long)i;
@@ -835,7 +899,7 @@ int load_contents(struct ckpt_image *img, const char *path,
     snprintf(err, errlen, "%s: no META section", path);
     return -1;
   }
-  if (!check_whole || !v2)
+  if (!check_whole || !decoded)
     return 0;
   for (size_t k = 0; k < sizeof required_types / sizeof *required_types; k++)
     if (c->first[required_types[k]] < 0) {

@@ -17,7 +17,7 @@
 /* Values of ckpt_thread_rec.park_kind, state and call_kind and of
  * ckpt_file_rec.kind, as docs/format.md defines them (the runtime's enums
  * live in runtime/rt.h, which a tool cannot include). */
-enum { PARK_NONE = 0, PARK_POLL = 1, PARK_CALL = 2 };
+enum { PARK_NONE = 0, PARK_POLL = 1, PARK_CALL = 2, PARK_SIGNAL = 3 };
 enum {
   THREAD_PARKED = 2,
   THREAD_IN_CALL = 3,
@@ -53,11 +53,23 @@ struct strpool {
 
 /* ---- Decoded contents ---------------------------------------------------- */
 
+/* One native frame of a stopped thread (ckpt_frame_rec). */
 struct frame_info {
-  const char *name, *file; /* pooled */
-  uint64_t desc, addr;
-  uint32_t site, size, line, excluded;
+  const char *name, *file; /* pooled: as recorded ("" if unknown) */
+  uint64_t pc, cfa, func;
+  uint32_t kind, flags, excluded;
+  /* From the executable, only when it is the very build that took the
+   * checkpoint (ckpt-inspect's resolve_symbols); 0 and NULL otherwise. */
+  uint32_t line;   /* source line of the frame's pc, from DWARF */
+  char *line_file; /* owned: the source file that line is in */
+  char *symbol;    /* owned: the ELF function symbol holding the pc */
 };
+
+/* The address to look a frame up at: its pc is a return address, just past
+ * the call the frame is in, unless the thread stopped exactly at it. */
+static inline uint64_t frame_lookup_pc(const struct frame_info *f) {
+  return (f->flags & CKPT_FRAME_EXACT_PC) ? f->pc : f->pc - 1;
+}
 
 struct key_value {
   uint32_t key;
@@ -74,6 +86,8 @@ struct thread_info {
   uint64_t user_top, stack_save_lo; /* saved stack: [stack_save_lo, user_top) */
   uint64_t stack_saved_bytes;       /* of it, bytes in the file */
   uint64_t resume_rip;              /* where a stopped thread goes on */
+  uint64_t signal_mask;  /* PARK_SIGNAL: blocked signals (bit n-1: n) */
+  uint32_t fp_len;       /* PARK_SIGNAL: bytes of its saved FP image */
   struct key_value *key_values; /* the non-zero ones, by key */
   uint32_t nkey_set;
   char *start_symbol; /* owned; NULL if not resolved */
@@ -154,17 +168,22 @@ struct contents {
 
   struct hook_info *hooks;
   uint64_t nhooks;
-  /* Why the functions of hooks, start routines and key destructors are not
-   * named from the executable's symbols, or NULL. */
+  /* Why the functions of hooks, start routines, key destructors and frames
+   * are not named from the executable's symbols (and frames get no source
+   * lines), or NULL. */
   const char *symbols_note;
   char symbols_note_buf[600];
+  /* Why the executable, although the checkpoint's build, gave frames no
+   * source lines (no DWARF line table), or NULL. */
+  const char *lines_note;
+  char lines_note_buf[600];
 };
 
 void contents_init(struct contents *c);
 void contents_free(struct contents *c);
 
-/* Are section contents of IMG's format version decoded (version 2), or only
- * its META records (older versions)? */
+/* Are section contents of IMG's format version decoded (the current
+ * version, CKPT_FILE_VERSION), or only its META records (older versions)? */
 int decodes_contents(const struct ckpt_image *img);
 
 /* Decode every section this build knows (META only in older formats) into

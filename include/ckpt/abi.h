@@ -12,7 +12,7 @@
 #ifndef CKPT_ABI_H
 #define CKPT_ABI_H
 
-#define CKPT_ABI_VERSION 3
+#define CKPT_ABI_VERSION 4
 
 /* ---- Symbol names ------------------------------------------------------ */
 
@@ -25,50 +25,44 @@
 #define CKPT_USER_MAIN_STR CKPT_NAME_STR(main)
 
 /* Runtime functions the pass calls: X(name, return type, parameter types).
- *   poll(frame)   slow path of a safe point; may park the thread, which
- *                 resumes (after a restart too) as if poll had returned */
+ *   poll()     slow path of a safe point; may park the thread, which
+ *              resumes (after a restart too) as if poll had returned */
 #define CKPT_RUNTIME_FUNCTIONS(X)                                              \
-  X(poll, void, (ptr))
+  X(poll, void, ())
 
 /* Runtime variables the pass reads or writes: X(name, type, thread_local).
  *   pending    non-zero while a checkpoint waits for threads to stop
- *   top        innermost frame record of the current thread */
+ *   records    innermost frame record of the current thread (only
+ *              functions with excluded locals have one) */
 #define CKPT_RUNTIME_VARIABLES(X)                                              \
   X(pending, u32, 0)                                                           \
-  X(top, ptr, 1)
+  X(records, ptr, 1)
 
 /* ---- Structures emitted by the pass ------------------------------------ */
 
-/* Header at offset 0 of every instrumented function's frame record. The rest
- * of the record is the function's excluded locals and the slot of an
- * indirect callee, at offsets the descriptor's frame_size covers. */
+/* Header at offset 0 of a frame record. Only functions with excluded locals
+ * (#pragma ckpt exclude / CKPT_EXCLUDE) keep one: the locals live in it, at
+ * offsets their descriptor lists, and the records of a thread form a chain
+ * (__ckpt_records) so the checkpoint writer can find them and leave them
+ * out. Every other frame is just the native one. */
 #define CKPT_FRAME_HEADER_FIELDS(X)                                            \
-  X(ptr, parent) /* caller's record, or NULL at a thread's bottom */          \
-  X(ptr, desc)   /* struct ckpt_func_desc of this function */                 \
-  X(u32, site)   /* id of the site the function is at (calls, polls) */       \
-  X(u32, reserved)
+  X(ptr, parent) /* the next outer record, or NULL */                         \
+  X(ptr, desc)   /* struct ckpt_func_desc of this function */
 
-/* One per instrumented function, in section CKPT_SECTION_FUNCS. */
+/* One per instrumented function that can be on a stopped thread's stack
+ * (it polls, or calls something that may stop), in section
+ * CKPT_SECTION_FUNCS. The runtime finds it by the function's start address
+ * when it walks a stack. */
 #define CKPT_FUNC_DESC_FIELDS(X)                                               \
   X(u32, abi_version)                                                          \
-  X(u32, num_sites)                                                            \
+  X(u32, flags)                                                                \
   X(ptr, fn)         /* the function itself */                                \
   X(ptr, name)       /* NUL-terminated symbol name */                         \
   X(ptr, file)       /* NUL-terminated source file name, or "" */             \
-  X(u64, frame_size) /* bytes of the frame record, header included */         \
-  X(ptr, sites)      /* struct ckpt_site_desc[num_sites]; site id i is [i-1] */\
   X(u32, line)       /* source line of the definition, 0 if unknown */        \
-  X(u32, flags)                                                                \
-  X(ptr, excluded)   /* struct ckpt_frame_exclude[num_excluded] */            \
   X(u32, num_excluded) /* locals under #pragma ckpt exclude / CKPT_EXCLUDE */ \
-  X(u32, reserved)
-
-/* One per site of a function. */
-#define CKPT_SITE_DESC_FIELDS(X)                                               \
-  X(u32, kind)        /* enum ckpt_site_kind */                               \
-  X(u32, line)        /* source line, 0 if unknown */                         \
-  X(ptr, callee)      /* CALL_DIRECT: the function called */                  \
-  X(u64, callee_slot) /* CALL_INDIRECT: frame offset of the spilled callee */
+  X(u64, frame_size) /* bytes of the frame record, 0 if it has none */        \
+  X(ptr, excluded)   /* struct ckpt_frame_exclude[num_excluded] */
 
 /* One per excluded local of a function: a byte range of its frame record,
  * written as zeros in checkpoints. */
@@ -84,17 +78,19 @@
   X(u32, flags)                                                                \
   X(u32, reserved)
 
-enum ckpt_site_kind {
-  CKPT_SITE_POLL = 1,          /* a safe point: loop latch or function entry */
-  CKPT_SITE_CALL_DIRECT = 2,   /* a call to a known function */
-  CKPT_SITE_CALL_INDIRECT = 3, /* a call through a pointer */
-};
-
 /* The annotation (clang's annotate attribute) that marks a variable as
  * excluded from checkpoints: written by CKPT_EXCLUDE in ckpt.h and by the
  * frontend plugin for #pragma ckpt exclude; read by the pass from
  * llvm.global.annotations and llvm.var.annotation. */
 #define CKPT_EXCLUDE_ANNOTATION "ckpt.exclude"
+
+enum ckpt_func_flags {
+  /* The function calls setjmp (or another returns-twice function): while it
+   * is on a thread's stack a jmp_buf may be live, which a restart could not
+   * use (glibc mangles it with a per-process guard), so the thread does not
+   * stop there. */
+  CKPT_FUNC_CALLS_SETJMP = 1u << 0,
+};
 
 enum ckpt_global_flags {
   CKPT_GLOBAL_EXCLUDED = 1u << 0, /* #pragma ckpt exclude / CKPT_EXCLUDE */
@@ -120,7 +116,7 @@ enum ckpt_global_flags {
 /* ---- Checkpoint file --------------------------------------------------- */
 /* The layout of the file is specified in docs/format.md. */
 #define CKPT_FILE_MAGIC "CKPTIMG\0"
-#define CKPT_FILE_VERSION 4
+#define CKPT_FILE_VERSION 5
 #define CKPT_FILE_SUFFIX ".ckpt"
 #define CKPT_EXE_HASH_LEN 32 /* META EXE_HASH */
 
@@ -190,9 +186,6 @@ struct ckpt_frame_header {
 };
 struct ckpt_func_desc {
   CKPT_FUNC_DESC_FIELDS(CKPT_C_FIELD)
-};
-struct ckpt_site_desc {
-  CKPT_SITE_DESC_FIELDS(CKPT_C_FIELD)
 };
 struct ckpt_global_desc {
   CKPT_GLOBAL_DESC_FIELDS(CKPT_C_FIELD)

@@ -1,30 +1,37 @@
 ; ckpt-frames, callbacks (DESIGN.md section 3): qsort calls back into the
-; program, so it is not on the callback-free list and a call to it is a site
-; (direct, kind 2, callee @qsort), even in a function that calls nothing else:
-; the caller gets a frame, stores the site id before the call and clears it
-; once qsort returns. This is what lets the runtime see that a comparator's
-; frame was entered from qsort, not from its parent's site, and refuse to stop
-; there. A static comparator used only as a callback argument of such
-; library functions (also through a select) can never be where a thread stops,
-; so it gets no instrumentation at all, loop or not; a comparator with a loop
-; that is visible outside the module gets its own frame and poll like any
-; function.
+; program, so it is not on the callback-free list and a call to it may stop:
+; a function that calls it, even one that calls nothing else, gets a
+; descriptor, so the runtime knows its frame when it walks a stopped thread's
+; stack. The call itself is left exactly as it was (nothing stored around it:
+; the runtime's stack walk ends at the first frame outside the executable, so
+; a comparator entered from qsort is never where a thread stops).
+; A static comparator used only as a callback argument of such library
+; functions (also through a select), and a static helper called only from
+; one, can never be where a thread stops, so they get no instrumentation at
+; all, loop or not, and no descriptor; a comparator with a loop that is
+; visible outside the module gets its poll and descriptor like any function.
+; Run with -ckpt-polls: polls are off by default, the runtime stops threads
+; by signal; this option restores the poll placement tested here.
 
-; RUN: %opt-ckpt -passes=ckpt-frames -verify-each -S %s | FileCheck %s \
+; RUN: %opt-ckpt -passes=ckpt-frames -ckpt-polls -verify-each -S %s | FileCheck %s \
 ; RUN:   --implicit-check-not=__ckpt_desc.cmp_int \
 ; RUN:   --implicit-check-not=__ckpt_desc.cmp_str{{$}} \
 ; RUN:   --implicit-check-not=__ckpt_desc.cmp_len \
 ; RUN:   --implicit-check-not=__ckpt_desc.helper_len \
-; RUN:   --implicit-check-not=__ckpt_desc.cmp_by_helper
+; RUN:   --implicit-check-not=__ckpt_desc.cmp_by_helper \
+; RUN:   --implicit-check-not=store --implicit-check-not=__ckpt_top
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
 
 declare void @qsort(ptr, i64, i64, ptr)
 
-; CHECK: @__ckpt_sites.sort_strings = private constant [1 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 2, i32 0, ptr @qsort, i64 0 }]
-; CHECK: @__ckpt_sites.sort_ints = private constant [1 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 2, i32 0, ptr @qsort, i64 0 }]
-; CHECK: @__ckpt_sites.cmp_pub = private constant [1 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 1, i32 0, ptr null, i64 0 }]
+; CHECK: @__ckpt_desc.sort_strings = private constant {{.*}} ptr @sort_strings, {{.*}} i32 0, i64 0, ptr null }, section "ckpt_funcs"
+; CHECK: @__ckpt_desc.sort_ints = private constant {{.*}} ptr @sort_ints, {{.*}} i32 0, i64 0, ptr null }, section "ckpt_funcs"
+; CHECK: @__ckpt_desc.cmp_pub = private constant {{.*}} ptr @cmp_pub, {{.*}} i32 0, i64 0, ptr null }, section "ckpt_funcs"
+; CHECK: @__ckpt_desc.sort_either = private constant {{.*}} ptr @sort_either, {{.*}} i32 0, i64 0, ptr null }, section "ckpt_funcs"
+; CHECK: @__ckpt_desc.sort_by_helper = private constant {{.*}} ptr @sort_by_helper, {{.*}} i32 0, i64 0, ptr null }, section "ckpt_funcs"
+; CHECK: @llvm.used = appending global [5 x ptr] [ptr @__ckpt_desc.sort_strings, ptr @__ckpt_desc.sort_ints, ptr @__ckpt_desc.cmp_pub, ptr @__ckpt_desc.sort_either, ptr @__ckpt_desc.sort_by_helper], section "llvm.metadata"
 
 ; strcmp on two char **, static and only handed to qsort: untouched.
 define internal i32 @cmp_str(ptr %a, ptr %b) {
@@ -73,17 +80,7 @@ entry:
 define void @sort_strings(ptr %v, i64 %n) {
 ; CHECK-LABEL: define void @sort_strings(ptr %v, i64 %n) {
 ; CHECK-NEXT:  entry:
-; CHECK-NEXT:    %ckpt.frame = alloca [24 x i8], align 8
-; CHECK:         store ptr %ckpt.frame, ptr [[TOP:%.*]], align 8
-; CHECK-NEXT:    [[SITE:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 16
-; CHECK-NEXT:    store i32 1, ptr [[SITE]], align 4
 ; CHECK-NEXT:    call void @qsort(ptr %v, i64 %n, i64 8, ptr @cmp_str)
-; CHECK-NEXT:    br label %ckpt.cont
-; CHECK-EMPTY:
-; CHECK-NEXT:  ckpt.cont:
-; CHECK-NEXT:    [[SITE:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 16
-; CHECK-NEXT:    store i32 0, ptr [[SITE]], align 4
-; CHECK-NEXT:    store ptr %ckpt.parent, ptr [[TOP]], align 8
 ; CHECK-NEXT:    ret void
 ; CHECK-NEXT:  }
 entry:
@@ -91,26 +88,28 @@ entry:
   ret void
 }
 
-; The comparator cannot reach a poll, but qsort is still a site.
+; The comparator cannot reach a poll, but the call to qsort still may stop
+; (descriptor checked above); the body is untouched.
 define void @sort_ints(ptr %v, i64 %n) {
 ; CHECK-LABEL: define void @sort_ints(ptr %v, i64 %n) {
 ; CHECK-NEXT:  entry:
-; CHECK-NEXT:    %ckpt.frame = alloca [24 x i8], align 8
-; CHECK:         store ptr %ckpt.frame, ptr {{%.*}}, align 8
-; CHECK-NEXT:    [[SITE:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 16
-; CHECK-NEXT:    store i32 1, ptr [[SITE]], align 4
 ; CHECK-NEXT:    call void @qsort(ptr %v, i64 %n, i64 4, ptr @cmp_int)
+; CHECK-NEXT:    ret void
+; CHECK-NEXT:  }
 entry:
   call void @qsort(ptr %v, i64 %n, i64 4, ptr @cmp_int)
   ret void
 }
 
-; The same loop in a comparator others may call directly: frame and poll.
+; The same loop in a comparator others may call directly: a poll (and the
+; descriptor checked above).
 define i32 @cmp_pub(ptr %a, ptr %b) {
 ; CHECK-LABEL: define i32 @cmp_pub(ptr %a, ptr %b) {
 ; CHECK-NEXT:  entry:
-; CHECK:         store ptr @__ckpt_desc.cmp_pub, ptr
-; CHECK:         call void @__ckpt_poll(ptr %ckpt.frame)
+; CHECK-NEXT:    br label %loop
+; CHECK:         %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic, align 4
+; CHECK:       ckpt.poll:
+; CHECK-NEXT:    call void @__ckpt_poll()
 entry:
   br label %loop
 loop:

@@ -1,26 +1,61 @@
-; ckpt-frames, unsupported constructs. Constructs a restart cannot reproduce
-; in a function that can reach a checkpoint are compile errors naming the
-; function (and the source line when known), never a silently wrong restart:
-;   - a call to a returns_twice function (setjmp): a jmp_buf saved before a
-;     checkpoint cannot be used after a restart;
-;   - a musttail call: the frame record could not be popped after it.
-; The same constructs in a function that cannot reach a poll are fine: it is
-; not instrumented. opt stops at the first error, hence one file per error.
-; (Variable-length arrays and alloca() are no longer refused, since stacks are
-; saved whole; only excluding one is: see vla-alloca.ll.)
+; ckpt-frames, unsupported constructs. A construct a restart cannot
+; reproduce in a function that can be on a stopped thread's stack is a
+; compile error naming the function (and the source line when known), never
+; a silently wrong restart: inline assembly that changes the stack pointer
+; (writes %rsp, or lists rsp among its outputs or clobbers): the thread's
+; stack could not be walked and saved. By default (no -ckpt-polls: the
+; runtime stops threads by signal anywhere) that is every function, a leaf
+; too (ASM-LEAF); with -ckpt-polls a function that cannot reach a poll is not
+; instrumented, so the construct is fine there (OK). opt stops at the first
+; error, hence one file per error.
+; setjmp (a call to a returns_twice function) is no error any more, in
+; either mode: the function gets its descriptor with flags 1
+; (CKPT_FUNC_CALLS_SETJMP), and the record chain @__ckpt_records is saved
+; before the setjmp and restored after it (SETJMP).
+; musttail calls and exceptions are refused only in functions that exclude
+; locals (musttail-invoke.ll); variable-length arrays and alloca() only when
+; excluded (vla-alloca.ll).
 
 ; RUN: rm -rf %t && split-file %s %t
-; RUN: not %opt-ckpt -passes=ckpt-frames -disable-output %t/setjmp.ll 2>&1 | FileCheck %s --check-prefix=SETJMP
-; RUN: not %opt-ckpt -passes=ckpt-frames -disable-output %t/musttail.ll 2>&1 | FileCheck %s --check-prefix=MUSTTAIL
-; RUN: %opt-ckpt -passes=ckpt-frames -verify-each -S %t/ok.ll 2>&1 | FileCheck %s --check-prefix=OK \
-; RUN:   --implicit-check-not=error: --implicit-check-not=ckpt.frame
+; RUN: %opt-ckpt -passes=ckpt-frames -verify-each -S %t/setjmp.ll 2>&1 | FileCheck %s --check-prefix=SETJMP \
+; RUN:   --implicit-check-not=error: --implicit-check-not=warning: --implicit-check-not="call void @__ckpt_poll"
+; RUN: %opt-ckpt -passes=ckpt-frames -ckpt-polls -verify-each -S %t/setjmp.ll 2>&1 | FileCheck %s --check-prefix=SETJMP \
+; RUN:   --implicit-check-not=error: --implicit-check-not=warning: --implicit-check-not="call void @__ckpt_poll"
+; RUN: not %opt-ckpt -passes=ckpt-frames -disable-output %t/rsp.ll 2>&1 | FileCheck %s --check-prefix=RSP
+; RUN: not %opt-ckpt -passes=ckpt-frames -disable-output %t/rsp-clobber.ll 2>&1 | FileCheck %s --check-prefix=RSP-CLOBBER
+; RUN: not %opt-ckpt -passes=ckpt-frames -disable-output %t/ok.ll 2>&1 | FileCheck %s --check-prefix=ASM-LEAF
+; RUN: %opt-ckpt -passes=ckpt-frames -ckpt-polls -verify-each -S %t/ok.ll 2>&1 | FileCheck %s --check-prefix=OK \
+; RUN:   --implicit-check-not=error: --implicit-check-not=warning: --implicit-check-not=__ckpt
 
-; SETJMP: error: {{.*}}ckpt: function 'uses_setjmp' calls setjmp (or another returns-twice function) and can reach a checkpoint; a jmp_buf saved before a checkpoint cannot be used after a restart
-; MUSTTAIL: error: {{.*}}ckpt: function 'forward' makes a musttail call, which cannot keep a frame record
+; SETJMP:      @__ckpt_desc.uses_setjmp = private constant { i32, i32, ptr, ptr, ptr, i32, i32, i64, ptr } { i32 4, i32 1, ptr @uses_setjmp, ptr @{{.*}}, ptr @{{.*}}, i32 0, i32 0, i64 0, ptr null }, section "ckpt_funcs", align 8
+; SETJMP:      @llvm.used = appending global [1 x ptr] [ptr @__ckpt_desc.uses_setjmp], section "llvm.metadata"
+; SETJMP-LABEL: define i32 @uses_setjmp(ptr %env) {
+; SETJMP-NEXT:  entry:
+; SETJMP-NEXT:    [[A:%.*]] = call ptr @llvm.threadlocal.address.p0(ptr @__ckpt_records)
+; SETJMP-NEXT:    [[T:%.*]] = load ptr, ptr [[A]], align 8
+; SETJMP-NEXT:    %r = call i32 @setjmp(ptr %env)
+; SETJMP-NEXT:    [[A2:%.*]] = call ptr @llvm.threadlocal.address.p0(ptr @__ckpt_records)
+; SETJMP-NEXT:    store ptr [[T]], ptr [[A2]], align 8
+; SETJMP-NEXT:    %first = icmp eq i32 %r, 0
+; SETJMP-NEXT:    br i1 %first, label %work, label %done
+; SETJMP-EMPTY:
+; SETJMP-NEXT:  work:
+; SETJMP-NEXT:    call void @ext(ptr %env)
+; SETJMP-NEXT:    br label %done
+; RSP: error: {{.*}}ckpt: function 'switch_stack' has inline assembly that changes the stack pointer
+; RSP-CLOBBER: error: {{.*}}ckpt: function 'clobbers_sp' has inline assembly that changes the stack pointer
 
+; ASM-LEAF: error: {{.*}}ckpt: function 'asm_leaf' has inline assembly that changes the stack pointer
+
+; With -ckpt-polls nothing in ok.ll can reach a poll: no error, and nothing
+; of the runtime.
 ; OK-LABEL:    define i64 @forward_leaf(i64 %x) {
 ; OK-NEXT:     entry:
 ; OK-NEXT:       %r = musttail call i64 @leaf(i64 %x)
+; OK-LABEL:    define void @asm_leaf(ptr %sp) {
+; OK-NEXT:     entry:
+; OK-NEXT:       call void asm sideeffect "movq $0, %rsp", "r,~{memory}"(ptr %sp)
+; OK-NEXT:       ret void
 
 ;--- setjmp.ll
 declare i32 @setjmp(ptr) returns_twice
@@ -40,13 +75,24 @@ done:
   ret i32 %r
 }
 
-;--- musttail.ll
-declare i64 @ext(i64)
+;--- rsp.ll
+declare void @ext(ptr)
 
-define i64 @forward(i64 %x) {
+define void @switch_stack(ptr %sp) {
 entry:
-  %r = musttail call i64 @ext(i64 %x)
-  ret i64 %r
+  call void asm sideeffect "movq $0, %rsp", "r,~{memory}"(ptr %sp)
+  call void @ext(ptr %sp)
+  ret void
+}
+
+;--- rsp-clobber.ll
+declare void @ext(ptr)
+
+define void @clobbers_sp(ptr %sp) {
+entry:
+  call void asm sideeffect "", "~{rsp}"()
+  call void @ext(ptr %sp)
+  ret void
 }
 
 ;--- ok.ll
@@ -60,4 +106,12 @@ define i64 @forward_leaf(i64 %x) {
 entry:
   %r = musttail call i64 @leaf(i64 %x)
   ret i64 %r
+}
+
+; Inline assembly that moves the stack pointer, in a function that cannot
+; reach a poll.
+define void @asm_leaf(ptr %sp) {
+entry:
+  call void asm sideeffect "movq $0, %rsp", "r,~{memory}"(ptr %sp)
+  ret void
 }

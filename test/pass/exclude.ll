@@ -5,11 +5,13 @@
 ;   a global annotated with another string, or not at all, gets 0.
 ; - ckpt-frames: a local whose alloca carries llvm.var.annotation with
 ;   "ckpt.exclude" is moved into the frame record (it becomes a GEP into
-;   %ckpt.frame, placed after the header at its own alignment) and listed in
-;   its function's descriptor as {offset, size} of the record (field
-;   excluded/num_excluded), in offset order; the annotation call is removed;
-;   other annotations stay. The function's other locals are not in the record
-;   (stacks are saved whole): they stay ordinary allocas.
+;   %ckpt.record, placed after the 16-byte header {parent, desc} at its own
+;   alignment) and listed in its function's descriptor as {offset, size} of
+;   the record (fields excluded/num_excluded), in offset order; frame_size is
+;   the record's size. The annotation call is removed; other annotations
+;   stay. The function's other locals are not in the record (stacks are saved
+;   whole): they stay ordinary allocas. The record is pushed on the chain
+;   @__ckpt_records at entry and popped at the return.
 
 ; RUN: %opt-ckpt -passes=ckpt-globals -verify-each -S %s | FileCheck %s --check-prefix=GLOB
 ; RUN: %opt-ckpt -passes=ckpt-frames -verify-each -S %s | FileCheck %s --check-prefix=FRAME
@@ -37,21 +39,23 @@ target triple = "x86_64-pc-linux-gnu"
 declare void @fill(ptr)
 declare void @llvm.var.annotation.p0.p0(ptr, ptr, ptr, i32, ptr)
 
-; Record: header 24, pad to 32, @big 256 -> 288, @small 32 -> 320, size
-; aligned to 16 -> 320. @keep and @tagged are not in it.
-; FRAME: @__ckpt_desc.work = private constant { i32, i32, ptr, ptr, ptr, i64, ptr, i32, i32, ptr, i32, i32 } { i32 3, i32 4, ptr @work, ptr @{{.*}}, ptr @{{.*}}, i64 320, ptr @__ckpt_sites.work, i32 0, i32 0, ptr @__ckpt_excluded.work, i32 2, i32 0 }
-; FRAME: @__ckpt_excluded.work = private constant [2 x { i64, i64 }] [{ i64, i64 } { i64 32, i64 256 }, { i64, i64 } { i64 288, i64 32 }]
-; @scoped (below): header 24, pad to 32, %secret 16 -> 48.
-; FRAME: @__ckpt_desc.scoped = private constant {{.*}} ptr @scoped, ptr @{{.*}}, ptr @{{.*}}, i64 48, ptr @__ckpt_sites.scoped, i32 0, i32 0, ptr @__ckpt_excluded.scoped, i32 1, i32 0 }
-; FRAME: @__ckpt_excluded.scoped = private constant [1 x { i64, i64 }] [{ i64, i64 } { i64 32, i64 16 }]
+; Record: header 16, @big 256 -> 272, @small 32 -> 304, size aligned to 16
+; -> 304. @keep and @tagged are not in it.
+; FRAME: @__ckpt_desc.work = private constant { i32, i32, ptr, ptr, ptr, i32, i32, i64, ptr } { i32 4, i32 0, ptr @work, ptr @{{.*}}, ptr @{{.*}}, i32 0, i32 2, i64 304, ptr @__ckpt_excluded.work }, section "ckpt_funcs", align 8
+; FRAME: @__ckpt_excluded.work = private constant [2 x { i64, i64 }] [{ i64, i64 } { i64 16, i64 256 }, { i64, i64 } { i64 272, i64 32 }]
+; @scoped (below): header 16, %secret 16 -> 32.
+; FRAME: @__ckpt_desc.scoped = private constant { i32, i32, ptr, ptr, ptr, i32, i32, i64, ptr } { i32 4, i32 0, ptr @scoped, ptr @{{.*}}, ptr @{{.*}}, i32 0, i32 1, i64 32, ptr @__ckpt_excluded.scoped }, section "ckpt_funcs", align 8
+; FRAME: @llvm.used = appending global [2 x ptr] [ptr @__ckpt_desc.work, ptr @__ckpt_desc.scoped], section "llvm.metadata"
+; FRAME: @__ckpt_excluded.scoped = private constant [1 x { i64, i64 }] [{ i64, i64 } { i64 16, i64 16 }]
 ; FRAME-LABEL: define void @work()
 ; FRAME-NEXT:  entry:
-; FRAME-DAG:     %ckpt.frame = alloca [320 x i8], align 16
-; FRAME-DAG:     %big = getelementptr inbounds i8, ptr %ckpt.frame, i64 32
+; FRAME-DAG:     %ckpt.record = alloca [304 x i8], align 16
+; FRAME-DAG:     %big = getelementptr inbounds i8, ptr %ckpt.record, i64 16
 ; FRAME-DAG:     %keep = alloca i64, align 8
-; FRAME-DAG:     %small = getelementptr inbounds i8, ptr %ckpt.frame, i64 288
+; FRAME-DAG:     %small = getelementptr inbounds i8, ptr %ckpt.record, i64 272
 ; FRAME-DAG:     %tagged = alloca i32, align 4
-; FRAME:         store ptr %ckpt.frame, ptr {{%.*}}, align 8
+; FRAME:         store ptr @__ckpt_desc.work, ptr
+; FRAME-NEXT:    store ptr %ckpt.record, ptr {{%.*}}, align 8
 ; FRAME-NOT: alloca
 ; FRAME-NOT: call void @llvm.var.annotation{{.*}}@.str.ex
 ; FRAME: call void @llvm.var.annotation.p0.p0(ptr %tagged, ptr @.str.other,
@@ -62,7 +66,9 @@ declare void @llvm.var.annotation.p0.p0(ptr, ptr, ptr, i32, ptr)
 ; FRAME: call void @fill(ptr %small)
 ; FRAME: call void @fill(ptr %tagged)
 ; FRAME-NOT: call void @llvm.var.annotation{{.*}}@.str.ex
-; FRAME: ret void
+; FRAME:      [[CHAIN2:%.*]] = call ptr @llvm.threadlocal.address.p0(ptr @__ckpt_records)
+; FRAME-NEXT: store ptr %ckpt.parent, ptr [[CHAIN2]], align 8
+; FRAME-NEXT: ret void
 define void @work() {
 entry:
   %big = alloca [256 x i8], align 16
@@ -85,10 +91,10 @@ entry:
 ; alloca, stay. (Descriptor checked above.)
 ; FRAME-LABEL: define void @scoped()
 ; FRAME-NEXT:  entry:
-; FRAME-DAG:     %ckpt.frame = alloca [48 x i8], align 16
-; FRAME-DAG:     %secret = getelementptr inbounds i8, ptr %ckpt.frame, i64 32
+; FRAME-DAG:     %ckpt.record = alloca [32 x i8], align 16
+; FRAME-DAG:     %secret = getelementptr inbounds i8, ptr %ckpt.record, i64 16
 ; FRAME-DAG:     %kept = alloca [16 x i8], align 16
-; FRAME:         store ptr %ckpt.frame, ptr {{%.*}}, align 8
+; FRAME:         store ptr %ckpt.record, ptr {{%.*}}, align 8
 ; FRAME-NOT:     @llvm.lifetime.{{.*}}%secret
 ; FRAME-NOT:     @llvm.var.annotation
 ; FRAME:         call void @llvm.lifetime.start.p0(i64 16, ptr %kept)
@@ -98,7 +104,8 @@ entry:
 ; FRAME-NOT:     @llvm.lifetime.{{.*}}%secret
 ; FRAME:         call void @llvm.lifetime.end.p0(i64 16, ptr %kept)
 ; FRAME-NOT:     @llvm.lifetime.{{.*}}%secret
-; FRAME:         ret void
+; FRAME:         store ptr %ckpt.parent, ptr
+; FRAME-NEXT:    ret void
 define void @scoped() {
 entry:
   %secret = alloca [16 x i8], align 16

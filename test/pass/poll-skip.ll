@@ -3,16 +3,26 @@
 ; most -ckpt-short-loop-trip-count times (default 1000) or sits inside another
 ; loop (which polls, being no innermost loop). Calls that can never reach a
 ; poll (callback-free libc like sqrt, intrinsics) keep a loop "call-free".
-; A function whose only loops are skipped gets no instrumentation at all.
+; A function whose only loops are skipped cannot be on a stopped thread's
+; stack: it gets no instrumentation at all, not even a descriptor. Every
+; function that polls gets one, listed in @llvm.used.
+; Run with -ckpt-polls: polls are off by default, the runtime stops threads
+; by signal; this option restores the poll placement tested here.
 
-; RUN: %opt-ckpt -passes=ckpt-frames -verify-each -S %s | FileCheck %s --check-prefixes=CHECK,DEFAULT
-; RUN: %opt-ckpt -passes=ckpt-frames -ckpt-short-loop-trip-count=5000 -verify-each -S %s | FileCheck %s --check-prefixes=CHECK,LIMIT5000
+; RUN: %opt-ckpt -passes=ckpt-frames -ckpt-polls -verify-each -S %s | FileCheck %s --check-prefixes=CHECK,DEFAULT \
+; RUN:   --implicit-check-not=__ckpt_desc.trip1000
+; RUN: %opt-ckpt -passes=ckpt-frames -ckpt-polls -ckpt-short-loop-trip-count=5000 -verify-each -S %s | FileCheck %s --check-prefixes=CHECK,LIMIT5000 \
+; RUN:   --implicit-check-not=__ckpt_desc.trip1000 --implicit-check-not=__ckpt_desc.trip1001 \
+; RUN:   --implicit-check-not=__ckpt_desc.trip5000
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
 
 declare double @sqrt(double)
 declare void @ext()
+
+; DEFAULT:   @llvm.used = appending global [6 x ptr] [ptr @__ckpt_desc.trip1001, ptr @__ckpt_desc.trip5000, ptr @__ckpt_desc.trip_n, ptr @__ckpt_desc.nested, ptr @__ckpt_desc.nested_search, ptr @__ckpt_desc.short_with_call], section "llvm.metadata"
+; LIMIT5000: @llvm.used = appending global [4 x ptr] [ptr @__ckpt_desc.trip_n, ptr @__ckpt_desc.nested, ptr @__ckpt_desc.nested_search, ptr @__ckpt_desc.short_with_call], section "llvm.metadata"
 
 ; 1000 iterations: at the threshold, skipped.
 define void @trip1000(ptr %p) {
@@ -39,10 +49,11 @@ exit:
 define void @trip1001(ptr %p) {
 ; CHECK-LABEL:     define void @trip1001(ptr %p) {
 ; DEFAULT-NEXT:    entry:
-; DEFAULT-NEXT:      %ckpt.frame = alloca [24 x i8], align 8
+; DEFAULT-NEXT:      br label %loop
 ; DEFAULT:         loop:
 ; DEFAULT:           %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic
-; DEFAULT:           call void @__ckpt_poll(ptr %ckpt.frame)
+; DEFAULT:         ckpt.poll:
+; DEFAULT-NEXT:      call void @__ckpt_poll()
 ; LIMIT5000-NEXT:  entry:
 ; LIMIT5000-NOT:     ckpt
 ; CHECK:           }
@@ -65,10 +76,11 @@ exit:
 define void @trip5000(ptr %p) {
 ; CHECK-LABEL:     define void @trip5000(ptr %p) {
 ; DEFAULT-NEXT:    entry:
-; DEFAULT-NEXT:      %ckpt.frame = alloca [24 x i8], align 8
+; DEFAULT-NEXT:      br label %loop
 ; DEFAULT:         loop:
 ; DEFAULT:           %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic
-; DEFAULT:           call void @__ckpt_poll(ptr %ckpt.frame)
+; DEFAULT:         ckpt.poll:
+; DEFAULT-NEXT:      call void @__ckpt_poll()
 ; LIMIT5000-NEXT:  entry:
 ; LIMIT5000-NOT:     ckpt
 ; CHECK:           }
@@ -92,10 +104,11 @@ exit:
 define void @trip_n(ptr %p, i64 %n) {
 ; CHECK-LABEL: define void @trip_n(ptr %p, i64 %n) {
 ; CHECK-NEXT:  entry:
-; CHECK-NEXT:    %ckpt.frame = alloca [24 x i8], align 8
+; CHECK-NEXT:    br label %loop
 ; CHECK:       loop:
 ; CHECK:         %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic
-; CHECK:         call void @__ckpt_poll(ptr %ckpt.frame)
+; CHECK:       ckpt.poll:
+; CHECK-NEXT:    call void @__ckpt_poll()
 ; CHECK:       }
 entry:
   br label %loop
@@ -117,7 +130,7 @@ exit:
 define void @nested(ptr %p, i64 %n, i64 %m) {
 ; CHECK-LABEL: define void @nested(ptr %p, i64 %n, i64 %m) {
 ; CHECK-NEXT:  entry:
-; CHECK-NEXT:    %ckpt.frame = alloca [24 x i8], align 8
+; CHECK-NEXT:    br label %outer
 ; CHECK:       inner:
 ; CHECK-NOT:     __ckpt_pending
 ; CHECK:         br i1 %cj, label %inner, label %outer.latch
@@ -127,7 +140,7 @@ define void @nested(ptr %p, i64 %n, i64 %m) {
 ; CHECK-NEXT:    %ci = icmp ult i64 %i.next, %n
 ; CHECK-NEXT:    %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic
 ; Exactly one poll in the function.
-; CHECK:         call void @__ckpt_poll(ptr %ckpt.frame)
+; CHECK:         call void @__ckpt_poll()
 ; CHECK-NOT:     call void @__ckpt_poll
 ; CHECK:       }
 entry:
@@ -159,19 +172,34 @@ exit:
 }
 
 ; An inner loop whose trip count cannot be computed (it stops at a zero
-; element) is polled even inside another loop; so is the outer loop. Latch
-; polls are numbered in loop preorder: the outer loop's is site 1, the inner
-; loop's site 2 (though the inner latch comes first in the function).
+; element) is polled even inside another loop; so is the outer loop.
 define void @nested_search(ptr %p, i64 %n) {
 ; CHECK-LABEL: define void @nested_search(ptr %p, i64 %n) {
 ; CHECK:       inner:
-; CHECK:         %ckpt.pending{{[0-9]*}} = load atomic i32, ptr @__ckpt_pending monotonic
-; CHECK:         store i32 2, ptr
-; CHECK-NEXT:    call void @__ckpt_poll(ptr %ckpt.frame)
-; CHECK:       outer.latch:
-; CHECK:         %ckpt.pending{{[0-9]*}} = load atomic i32, ptr @__ckpt_pending monotonic
-; CHECK:         store i32 1, ptr
-; CHECK-NEXT:    call void @__ckpt_poll(ptr %ckpt.frame)
+; CHECK:         %zero = icmp eq i32 %x, 0
+; CHECK-NEXT:    [[P1:%ckpt.pending[0-9]*]] = load atomic i32, ptr @__ckpt_pending monotonic
+; CHECK-NEXT:    [[C1:%.*]] = icmp ne i32 [[P1]], 0
+; CHECK-NEXT:    br i1 [[C1]], label %[[POLL1:ckpt.poll[0-9]*]], label %[[CONT1:ckpt.cont[0-9]*]], !prof
+; CHECK-EMPTY:
+; CHECK-NEXT:  [[POLL1]]:
+; CHECK-NEXT:    call void @__ckpt_poll()
+; CHECK-NEXT:    br label %[[CONT1]]
+; CHECK-EMPTY:
+; CHECK-NEXT:  [[CONT1]]:
+; CHECK-NEXT:    br i1 %zero, label %outer.latch, label %inner
+; CHECK-EMPTY:
+; CHECK-NEXT:  outer.latch:
+; CHECK:         %ci = icmp ult i64 %i.next, %n
+; CHECK-NEXT:    [[P2:%ckpt.pending[0-9]*]] = load atomic i32, ptr @__ckpt_pending monotonic
+; CHECK-NEXT:    [[C2:%.*]] = icmp ne i32 [[P2]], 0
+; CHECK-NEXT:    br i1 [[C2]], label %[[POLL2:ckpt.poll[0-9]*]], label %[[CONT2:ckpt.cont[0-9]*]], !prof
+; CHECK-EMPTY:
+; CHECK-NEXT:  [[POLL2]]:
+; CHECK-NEXT:    call void @__ckpt_poll()
+; CHECK-NEXT:    br label %[[CONT2]]
+; CHECK-EMPTY:
+; CHECK-NEXT:  [[CONT2]]:
+; CHECK-NEXT:    br i1 %ci, label %outer, label %exit
 ; CHECK:       }
 entry:
   br label %outer
@@ -201,8 +229,10 @@ exit:
 ; not call-free and keeps its poll.
 define void @short_with_call() {
 ; CHECK-LABEL: define void @short_with_call() {
+; CHECK:         call void @ext()
 ; CHECK:         %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic
-; CHECK:         call void @__ckpt_poll(ptr %ckpt.frame)
+; CHECK:       ckpt.poll:
+; CHECK-NEXT:    call void @__ckpt_poll()
 ; CHECK:       }
 entry:
   br label %loop

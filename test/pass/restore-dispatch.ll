@@ -1,129 +1,156 @@
 ; ckpt-frames, no restore path (docs/design.md, "Frames redesign"): threads
 ; are saved as native stacks and resume where they stopped, so nothing in an
-; instrumented function rebuilds its frame. Its prologue pushes the record and
-; goes straight on (no test of __ckpt_restoring, no branch); there is no
-; ckpt.restore dispatch, no call to __ckpt_restore_frame (neither symbol is
-; even declared), no ckpt.resumeN or ckpt.badsite block, no re-issued call,
-; no phi merging reloaded values (no value named *.ckpt), and no value live
-; across a site (nor a call operand) is stored into the record.
-; What the sites keep:
-;  - the site id, stored into the header's site field (offset 16) before the
-;    site: before a call, or in the slow block of a poll only;
-;  - after a call returns, the site is cleared (0);
-;  - an indirect call stores its callee into the record before the id.
-; The descriptor in section "ckpt_funcs" gives the ABI version, the number of
-; sites, the function, its name, the frame size and the sites, in id order:
-; kind 1 poll, 2 direct call (with the callee), 3 indirect call (with the
-; frame offset of the stored callee).
+; instrumented function rebuilds its frame, here in recursive functions,
+; with and without a frame record. The entry (the push of the record, if any,
+; then, with -ckpt-polls only (POLLS), the entry poll) goes straight on to the
+; original body: no
+; test of __ckpt_restoring, no ckpt.restore dispatch, no call to
+; __ckpt_restore_frame (neither symbol is even declared), no ckpt.resumeN or
+; ckpt.badsite block, no re-issued call, no phi merging reloaded values (no
+; value named *.ckpt). The calls (direct, recursive, through a pointer) are
+; left exactly as they were: no site id, no callee spilled, nothing stored
+; around them, no split block after them. By default (no -ckpt-polls: the
+; runtime stops threads by signal) there is no poll at all (DEFAULT).
 
-; RUN: %opt-ckpt -passes=ckpt-frames -verify-each -S %s | FileCheck %s \
+; RUN: %opt-ckpt -passes=ckpt-frames -verify-each -S %s | FileCheck %s --check-prefixes=CHECK,DEFAULT \
+; RUN:   --implicit-check-not=ckpt.poll --implicit-check-not=ckpt.pending --implicit-check-not=ckpt.cont \
 ; RUN:   --implicit-check-not=ckpt.restore --implicit-check-not=ckpt.resume \
 ; RUN:   --implicit-check-not=ckpt.badsite --implicit-check-not=llvm.trap \
-; RUN:   --implicit-check-not=__ckpt_restor \
+; RUN:   --implicit-check-not=__ckpt_restor --implicit-check-not=__ckpt_top \
+; RUN:   --implicit-check-not=__ckpt_sites \
+; RUN:   --implicit-check-not='{{\.ckpt[0-9]* = }}'
+; RUN: %opt-ckpt -passes=ckpt-frames -ckpt-polls -verify-each -S %s | FileCheck %s --check-prefixes=CHECK,POLLS \
+; RUN:   --implicit-check-not=ckpt.restore --implicit-check-not=ckpt.resume \
+; RUN:   --implicit-check-not=ckpt.badsite --implicit-check-not=llvm.trap \
+; RUN:   --implicit-check-not=__ckpt_restor --implicit-check-not=__ckpt_top \
+; RUN:   --implicit-check-not=__ckpt_sites \
 ; RUN:   --implicit-check-not='{{\.ckpt[0-9]* = }}'
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
 
+@.str.ex = private unnamed_addr constant [13 x i8] c"ckpt.exclude\00", section "llvm.metadata"
+@.str.file = private unnamed_addr constant [4 x i8] c"a.c\00", section "llvm.metadata"
+
 declare i64 @work(i64)
+declare void @llvm.var.annotation.p0.p0(ptr, ptr, ptr, i32, ptr)
 
-; Sites are numbered polls first (latches in loop preorder, then an entry
-; poll), then calls in instruction order: the latch poll is site 1, the direct
-; call site 2, the indirect call site 3. The record is the header (24 bytes)
-; and the slot of the indirect callee %fp at 24 -> 32 bytes.
-; CHECK:      @__ckpt_desc.driver = private constant { i32, i32, ptr, ptr, ptr, i64, ptr, i32, i32, ptr, i32, i32 } { i32 3, i32 3, ptr @driver, ptr [[NAME:@__ckpt_fname[.0-9]*]], ptr {{@.*}}, i64 32, ptr @__ckpt_sites.driver, i32 0, i32 0, ptr null, i32 0, i32 0 }, section "ckpt_funcs", align 8
-; CHECK-NEXT: @__ckpt_sites.driver = private constant [3 x { i32, i32, ptr, i64 }] [{ i32, i32, ptr, i64 } { i32 1, i32 0, ptr null, i64 0 }, { i32, i32, ptr, i64 } { i32 2, i32 0, ptr @work, i64 0 }, { i32, i32, ptr, i64 } { i32 3, i32 0, ptr null, i64 24 }]
-; CHECK-NEXT: [[NAME]] = private unnamed_addr constant [7 x i8] c"driver\00"
+; The runtime's symbols: the chain of records, and with -ckpt-polls the flag
+; and the poll; nothing for a restore.
+; POLLS:      @__ckpt_pending = external global i32
+; POLLS-NEXT: @__ckpt_records = external thread_local(initialexec) global ptr
+; DEFAULT:    @__ckpt_records = external thread_local(initialexec) global ptr
+; CHECK-NEXT: @__ckpt_desc.walk = private constant
 
-define i64 @driver(ptr %tbl, i64 %n) {
-; The whole function: the prologue is in the entry block, which falls through
-; to the loop as before.
-; CHECK-LABEL: define i64 @driver(ptr %tbl, i64 %n) {
+; No record: the poll (if any) comes first, the body follows unchanged.
+; CHECK-LABEL: define i64 @walk(ptr %node, i64 %depth) {
 ; CHECK-NEXT:  entry:
-; CHECK-NEXT:    %ckpt.frame = alloca [32 x i8], align 8
-; CHECK-NEXT:    [[TOP:%.*]] = call ptr @llvm.threadlocal.address.p0(ptr @__ckpt_top)
-; CHECK-NEXT:    %ckpt.parent = load ptr, ptr [[TOP]], align 8
-; CHECK-NEXT:    [[G:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 0
-; CHECK-NEXT:    store ptr %ckpt.parent, ptr [[G]], align 8
-; CHECK-NEXT:    [[G:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 8
-; CHECK-NEXT:    store ptr @__ckpt_desc.driver, ptr [[G]], align 8
-; CHECK-NEXT:    store ptr %ckpt.frame, ptr [[TOP]], align 8
-; CHECK-NEXT:    br label %loop
+; POLLS-NEXT:     %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic, align 4
+; POLLS-NEXT:     [[TMP0:%[0-9]+]] = icmp ne i32 %ckpt.pending, 0
+; POLLS-NEXT:     br i1 [[TMP0]], label %ckpt.poll, label %ckpt.cont, !prof
+; POLLS-EMPTY:
+; POLLS-NEXT:   ckpt.poll:
+; POLLS-NEXT:     call void @__ckpt_poll()
+; POLLS-NEXT:     br label %ckpt.cont
+; POLLS-EMPTY:
+; POLLS-NEXT:   ckpt.cont:
+; CHECK-NEXT:    %isnull = icmp eq ptr %node, null
+; CHECK-NEXT:    br i1 %isnull, label %leaf, label %inner
 ; CHECK-EMPTY:
-; The loop phis take the original values only.
-; CHECK-NEXT:  loop:
-; CHECK-NEXT:    %i = phi i64 [ 0, %entry ], [ %i.next, %ckpt.cont ]
-; CHECK-NEXT:    %acc = phi i64 [ 0, %entry ], [ %acc.next, %ckpt.cont ]
-; CHECK-NEXT:    %x = mul i64 %i, 3
-; Site 2: only the id (%i, %acc and the operand %x are not stored).
-; CHECK-NEXT:    [[G:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 16
-; CHECK-NEXT:    store i32 2, ptr [[G]], align 4
+; CHECK-NEXT:  inner:
+; CHECK-NEXT:    %x = mul i64 %depth, 3
 ; CHECK-NEXT:    %r = call i64 @work(i64 %x)
-; CHECK-NEXT:    br label %ckpt.cont1
+; CHECK-NEXT:    %left.addr = getelementptr inbounds ptr, ptr %node, i64 0
+; CHECK-NEXT:    %left = load ptr, ptr %left.addr, align 8
+; CHECK-NEXT:    %d1 = add i64 %depth, 1
+; CHECK-NEXT:    %a = call i64 @walk(ptr %left, i64 %d1)
+; CHECK-NEXT:    %fp.addr = getelementptr inbounds ptr, ptr %node, i64 1
+; CHECK-NEXT:    %fp = load ptr, ptr %fp.addr, align 8
+; CHECK-NEXT:    %b = call i64 %fp(i64 %a)
+; CHECK-NEXT:    %s = add i64 %r, %b
+; CHECK-NEXT:    ret i64 %s
 ; CHECK-EMPTY:
-; Continuation of site 2: no phi, the site is cleared; then site 3 stores its
-; callee and its id (not %r, %i or %acc).
-; CHECK-NEXT:  ckpt.cont1:
-; CHECK-NEXT:    [[G:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 16
-; CHECK-NEXT:    store i32 0, ptr [[G]], align 4
-; CHECK-NEXT:    %slot = getelementptr inbounds ptr, ptr %tbl, i64 %i
-; CHECK-NEXT:    %fp = load ptr, ptr %slot, align 8
-; CHECK-NEXT:    [[G:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 24
-; CHECK-NEXT:    store ptr %fp, ptr [[G]], align 8
-; CHECK-NEXT:    [[G:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 16
-; CHECK-NEXT:    store i32 3, ptr [[G]], align 4
-; CHECK-NEXT:    %q = call i64 %fp(i64 %r)
-; CHECK-NEXT:    br label %ckpt.cont2
-; CHECK-EMPTY:
-; CHECK-NEXT:  ckpt.cont2:
-; CHECK-NEXT:    [[G:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 16
-; CHECK-NEXT:    store i32 0, ptr [[G]], align 4
-; CHECK-NEXT:    br label %latch
-; CHECK-EMPTY:
-; Site 1, the poll, right before the back-edge: nothing stored on the fast
-; path; the slow path stores the id only (not %acc.next, %i.next or %c).
-; CHECK-NEXT:  latch:
-; CHECK-NEXT:    %acc.next = add i64 %acc, %q
-; CHECK-NEXT:    %i.next = add i64 %i, 1
-; CHECK-NEXT:    %c = icmp ult i64 %i.next, %n
-; CHECK-NEXT:    %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic, align 4
-; CHECK-NEXT:    [[P:%.*]] = icmp ne i32 %ckpt.pending, 0
-; CHECK-NEXT:    br i1 [[P]], label %ckpt.poll, label %ckpt.cont, !prof
-; CHECK-EMPTY:
-; CHECK-NEXT:  ckpt.poll:
-; CHECK-NEXT:    [[G:%.*]] = getelementptr inbounds i8, ptr %ckpt.frame, i64 16
-; CHECK-NEXT:    store i32 1, ptr [[G]], align 4
-; CHECK-NEXT:    call void @__ckpt_poll(ptr %ckpt.frame)
-; CHECK-NEXT:    br label %ckpt.cont
-; CHECK-EMPTY:
-; Continuation of site 1: no phi; the back-edge uses the original %c.
-; CHECK-NEXT:  ckpt.cont:
-; CHECK-NEXT:    br i1 %c, label %loop, label %exit
-; CHECK-EMPTY:
-; The pop, and nothing after the last block.
-; CHECK-NEXT:  exit:
-; CHECK-NEXT:    store ptr %ckpt.parent, ptr [[TOP]], align 8
-; CHECK-NEXT:    ret i64 %acc.next
+; CHECK-NEXT:  leaf:
+; CHECK-NEXT:    ret i64 %depth
 ; CHECK-NEXT:  }
+define i64 @walk(ptr %node, i64 %depth) {
 entry:
-  br label %loop
+  %isnull = icmp eq ptr %node, null
+  br i1 %isnull, label %leaf, label %inner
 
-loop:
-  %i = phi i64 [ 0, %entry ], [ %i.next, %latch ]
-  %acc = phi i64 [ 0, %entry ], [ %acc.next, %latch ]
-  %x = mul i64 %i, 3
+inner:
+  %x = mul i64 %depth, 3
   %r = call i64 @work(i64 %x)
-  %slot = getelementptr inbounds ptr, ptr %tbl, i64 %i
-  %fp = load ptr, ptr %slot, align 8
-  %q = call i64 %fp(i64 %r)
-  br label %latch
+  %left.addr = getelementptr inbounds ptr, ptr %node, i64 0
+  %left = load ptr, ptr %left.addr, align 8
+  %d1 = add i64 %depth, 1
+  %a = call i64 @walk(ptr %left, i64 %d1)
+  %fp.addr = getelementptr inbounds ptr, ptr %node, i64 1
+  %fp = load ptr, ptr %fp.addr, align 8
+  %b = call i64 %fp(i64 %a)
+  %s = add i64 %r, %b
+  ret i64 %s
 
-latch:
-  %acc.next = add i64 %acc, %q
-  %i.next = add i64 %i, 1
-  %c = icmp ult i64 %i.next, %n
-  br i1 %c, label %loop, label %exit
-
-exit:
-  ret i64 %acc.next
+leaf:
+  ret i64 %depth
 }
+
+; With a record: the push, the poll (if any), the body; every return pops.
+; CHECK-LABEL: define i64 @walk_secret(ptr %node, i64 %depth) {
+; CHECK-NEXT:  entry:
+; CHECK-NEXT:    %ckpt.record = alloca [24 x i8], align 8
+; CHECK-NEXT:    %secret = getelementptr inbounds i8, ptr %ckpt.record, i64 16
+; CHECK-NEXT:    [[TMP0:%[0-9]+]] = call ptr @llvm.threadlocal.address.p0(ptr @__ckpt_records)
+; CHECK-NEXT:    %ckpt.parent = load ptr, ptr [[TMP0]], align 8
+; CHECK-NEXT:    [[TMP1:%[0-9]+]] = getelementptr inbounds i8, ptr %ckpt.record, i64 0
+; CHECK-NEXT:    store ptr %ckpt.parent, ptr [[TMP1]], align 8
+; CHECK-NEXT:    [[TMP2:%[0-9]+]] = getelementptr inbounds i8, ptr %ckpt.record, i64 8
+; CHECK-NEXT:    store ptr @__ckpt_desc.walk_secret, ptr [[TMP2]], align 8
+; CHECK-NEXT:    store ptr %ckpt.record, ptr [[TMP0]], align 8
+; POLLS-NEXT:     %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic, align 4
+; POLLS-NEXT:     [[TMP3:%[0-9]+]] = icmp ne i32 %ckpt.pending, 0
+; POLLS-NEXT:     br i1 [[TMP3]], label %ckpt.poll, label %ckpt.cont, !prof
+; POLLS-EMPTY:
+; POLLS-NEXT:   ckpt.poll:
+; POLLS-NEXT:     call void @__ckpt_poll()
+; POLLS-NEXT:     br label %ckpt.cont
+; POLLS-EMPTY:
+; POLLS-NEXT:   ckpt.cont:
+; CHECK-NEXT:    store i64 %depth, ptr %secret, align 8
+; CHECK-NEXT:    %isnull = icmp eq ptr %node, null
+; CHECK-NEXT:    br i1 %isnull, label %leaf, label %inner
+; CHECK-EMPTY:
+; CHECK-NEXT:  inner:
+; CHECK-NEXT:    %d1 = add i64 %depth, 1
+; CHECK-NEXT:    %a = call i64 @walk_secret(ptr %node, i64 %d1)
+; CHECK-NEXT:    %v = load i64, ptr %secret, align 8
+; CHECK-NEXT:    %s = add i64 %a, %v
+; CHECK-NEXT:    [[TMP4:%[0-9]+]] = call ptr @llvm.threadlocal.address.p0(ptr @__ckpt_records)
+; CHECK-NEXT:    store ptr %ckpt.parent, ptr [[TMP4]], align 8
+; CHECK-NEXT:    ret i64 %s
+; CHECK-EMPTY:
+; CHECK-NEXT:  leaf:
+; CHECK-NEXT:    [[TMP5:%[0-9]+]] = call ptr @llvm.threadlocal.address.p0(ptr @__ckpt_records)
+; CHECK-NEXT:    store ptr %ckpt.parent, ptr [[TMP5]], align 8
+; CHECK-NEXT:    ret i64 0
+; CHECK-NEXT:  }
+define i64 @walk_secret(ptr %node, i64 %depth) {
+entry:
+  %secret = alloca i64, align 8
+  call void @llvm.var.annotation.p0.p0(ptr %secret, ptr @.str.ex, ptr @.str.file, i32 40, ptr null)
+  store i64 %depth, ptr %secret, align 8
+  %isnull = icmp eq ptr %node, null
+  br i1 %isnull, label %leaf, label %inner
+
+inner:
+  %d1 = add i64 %depth, 1
+  %a = call i64 @walk_secret(ptr %node, i64 %d1)
+  %v = load i64, ptr %secret, align 8
+  %s = add i64 %a, %v
+  ret i64 %s
+
+leaf:
+  ret i64 0
+}
+
+; POLLS: declare void @__ckpt_poll(){{$}}

@@ -8,7 +8,7 @@
  *
  * The FRAMES lines below are FileCheck patterns for ckpt-inspect's frame
  * list: they sit next to the calls they describe, so [[@LINE]] is always
- * right.
+ * right. The innermost frame is the runtime's ckpt_checkpoint.
  */
 #include <ckpt.h>
 #include <fcntl.h>
@@ -32,14 +32,15 @@ __attribute__((noinline)) static long descend(int depth, const long *parent) {
   long local = *parent * 31 + depth;
   snprintf(note, sizeof note, "depth %d", depth);
   if (depth == 0) {
-    // FRAMES: #0 descend at {{.*}}inspect_prog.c:[[@LINE+1]] (site {{[0-9]+}}, frame 0x{{[0-9a-f]+}}, {{[0-9]+}} bytes, 64 excluded)
+    // FRAMES: #0 ckpt_checkpoint (ckpt runtime) pc 0x{{[0-9a-f]+}}{{$}}
+    // FRAMES-NEXT: #1 descend at {{.*}}inspect_prog.c:[[@LINE+1]] (pc 0x{{[0-9a-f]+}}, cfa 0x{{[0-9a-f]+}}, 64 excluded){{$}}
     int rc = ckpt_checkpoint();
     printf("checkpoint %s\n", rc == CKPT_TAKEN ? "taken" : "not taken");
     return local + rc + (long)strlen(note);
   }
-  // FRAMES-NEXT: #1 descend at {{.*}}inspect_prog.c:[[@LINE+3]] (site {{[0-9]+}}, frame 0x{{[0-9a-f]+}}, {{[0-9]+}} bytes, 64 excluded)
-  // FRAMES-NEXT: #2 descend at {{.*}}inspect_prog.c:[[@LINE+2]] (site {{[0-9]+}}, frame 0x{{[0-9a-f]+}}, {{[0-9]+}} bytes, 64 excluded)
-  // FRAMES-NEXT: #3 descend at {{.*}}inspect_prog.c:[[@LINE+1]] (site {{[0-9]+}}, frame 0x{{[0-9a-f]+}}, {{[0-9]+}} bytes, 64 excluded)
+  // FRAMES-NEXT: #2 descend at {{.*}}inspect_prog.c:[[@LINE+3]] (pc 0x{{[0-9a-f]+}}, cfa 0x{{[0-9a-f]+}}, 64 excluded){{$}}
+  // FRAMES-NEXT: #3 descend at {{.*}}inspect_prog.c:[[@LINE+2]] (pc 0x{{[0-9a-f]+}}, cfa 0x{{[0-9a-f]+}}, 64 excluded){{$}}
+  // FRAMES-NEXT: #4 descend at {{.*}}inspect_prog.c:[[@LINE+1]] (pc 0x{{[0-9a-f]+}}, cfa 0x{{[0-9a-f]+}}, 64 excluded){{$}}
   long below = descend(depth - 1, &local);
   return below * 3 + local + (long)strlen(note);
 }
@@ -74,7 +75,7 @@ int main(int argc, char **argv) {
     return 1;
 
   long seed = 5;
-  // FRAMES-NEXT: #4 main at {{.*}}inspect_prog.c:[[@LINE+1]] (site {{[0-9]+}}, frame 0x{{[0-9a-f]+}}, {{[0-9]+}} bytes)
+  // FRAMES-NEXT: #5 main at {{.*}}inspect_prog.c:[[@LINE+1]] (pc 0x{{[0-9a-f]+}}, cfa 0x{{[0-9a-f]+}}){{$}}
   sink = descend(3, &seed);
   for (int i = 0; i < 3; i++)
     free(blocks[i]);

@@ -12,8 +12,11 @@
  *
  * Usage: inspect_threads
  *
- * The FRAMES lines below are FileCheck patterns for ckpt-inspect's frame
- * lists: they sit next to the calls they describe, so [[@LINE]] is right.
+ * The MAIN, WAITER and LOCKER lines below are FileCheck patterns for
+ * ckpt-inspect's frame lists: they sit next to the calls they describe, so
+ * [[@LINE]] is right. Each thread's innermost frames are the runtime's: one,
+ * ckpt_checkpoint, for main; the wrappers of pthread_cond_wait and
+ * pthread_mutex_lock (and whatever they call to wait) for the others.
  */
 #include <ckpt.h>
 #include <fcntl.h>
@@ -40,7 +43,9 @@ __attribute__((noinline)) static long wait_for_go(void) {
   pthread_mutex_lock(&qlock);
   waiting = 1;
   while (!go)
-    // WAITER: #0 wait_for_go at {{.*}}inspect_threads.c:[[@LINE+1]] (site {{[0-9]+}}, frame 0x{{[0-9a-f]+}}, {{[0-9]+}} bytes)
+    // WAITER: thread in slot 1: waiting in a condition wait,
+    // WAITER: #0 {{.+}} (ckpt runtime) pc 0x{{[0-9a-f]+}}{{$}}
+    // WAITER: #[[#W:]] wait_for_go at {{.*}}inspect_threads.c:[[@LINE+1]] (pc 0x{{[0-9a-f]+}}, cfa 0x{{[0-9a-f]+}}){{$}}
     pthread_cond_wait(&qcond, &qlock);
   pthread_mutex_unlock(&qlock);
   return tl_value;
@@ -50,14 +55,16 @@ static void *waiter(void *arg) {
   tl_value = 100;
   if (pthread_setspecific(key, arg) != 0)
     abort();
-  // WAITER-NEXT: #1 waiter at {{.*}}inspect_threads.c:[[@LINE+1]] (site {{[0-9]+}}, frame 0x{{[0-9a-f]+}}, {{[0-9]+}} bytes)
+  // WAITER-NEXT: #[[#W+1]] waiter at {{.*}}inspect_threads.c:[[@LINE+1]] (pc 0x{{[0-9a-f]+}}, cfa 0x{{[0-9a-f]+}}){{$}}
   long seen = wait_for_go();
   return (void *)(seen + (pthread_getspecific(key) == arg));
 }
 
 static void *locker(void *arg) {
   locker_tid = (int)syscall(SYS_gettid);
-  // LOCKER: #0 locker at {{.*}}inspect_threads.c:[[@LINE+1]] (site {{[0-9]+}}, frame 0x{{[0-9a-f]+}}, {{[0-9]+}} bytes)
+  // LOCKER: thread in slot 2: waiting in a lock/join/barrier/semaphore wait,
+  // LOCKER: #0 {{.+}} (ckpt runtime) pc 0x{{[0-9a-f]+}}{{$}}
+  // LOCKER: #{{[1-9][0-9]*}} locker at {{.*}}inspect_threads.c:[[@LINE+1]] (pc 0x{{[0-9a-f]+}}, cfa 0x{{[0-9a-f]+}}){{$}}
   pthread_mutex_lock(&big);
   *(long *)arg += 1;
   pthread_mutex_unlock(&big);
@@ -121,7 +128,9 @@ int main(void) {
   while (!finisher_tid || thread_state(finisher_tid) != 0)
     pause_a_little();
 
-  // MAIN: #0 main at {{.*}}inspect_threads.c:[[@LINE+1]] (site {{[0-9]+}}, frame 0x{{[0-9a-f]+}}, {{[0-9]+}} bytes)
+  // MAIN: thread in slot 0: waiting in ckpt_checkpoint,
+  // MAIN: #0 ckpt_checkpoint (ckpt runtime) pc 0x{{[0-9a-f]+}}{{$}}
+  // MAIN-NEXT: #1 main at {{.*}}inspect_threads.c:[[@LINE+1]] (pc 0x{{[0-9a-f]+}}, cfa 0x{{[0-9a-f]+}}){{$}}
   int rc = ckpt_checkpoint();
   printf("checkpoint %s\n", rc == CKPT_TAKEN       ? "taken"
                             : rc == CKPT_RESTARTED ? "restarted"

@@ -5,7 +5,13 @@ exactly, and each variant breaks one rule of docs/format.md, so the tests can
 check that --verify names it. Sections are stored uncompressed (compression
 0, which readers accept), so only XXH64 is needed; it is implemented here.
 
-Usage: mkckpt.py OUTDIR    (writes OUTDIR/<variant>.ckpt for every variant)
+Usage: mkckpt.py OUTDIR [EXE]
+           writes OUTDIR/<variant>.ckpt for every variant, naming EXE
+           (default /nonexistent/prog) as the executable
+       mkckpt.py --program EXE ADDRS OUT [--other-build]
+           writes OUT, a checkpoint of the real executable EXE (its build-id,
+           or another one with --other-build) whose main thread's frames are
+           at the code addresses Inputs/frames_prog.c printed into ADDRS
 """
 import os
 import struct
@@ -62,7 +68,7 @@ def xxh64(data):
 META, LAYOUT, GLOBALS, HEAP, THREADS, FILES, RTSTATE, EXCLUDED, HOOKS = range(1, 10)
 
 
-VERSION = 4  # CKPT_FILE_VERSION: the one whose section contents are decoded
+VERSION = 5  # CKPT_FILE_VERSION: the one whose section contents are decoded
 RUN_ID = bytes(range(0xa0, 0xb0))  # header run_id, from version 3
 
 
@@ -147,14 +153,32 @@ STACK_HI = slot_hi(0)
 PARKED, IN_CALL, NEW, EXITED = 2, 3, 4, 5
 CALL_CHECKPOINT, CALL_REISSUE, CALL_COND_WAIT, CALL_SLEEP, CALL_IO, CALL_COMPLETED = range(1, 7)
 GUARD = 0x5eed0badc0ffee00  # the process's stack canary (low byte 0, as glibc's)
-# Outermost first: (name, file, line, site, addr, size, excluded, desc). A
-# frame's excluded locals are its last `excluded` bytes.
-FRAMES = [(b"main", b"prog.c", 50, 3, STACK_HI - 0x100, 48, 0, 0x402000),
-          (b"recurse", b"prog.c", 22, 2, STACK_HI - 0x200, 40, 8, 0x402040),
-          (b"recurse", b"prog.c", 20, 1, STACK_HI - 0x300, 40, 8, 0x402040)]
-# A second thread waiting for work: its start routine is the outermost frame.
-WORKER_FRAMES = [(b"worker", b"worker.c", 70, 1, user_top(1) - 0x100, 48, 0, 0x402100),
-                 (b"wait_for_work", b"worker.c", 64, 2, user_top(1) - 0x200, 40, 0, 0x402140)]
+# struct ckpt_frame_rec's kind and flags.
+PROGRAM, RUNTIME = 1, 2
+EXACT_PC = 1
+
+
+def frame(name, file, pc, cfa, func, kind=PROGRAM, flags=0, excluded=0, reserved=0):
+    """One native frame: pc a return address into it (an exact pc with
+    EXACT_PC), cfa the caller's sp before the call, func its function's
+    start. Its excluded locals are the `excluded` bytes below the return
+    address at cfa - 8."""
+    return dict(name=name, file=file, pc=pc, cfa=cfa, func=func, kind=kind, flags=flags,
+                excluded=excluded, reserved=reserved)
+
+
+# Outermost first: main (recorded under the pass's name for it) and two
+# levels of recursion, the innermost stopped at a poll (its pc is where the
+# thread resumes).
+FRAMES = [frame(b"__ckpt_main", b"prog.c", 0x401164, STACK_HI - 0x100, 0x401100),
+          frame(b"recurse", b"prog.c", 0x401a47, STACK_HI - 0x200, 0x401a00, excluded=8),
+          frame(b"recurse", b"prog.c", 0x401a2c, STACK_HI - 0x300, 0x401a00, excluded=8)]
+# A second thread waiting for work: its start routine is the outermost
+# frame, the innermost is the runtime's wrapper it waits in (which records
+# no name).
+WORKER_FRAMES = [frame(b"worker", b"worker.c", 0x402128, user_top(1) - 0x100, 0x402100),
+                 frame(b"wait_for_work", b"worker.c", 0x402163, user_top(1) - 0x180, 0x402140),
+                 frame(b"", b"", 0x4023f7, user_top(1) - 0x200, 0x4023c0, kind=RUNTIME)]
 # The pthread keys: (destructor, alive, reserved). Key 1 was deleted.
 KEYS = [(0x401250, 1, 0), (0, 0, 0)]
 
@@ -173,12 +197,12 @@ def thread(slot, state, frames=(), rip=0, **kw):
     """A thread record's fields (docs/format.md, THREADS), defaults filled.
     tls_len, nkey_values and nframes default to what follows the record. A
     PARKED or IN_CALL thread's saved stack starts 0x80 bytes below its
-    innermost frame record, where it resumes (at rip); its extents
+    innermost frame's cfa, where it resumes (at rip); its extents
     ("stack": (addr, len) pairs) default to the range minus the frames'
     excluded locals, computed when the record is written."""
     ptid = 0x7ffff7d8a740 if slot == 0 else slot_hi(slot) - 0x6c0
     stopped = state in (PARKED, IN_CALL)
-    save_lo = min(f[4] for f in frames) - 0x80 if stopped and frames else 0
+    save_lo = min(f["cfa"] for f in frames) - 0x80 if stopped and frames else 0
     t = dict(slot=slot, state=state, frames=list(frames),
              park_kind={PARKED: 1, IN_CALL: 2}.get(state, 0),
              stack_lo=slot_hi(slot) - 0x100000, stack_hi=slot_hi(slot),
@@ -196,8 +220,8 @@ def default_stack(t):
     """[save_lo, user_top) without the frames' excluded locals, as extents."""
     if not t["frames"]:
         return []
-    holes = sorted((addr + size - excl, addr + size)
-                   for _, _, _, _, addr, size, excl, _ in t["frames"] if excl)
+    holes = sorted((f["cfa"] - 8 - f["excluded"], f["cfa"] - 8)
+                   for f in t["frames"] if f["excluded"])
     out, at = [], t["save_lo"]
     for lo, hi in holes + [(t["user_top"], t["user_top"])]:
         if lo > at:
@@ -207,16 +231,14 @@ def default_stack(t):
 
 
 def stack_bytes(t, addr, n):
-    """What the stack holds at [addr, addr + n): a filler, with each frame
-    record's header {parent, desc, site, reserved} at its address."""
+    """What the stack holds at [addr, addr + n): a filler, with the return
+    address into each frame's caller at the frame's cfa - 8."""
     buf = bytearray(b"\x5a" * n)
-    parent = 0
-    for _, _, _, site, faddr, _, _, desc in t["frames"]:
-        header = struct.pack("<QQII", parent, desc, site, 0)
-        for i, byte in enumerate(header):
-            if addr <= faddr + i < addr + n:
-                buf[faddr + i - addr] = byte
-        parent = faddr
+    frames = t["frames"]
+    for caller, callee in zip(frames, frames[1:]):
+        for i, byte in enumerate(struct.pack("<Q", caller["pc"])):
+            if addr <= callee["cfa"] - 8 + i < addr + n:
+                buf[callee["cfa"] - 8 + i - addr] = byte
     return bytes(buf)
 
 
@@ -234,28 +256,36 @@ def good_threads():
 
 
 def call_threads():
-    """The main thread in ckpt_checkpoint, others in every other kind of call."""
-    def one(slot, kind, name, **kw):
-        frame = (name, b"calls.c", 10 * slot, 1, user_top(slot) - 0x100, 32, 0,
-                 0x402200 + 0x40 * slot)
-        return thread(slot, IN_CALL, [frame], rip=0x402500 + 0x10 * kind, call_kind=kind,
+    """The main thread in ckpt_checkpoint, others in every other kind of call.
+    Each waits in a runtime frame under its one program frame; the reader's
+    stopped at an exact pc (as a thread interrupted anywhere would be)."""
+    def one(slot, kind, name, flags=0, **kw):
+        top = user_top(slot)
+        frames = [frame(name, b"calls.c", 0x402210 + 0x40 * slot, top - 0x100,
+                        0x402200 + 0x40 * slot),
+                  frame(b"ckpt_wrapper", b"", 0x402500 + 0x10 * kind, top - 0x140,
+                        0x402480 + 0x10 * kind, kind=RUNTIME, flags=flags)]
+        return thread(slot, IN_CALL, frames, rip=0x402500 + 0x10 * kind, call_kind=kind,
                       callee=0x402480 + 0x10 * kind, start_fn=0x401400 + slot,
                       start_arg=slot, **kw)
-    return [thread(0, IN_CALL, FRAMES, rip=0x4024f3, call_kind=CALL_CHECKPOINT,
-                   callee=0x4024c0),
+    checkpoint = frame(b"ckpt_checkpoint", b"", 0x4024f3, STACK_HI - 0x340, 0x4024c0,
+                       kind=RUNTIME)
+    return [thread(0, IN_CALL, FRAMES + [checkpoint], rip=0x4024f3,
+                   call_kind=CALL_CHECKPOINT, callee=0x4024c0),
             one(1, CALL_REISSUE, b"locker"),
             one(2, CALL_SLEEP, b"sleeper", deadline=1700000005250000000),
-            one(3, CALL_IO, b"reader", fd=5),
+            one(3, CALL_IO, b"reader", flags=EXACT_PC, fd=5),
             one(4, CALL_COMPLETED, b"writer", fd=6, result=-1, errno=11),
             one(5, CALL_COMPLETED, b"writer", fd=7, result=12)]
 
 
 def frames_bytes(frames):
-    """The frame descriptions, outermost first (no bytes: they are in the stack)."""
+    """The frame records, outermost first (no bytes: they are in the stack)."""
     out = b""
-    for name, file, line, site, addr, size, excl, desc in frames:
-        out += struct.pack("<QQIIIIII", desc, addr, site, size, len(name), line, len(file), excl)
-        out += name + file
+    for f in frames:
+        out += struct.pack("<QQQIIIIII", f["pc"], f["cfa"], f["func"], f["kind"], f["flags"],
+                           len(f["name"]), len(f["file"]), f["excluded"], f["reserved"])
+        out += f["name"] + f["file"]
     return out
 
 
@@ -333,8 +363,11 @@ def replace(sections, typ, raw):
 
 def variants(exe):
     good = good_sections(exe)
-    bad_frames = list(FRAMES)
-    bad_frames[2] = bad_frames[2][:4] + (STACK_HI - 0x1f0,) + bad_frames[2][5:]
+    def bad_frame(index, **kw):
+        """The main thread's frames with frame INDEX (outermost first) changed."""
+        frames = [dict(f) for f in FRAMES]
+        frames[index].update(kw)
+        return container(replace(good, THREADS, threads(changed(0, frames=frames))))
     # The main thread's saved stack: three extents around two excluded locals.
     main_stack = default_stack(good_threads()[0])
     assert len(main_stack) == 3
@@ -344,15 +377,27 @@ def variants(exe):
     flipped[128 + len(good[0][1]) + 20] ^= 0x40  # inside LAYOUT's stored bytes
     return {
         "good": container(good),
-        # Older formats: only META and the table are read. Version 3 sections
-        # read as version 4's but THREADS, whose layout changed: left out.
+        # Older formats: only META and the table are read. Version 3 and 4
+        # sections read as version 5's but THREADS, whose layout changed:
+        # left out.
         "v1": container([(META, meta(exe, exe_hash=False)), (HEAP, b"\x01" * 24)], version=1),
         "v3": container([s for s in good if s[0] != THREADS], version=3),
+        "v4": container([s for s in good if s[0] != THREADS], version=4),
         # Container-valid files whose sections break a rule.
         "global-extent-order": container(replace(good, GLOBALS, globals_(((32, b"U" * 16), (0, b"T" * 16))))),
         "global-extent-past-end": container(replace(good, GLOBALS, globals_(((0, b"T" * 16), (56, b"U" * 16))))),
         "heap-extent-outside": container(replace(good, HEAP, heap(((HEAP_BASE, 256), (HEAP_BASE + 0xff00, 512))))),
-        "frame-not-below-caller": container(replace(good, THREADS, threads(changed(0, frames=bad_frames)))),
+        # Frame records: one file per rule.
+        "frame-kind": bad_frame(1, kind=3),
+        "frame-flags": bad_frame(2, flags=6),
+        "frame-exact-pc-outer": bad_frame(1, flags=EXACT_PC),
+        "frame-reserved": bad_frame(0, reserved=1),
+        "frame-func-above-pc": bad_frame(1, func=0x401a50),
+        "frame-no-func": bad_frame(0, func=0),
+        "frame-excluded": bad_frame(2, excluded=1 << 31),
+        "frame-cfa-above-top": bad_frame(0, cfa=user_top(0) + 0x10),
+        "frame-cfa-below-save": bad_frame(2, cfa=STACK_HI - 0x400),
+        "frame-cfa-order": bad_frame(2, cfa=STACK_HI - 0x1f0),
         "too-many-threads": container(replace(good, THREADS, threads(nthreads=1000000))),
         # THREADS: one file per rule of the thread and key records.
         "key-alive": container(replace(good, THREADS, threads(keys=[KEYS[0], (0, 2, 0)]))),
@@ -412,7 +457,58 @@ def variants(exe):
     }
 
 
+def elf_build_id(path):
+    """The GNU build-id of the ELF file PATH, from its SHT_NOTE sections."""
+    data = open(path, "rb").read()
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3a)
+    for i in range(shnum):
+        _, typ, _, _, off, size = struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize)
+        if typ != 7:  # SHT_NOTE
+            continue
+        at = off
+        while at + 12 <= off + size:
+            namesz, descsz, ntype = struct.unpack_from("<III", data, at)
+            name_at = at + 12
+            desc_at = name_at + (namesz + 3) // 4 * 4
+            if ntype == 3 and data[name_at:name_at + namesz] == b"GNU\0":  # NT_GNU_BUILD_ID
+                return data[desc_at:desc_at + descsz]
+            at = desc_at + (descsz + 3) // 4 * 4
+    sys.exit("mkckpt: %s has no build-id" % path)
+
+
+def program(exe, addrs_path, other_build):
+    """A checkpoint of EXE (Inputs/frames_prog.c) whose main thread waits in
+    a runtime frame under two program frames, at the addresses the program
+    printed: "NAME FUNC [RETURN_ADDRESS]" per function. The frame of work
+    records no name or file (ckpt-inspect names it from the symbols), main
+    the pass's name and only a file; the runtime frame's pc is exact."""
+    addrs = {}
+    for line in open(addrs_path):
+        name, *values = line.split()
+        addrs[name] = [int(v, 16) for v in values]
+    runtime_fn, = addrs["wait_in_runtime"]
+    work_fn, into_work = addrs["work"]
+    main_fn, into_main = addrs["main"]
+    frames = [frame(b"__ckpt_main", b"frames_prog.c", into_main, STACK_HI - 0x100, main_fn),
+              frame(b"", b"", into_work, STACK_HI - 0x200, work_fn, excluded=16),
+              frame(b"", b"", runtime_fn, STACK_HI - 0x300, runtime_fn, kind=RUNTIME,
+                    flags=EXACT_PC)]
+    main_thread = thread(0, IN_CALL, frames, rip=runtime_fn, call_kind=CALL_CHECKPOINT,
+                         callee=runtime_fn)
+    sections = replace(good_sections(exe), THREADS, threads([main_thread], keys=[]))
+    build_id = elf_build_id(exe)
+    if other_build:
+        build_id = bytes(b ^ 0xff for b in build_id)
+    return container(sections, build_id=build_id)
+
+
 def main():
+    if sys.argv[1] == "--program":
+        exe, addrs_path, out = sys.argv[2:5]
+        with open(out, "wb") as f:
+            f.write(program(exe, addrs_path, "--other-build" in sys.argv[5:]))
+        return
     outdir = sys.argv[1]
     exe = sys.argv[2] if len(sys.argv) > 2 else "/nonexistent/prog"
     os.makedirs(outdir, exist_ok=True)
