@@ -73,8 +73,7 @@ static void strpool_free(struct strpool *p) {
   memset(p, 0, sizeof *p);
 }
 
-/* Make room for NEED elements of SIZE bytes in *ARR (capacity *CAP). */
-static int grow_array(void *arr, size_t *cap, size_t need, size_t size) {
+int grow_array(void *arr, size_t *cap, size_t need, size_t size) {
   if (need <= *cap)
     return 0;
   size_t n = *cap ? *cap : 8;

@@ -196,4 +196,8 @@ int decodes_contents(const struct ckpt_image *img);
 int load_contents(struct ckpt_image *img, const char *path, int check_whole,
                   struct contents *c, char *err, size_t errlen);
 
+/* Make room for NEED elements of SIZE bytes in *ARR (capacity *CAP,
+ * doubled as needed). 0, or -1 when out of memory (*ARR unchanged). */
+int grow_array(void *arr, size_t *cap, size_t need, size_t size);
+
 #endif /* CKPT_INSPECT_DECODE_H */

@@ -8,6 +8,7 @@
  * DW_AT_ranges of each unit), and an address is looked up in its unit's line
  * table with dwarf_getsrc_die. */
 #include "inspect_lines.h"
+#include "inspect_decode.h"
 
 #include <elfutils/libdw.h>
 #include <errno.h>
@@ -31,20 +32,6 @@ struct unit_index {
   size_t nranges, ranges_cap;
 };
 
-static int grow(void *arr, size_t *cap, size_t need, size_t size) {
-  if (need <= *cap)
-    return 0;
-  size_t n = *cap ? 2 * *cap : 64;
-  while (n < need)
-    n *= 2;
-  void *p = realloc(*(void **)arr, n * size);
-  if (!p)
-    return -1;
-  *(void **)arr = p;
-  *cap = n;
-  return 0;
-}
-
 static int cmp_range(const void *a, const void *b) {
   const struct unit_range *x = a, *y = b;
   return x->lo < y->lo ? -1 : x->lo > y->lo;
@@ -67,7 +54,7 @@ static int index_units(Dwarf *dbg, struct unit_index *ix, char *err,
   int rc;
   while ((rc = dwarf_get_units(dbg, cu, &cu, &version, &unit_type, &cudie,
                                NULL)) == 0) {
-    if (grow(&ix->units, &ix->units_cap, ix->nunits + 1, sizeof *ix->units))
+    if (grow_array(&ix->units, &ix->units_cap, ix->nunits + 1, sizeof *ix->units))
       goto nomem;
     size_t unit = ix->nunits++;
     ix->units[unit] = cudie;
@@ -76,7 +63,7 @@ static int index_units(Dwarf *dbg, struct unit_index *ix, char *err,
     while ((off = dwarf_ranges(&cudie, off, &base, &start, &end)) > 0) {
       if (start >= end)
         continue;
-      if (grow(&ix->ranges, &ix->ranges_cap, ix->nranges + 1,
+      if (grow_array(&ix->ranges, &ix->ranges_cap, ix->nranges + 1,
                sizeof *ix->ranges))
         goto nomem;
       ix->ranges[ix->nranges++] = (struct unit_range){start, end, unit};
