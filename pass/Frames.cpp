@@ -567,6 +567,11 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
     if (!isInstrumentable(F) || CallbackOnly.contains(&F))
       continue;
     FunctionPlan &P = Plans[&F];
+    // Without polls (the default) a running thread is stopped by signal
+    // wherever it is in the program's code: no poll to plan, and every
+    // function may be on a stopped stack (step 3 below).
+    if (!ClPolls)
+      continue;
     LoopInfo &LI = FAM.getResult<LoopAnalysis>(F);
     ScalarEvolution &SE = FAM.getResult<ScalarEvolutionAnalysis>(F);
     SmallPtrSet<BasicBlock *, 8> Seen;
@@ -627,67 +632,66 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
         }
   }
 
-  // 2. Recursion without a polled loop gets an entry poll, so a deep
-  //    recursion can stop.
-  CallGraph &CG = MAM.getResult<CallGraphAnalysis>(M);
-  for (scc_iterator<CallGraph *> I = scc_begin(&CG); !I.isAtEnd(); ++I) {
-    if (!I.hasCycle())
-      continue;
-    for (CallGraphNode *N : *I)
-      if (Function *F = N->getFunction(); F && Plans.count(F)) {
-        FunctionPlan &P = Plans[F];
-        if (P.PollLatches.empty())
-          P.EntryPoll = true;
-      }
-  }
-
-  //    The call graph does not see recursion through function pointers: a
-  //    function whose address is taken and that calls through a pointer
-  //    may be part of such a cycle, so it gets an entry poll as well.
-  for (auto &[F, P] : Plans) {
-    if (!P.PollLatches.empty() || P.EntryPoll || !F->hasAddressTaken())
-      continue;
-    for (BasicBlock &BB : *F)
-      for (Instruction &I : BB)
-        if (auto *CB = dyn_cast<CallBase>(&I);
-            CB && !directCallee(*CB) && !callCannotStop(*CB))
-          P.EntryPoll = true;
-  }
-
-  // 3. Which functions can reach a safe point: a fixed point over the calls.
+  // 2-3. Without polls every planned function can be on a stopped stack
+  //      and gets its descriptor. With them: entry polls for recursion,
+  //      then which functions can reach a safe point.
   DenseSet<Function *> MayReach;
-  for (auto &[F, P] : Plans)
-    if (!P.PollLatches.empty() || P.EntryPoll || P.HasUnknownCall)
-      MayReach.insert(F);
-  bool Changed = true;
-  while (Changed) {
-    Changed = false;
+  if (!ClPolls) {
     for (auto &[F, P] : Plans)
-      if (!MayReach.contains(F))
-        for (Function *Callee : P.Callees)
-          if (MayReach.contains(Callee)) {
-            MayReach.insert(F);
-            Changed = true;
-            break;
-          }
-  }
-
-  //    Without polls (the default) a running thread is stopped by signal
-  //    wherever it is in the program's code: every function may be on a
-  //    stopped stack, and gets its descriptor.
-  if (!ClPolls)
-    for (auto &[F, P] : Plans) {
-      P.PollLatches.clear();
-      P.EntryPoll = false;
       MayReach.insert(F);
+  } else {
+    // 2. Recursion without a polled loop gets an entry poll, so a deep
+    //    recursion can stop.
+    CallGraph &CG = MAM.getResult<CallGraphAnalysis>(M);
+    for (scc_iterator<CallGraph *> I = scc_begin(&CG); !I.isAtEnd(); ++I) {
+      if (!I.hasCycle())
+        continue;
+      for (CallGraphNode *N : *I)
+        if (Function *F = N->getFunction(); F && Plans.count(F)) {
+          FunctionPlan &P = Plans[F];
+          if (P.PollLatches.empty())
+            P.EntryPoll = true;
+        }
     }
+
+    //    The call graph does not see recursion through function pointers: a
+    //    function whose address is taken and that calls through a pointer
+    //    may be part of such a cycle, so it gets an entry poll as well.
+    for (auto &[F, P] : Plans) {
+      if (!P.PollLatches.empty() || P.EntryPoll || !F->hasAddressTaken())
+        continue;
+      for (BasicBlock &BB : *F)
+        for (Instruction &I : BB)
+          if (auto *CB = dyn_cast<CallBase>(&I);
+              CB && !directCallee(*CB) && !callCannotStop(*CB))
+            P.EntryPoll = true;
+    }
+
+    // 3. Which functions can reach a safe point: a fixed point over the
+    //    calls.
+    for (auto &[F, P] : Plans)
+      if (!P.PollLatches.empty() || P.EntryPoll || P.HasUnknownCall)
+        MayReach.insert(F);
+    bool Changed = true;
+    while (Changed) {
+      Changed = false;
+      for (auto &[F, P] : Plans)
+        if (!MayReach.contains(F))
+          for (Function *Callee : P.Callees)
+            if (MayReach.contains(Callee)) {
+              MayReach.insert(F);
+              Changed = true;
+              break;
+            }
+    }
+  }
 
   // 4. Instrument. The runtime's symbols are declared only if needed.
   std::optional<RuntimeSymbols> RT;
   bool Modified = false;
 
   // A longjmp leaves the frames it skips without popping their records: at
-  // every setjmp (in any function) the shadow stack's top is remembered and
+  // every setjmp (in any function) the record chain's head is remembered and
   // put back when setjmp returns, the second time after a longjmp. (A thread
   // never stops while a function that calls setjmp is on its stack: its
   // descriptor says so.)
