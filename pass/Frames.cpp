@@ -103,6 +103,75 @@ bool hasKnownBody(const Function &F) {
   return isInstrumentable(F) && !F.isInterposable();
 }
 
+/// Whether inline assembly leaves the stack pointer moved, so that the CFI
+/// of the function no longer describes its frame after the asm. Reading
+/// %rsp (`movq %rsp, $0`, `leaq 8(%rsp), $0`) and balanced push/pop inside
+/// the asm are fine: a thread stopped by signal inside the asm is resumed
+/// from its exact register context, and a stack walk from such a pc that
+/// does not end at the thread's entry frame refuses the stop, which is
+/// retried a millisecond later. What is refused: rsp named in a constraint
+/// (an input placed in rsp, an output or a clobber), rsp as the
+/// destination of an instruction, and leave/enter.
+bool asmMovesStackPointer(const InlineAsm &IA) {
+  static const char *const SPConstraints[] = {"{rsp}", "{esp}", "{sp}",
+                                              "{spl}"};
+  for (const char *SP : SPConstraints)
+    if (StringRef(IA.getConstraintString()).contains(SP))
+      return true;
+  auto IsSP = [](StringRef Op) {
+    Op = Op.trim();
+    Op.consume_front("%");
+    return Op == "rsp" || Op == "esp" || Op == "sp" || Op == "spl";
+  };
+  bool Intel = IA.getDialect() == InlineAsm::AD_Intel;
+  SmallVector<StringRef, 8> Lines;
+  StringRef(IA.getAsmString()).split(Lines, '\n');
+  for (StringRef Line : Lines) {
+    SmallVector<StringRef, 4> Stmts;
+    Line.split(Stmts, ';');
+    for (StringRef Stmt : Stmts) {
+      Stmt = Stmt.trim();
+      if (Stmt.empty())
+        continue;
+      auto [Mnemonic, Rest] = Stmt.split(' ');
+      Mnemonic = Mnemonic.trim();
+      std::string Lower = Mnemonic.lower();
+      if (Lower == "leave" || Lower == "leaveq" ||
+          StringRef(Lower).starts_with("enter"))
+        return true;
+      // Operands, split at top-level commas (memory operands hold commas).
+      SmallVector<StringRef, 4> Ops;
+      unsigned Depth = 0;
+      size_t Start = 0;
+      for (size_t I = 0; I < Rest.size(); ++I) {
+        char Ch = Rest[I];
+        if (Ch == '(' || Ch == '[')
+          ++Depth;
+        else if ((Ch == ')' || Ch == ']') && Depth)
+          --Depth;
+        else if (Ch == ',' && !Depth) {
+          Ops.push_back(Rest.slice(Start, I));
+          Start = I + 1;
+        }
+      }
+      Ops.push_back(Rest.substr(Start));
+      StringRef Lm(Lower);
+      if (Lm.starts_with("cmp") || Lm.starts_with("test") ||
+          Lm.starts_with("bt") || Lm.starts_with("push"))
+        continue; // read their operands only
+      if (Lm.starts_with("xchg")) {
+        for (StringRef Op : Ops)
+          if (IsSP(Op))
+            return true;
+        continue;
+      }
+      if (IsSP(Intel ? Ops.front() : Ops.back()))
+        return true;
+    }
+  }
+  return false;
+}
+
 Function *directCallee(const CallBase &CB) {
   return dyn_cast<Function>(
       CB.getCalledOperand()->stripPointerCastsAndAliases());
@@ -266,10 +335,7 @@ bool FrameInstrumenter::checkSupported() {
         OK = false;
       }
       if (auto *IA = dyn_cast<InlineAsm>(CB->getCalledOperand())) {
-        StringRef Cons = IA->getConstraintString();
-        StringRef Asm = IA->getAsmString();
-        if (Cons.contains("{rsp}") || Cons.contains("{sp}") ||
-            Asm.contains("%rsp") || Asm.contains("%esp")) {
+        if (asmMovesStackPointer(*IA)) {
           error("has inline assembly that changes the stack pointer",
                 I.getDebugLoc());
           OK = false;

@@ -1,9 +1,11 @@
 ; ckpt-frames, unsupported constructs. A construct a restart cannot
 ; reproduce in a function that can be on a stopped thread's stack is a
 ; compile error naming the function (and the source line when known), never
-; a silently wrong restart: inline assembly that changes the stack pointer
-; (writes %rsp, or lists rsp among its outputs or clobbers): the thread's
-; stack could not be walked and saved. By default (no -ckpt-polls: the
+; a silently wrong restart: inline assembly that leaves the stack pointer
+; moved (rsp as an instruction's destination, leave/enter, rsp named in a
+; constraint: an input placed in rsp, an output or a clobber): the
+; function's CFI would no longer describe its frame. Reading rsp and
+; balanced push/pop inside the asm are accepted (READS-SP). By default (no -ckpt-polls: the
 ; runtime stops threads by signal anywhere) that is every function, a leaf
 ; too (ASM-LEAF); with -ckpt-polls a function that cannot reach a poll is not
 ; instrumented, so the construct is fine there (OK). opt stops at the first
@@ -24,6 +26,11 @@
 ; RUN: not %opt-ckpt -passes=ckpt-frames -disable-output %t/rsp.ll 2>&1 | FileCheck %s --check-prefix=RSP
 ; RUN: not %opt-ckpt -passes=ckpt-frames -disable-output %t/rsp-clobber.ll 2>&1 | FileCheck %s --check-prefix=RSP-CLOBBER
 ; RUN: not %opt-ckpt -passes=ckpt-frames -disable-output %t/ok.ll 2>&1 | FileCheck %s --check-prefix=ASM-LEAF
+; RUN: not %opt-ckpt -passes=ckpt-frames -disable-output %t/rsp-input.ll 2>&1 | FileCheck %s --check-prefix=RSP-INPUT
+; RUN: not %opt-ckpt -passes=ckpt-frames -disable-output %t/rsp-intel.ll 2>&1 | FileCheck %s --check-prefix=RSP-INTEL
+; RUN: not %opt-ckpt -passes=ckpt-frames -disable-output %t/leave.ll 2>&1 | FileCheck %s --check-prefix=LEAVE
+; RUN: %opt-ckpt -passes=ckpt-frames -verify-each -S %t/reads-sp.ll 2>&1 | FileCheck %s --check-prefix=READS-SP \
+; RUN:   --implicit-check-not=error: --implicit-check-not=warning:
 ; RUN: %opt-ckpt -passes=ckpt-frames -ckpt-polls -verify-each -S %t/ok.ll 2>&1 | FileCheck %s --check-prefix=OK \
 ; RUN:   --implicit-check-not=error: --implicit-check-not=warning: --implicit-check-not=__ckpt
 
@@ -44,6 +51,15 @@
 ; SETJMP-NEXT:    br label %done
 ; RSP: error: {{.*}}ckpt: function 'switch_stack' has inline assembly that changes the stack pointer
 ; RSP-CLOBBER: error: {{.*}}ckpt: function 'clobbers_sp' has inline assembly that changes the stack pointer
+; RSP-INPUT: error: {{.*}}ckpt: function 'sp_input' has inline assembly that changes the stack pointer
+; RSP-INTEL: error: {{.*}}ckpt: function 'intel_sp' has inline assembly that changes the stack pointer
+; LEAVE: error: {{.*}}ckpt: function 'leaves' has inline assembly that changes the stack pointer
+
+; READS-SP-LABEL: define i64 @reads_sp()
+; READS-SP:         call i64 asm sideeffect "movq %rsp, $0", "=r"()
+; READS-SP:         call i64 asm sideeffect "leaq 8(%rsp,%rax,1), $0", "=r"()
+; READS-SP:         call i64 asm sideeffect "pushfq\0A\09popq $0", "=r"()
+; READS-SP:         call void asm sideeffect "cmpq %rsp, $0; testq %rsp, %rsp", "r"(i64 %a)
 
 ; ASM-LEAF: error: {{.*}}ckpt: function 'asm_leaf' has inline assembly that changes the stack pointer
 
@@ -114,4 +130,39 @@ define void @asm_leaf(ptr %sp) {
 entry:
   call void asm sideeffect "movq $0, %rsp", "r,~{memory}"(ptr %sp)
   ret void
+}
+
+;--- rsp-input.ll
+define void @sp_input(ptr %sp) {
+entry:
+  call void asm sideeffect "nop", "{rsp}"(ptr %sp)
+  ret void
+}
+
+;--- rsp-intel.ll
+define void @intel_sp(ptr %sp) {
+entry:
+  call void asm sideeffect inteldialect "mov rsp, $0", "r"(ptr %sp)
+  ret void
+}
+
+;--- leave.ll
+define void @leaves() {
+entry:
+  call void asm sideeffect "leave", ""()
+  ret void
+}
+
+;--- reads-sp.ll
+; Leaves that read the stack pointer (the usual way to measure stack depth
+; or read the flags) are fine.
+define i64 @reads_sp() {
+entry:
+  %a = call i64 asm sideeffect "movq %rsp, $0", "=r"()
+  %b = call i64 asm sideeffect "leaq 8(%rsp,%rax,1), $0", "=r"()
+  %c = call i64 asm sideeffect "pushfq\0A\09popq $0", "=r"()
+  call void asm sideeffect "cmpq %rsp, $0; testq %rsp, %rsp", "r"(i64 %a)
+  %s = add i64 %a, %b
+  %t = add i64 %s, %c
+  ret i64 %t
 }
