@@ -177,13 +177,23 @@ Function *directCallee(const CallBase &CB) {
       CB.getCalledOperand()->stripPointerCastsAndAliases());
 }
 
+/// A direct call of the setjmp family, which the runtime defines
+/// (runtime/setjmp.c) with jmp_bufs that survive a restart.
+bool isRuntimeSetjmp(const CallBase &CB) {
+  Function *Callee = directCallee(CB);
+  if (!Callee || !Callee->isDeclaration())
+    return false;
+  StringRef Name = Callee->getName();
+  return Name == "setjmp" || Name == "_setjmp" || Name == "__sigsetjmp" ||
+         Name == "sigsetjmp";
+}
+
 /// Calls whose callee can never reach a safe point, whatever the module's
 /// functions do.
 bool callCannotStop(const CallBase &CB) {
   if (CB.isInlineAsm() || isa<IntrinsicInst>(CB))
     return true;
-  // setjmp and friends return into this frame; they never stop. (Functions
-  // that both call them and can reach a poll are refused.)
+  // setjmp and friends return into this frame; they never stop.
   if (CB.hasFnAttr(Attribute::ReturnsTwice))
     return true;
   Function *Callee = directCallee(CB);
@@ -271,7 +281,7 @@ private:
   SmallVector<std::pair<uint64_t, uint64_t>, 2> ExcludedRanges;
   uint64_t RecordSize = 0;
   Align RecordAlign;
-  bool CallsSetjmp = false;
+  bool CallsReturnsTwice = false;
 
   bool checkSupported();
   void error(const Twine &Msg, const DebugLoc &Loc);
@@ -325,8 +335,8 @@ bool FrameInstrumenter::checkSupported() {
       auto *CB = dyn_cast<CallBase>(&I);
       if (!CB)
         continue;
-      if (CB->hasFnAttr(Attribute::ReturnsTwice))
-        CallsSetjmp = true;
+      if (CB->hasFnAttr(Attribute::ReturnsTwice) && !isRuntimeSetjmp(*CB))
+        CallsReturnsTwice = true;
       if (auto *CI = dyn_cast<CallInst>(CB);
           HasRecord && CI && CI->isMustTailCall()) {
         error("excludes locals from checkpoints and makes a musttail call, "
@@ -476,7 +486,7 @@ void FrameInstrumenter::emitDescriptor() {
   SmallVector<Constant *, FuncDescField::Count> Fields(FuncDescField::Count);
   Fields[FuncDescField::abi_version] = ConstantInt::get(I32, CKPT_ABI_VERSION);
   Fields[FuncDescField::flags] =
-      ConstantInt::get(I32, CallsSetjmp ? CKPT_FUNC_CALLS_SETJMP : 0);
+      ConstantInt::get(I32, CallsReturnsTwice ? CKPT_FUNC_RETURNS_TWICE : 0);
   Fields[FuncDescField::fn] = &F;
   Fields[FuncDescField::name] = String(F.getName(), "__ckpt_fname");
   Fields[FuncDescField::file] = String(sourceFile(F), "__ckpt_ffile");
@@ -758,9 +768,9 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
 
   // A longjmp leaves the frames it skips without popping their records: at
   // every setjmp (in any function) the record chain's head is remembered and
-  // put back when setjmp returns, the second time after a longjmp. (A thread
-  // never stops while a function that calls setjmp is on its stack: its
-  // descriptor says so.)
+  // put back when setjmp returns, the second time after a longjmp. (The
+  // head is a local of the setjmp caller's frame: a restart brings it back
+  // with the stack.)
   for (Function &F : M) {
     if (!isInstrumentable(F))
       continue;

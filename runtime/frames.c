@@ -153,9 +153,10 @@ int ckpt_walk_stack(const struct ckpt_thread *t,
         *why = "inside a callback of code ckpt did not instrument";
         return -1;
       }
-    } else if (f.desc->flags & CKPT_FUNC_CALLS_SETJMP) {
-      *why = "inside a function that calls setjmp (a jmp_buf it holds "
-             "could not be used after a restart)";
+    } else if (f.desc->flags & CKPT_FUNC_RETURNS_TWICE) {
+      *why = "inside a function that calls vfork, getcontext or another "
+             "function that returns twice (its second return could not be "
+             "reproduced after a restart)";
       return -1;
     } else {
       in_program = 1;

@@ -85,11 +85,13 @@
 #define CKPT_EXCLUDE_ANNOTATION "ckpt.exclude"
 
 enum ckpt_func_flags {
-  /* The function calls setjmp (or another returns-twice function): while it
-   * is on a thread's stack a jmp_buf may be live, which a restart could not
-   * use (glibc mangles it with a per-process guard), so the thread does not
-   * stop there. */
-  CKPT_FUNC_CALLS_SETJMP = 1u << 0,
+  /* The function calls a returns-twice function other than the setjmp
+   * family (vfork, getcontext, a call through a pointer marked
+   * returns_twice): its second return could not be reproduced after a
+   * restart, so a thread does not stop while the function is on its stack.
+   * setjmp, _setjmp and __sigsetjmp are the runtime's (runtime/setjmp.c),
+   * whose jmp_bufs survive a restart: they set no flag. */
+  CKPT_FUNC_RETURNS_TWICE = 1u << 0,
 };
 
 enum ckpt_global_flags {

@@ -1,8 +1,10 @@
 ; ckpt-frames: setjmp (a call to a returns_twice function) is no error. By
 ; default (no -ckpt-polls: the runtime stops threads by signal anywhere) a
 ; function that calls setjmp gets its descriptor like any function, with
-; flags 1 (CKPT_FUNC_CALLS_SETJMP) for the runtime (DEFAULT); no poll and no
-; record. The chain of frame records (@__ckpt_records, thread-local) is read
+; flags 0: setjmp is the runtime's, whose jmp_bufs survive a restart; a
+; call through a pointer marked returns_twice (which could be vfork or
+; getcontext) gets flags 1 (CKPT_FUNC_RETURNS_TWICE) and the runtime does
+; not stop the thread under it (DEFAULT); no poll and no record. The chain of frame records (@__ckpt_records, thread-local) is read
 ; before setjmp and written back after it, so that a longjmp that skipped
 ; frames with records (which could not pop them) leaves the chain as it was
 ; at the setjmp. With -ckpt-polls a call to setjmp never stops
@@ -20,7 +22,7 @@
 ; RUN:   --implicit-check-not=__ckpt_desc --implicit-check-not="call void @__ckpt_poll" \
 ; RUN:   --implicit-check-not=__ckpt_top --implicit-check-not=ckpt.record
 
-; DEFAULT: @__ckpt_desc.setjmp_leaf = private constant { i32, i32, ptr, ptr, ptr, i32, i32, i64, ptr } { i32 4, i32 1, ptr @setjmp_leaf, ptr @{{.*}}, ptr @{{.*}}, i32 0, i32 0, i64 0, ptr null }, section "ckpt_funcs", align 8
+; DEFAULT: @__ckpt_desc.setjmp_leaf = private constant { i32, i32, ptr, ptr, ptr, i32, i32, i64, ptr } { i32 4, i32 0, ptr @setjmp_leaf, ptr @{{.*}}, ptr @{{.*}}, i32 0, i32 0, i64 0, ptr null }, section "ckpt_funcs", align 8
 ; DEFAULT: @__ckpt_desc.setjmp_indirect = private constant { i32, i32, ptr, ptr, ptr, i32, i32, i64, ptr } { i32 4, i32 1, ptr @setjmp_indirect, ptr @{{.*}}, ptr @{{.*}}, i32 0, i32 0, i64 0, ptr null }, section "ckpt_funcs", align 8
 ; DEFAULT: @llvm.used = appending global [2 x ptr] [ptr @__ckpt_desc.setjmp_leaf, ptr @__ckpt_desc.setjmp_indirect], section "llvm.metadata"
 

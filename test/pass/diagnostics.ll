@@ -11,8 +11,9 @@
 ; instrumented, so the construct is fine there (OK). opt stops at the first
 ; error, hence one file per error.
 ; setjmp (a call to a returns_twice function) is no error any more, in
-; either mode: the function gets its descriptor with flags 1
-; (CKPT_FUNC_CALLS_SETJMP), and the record chain @__ckpt_records is saved
+; either mode: the function gets its descriptor with flags 0 (setjmp is
+; the runtime's, runtime/setjmp.c, whose jmp_bufs survive a restart), and
+; the record chain @__ckpt_records is saved
 ; before the setjmp and restored after it (SETJMP).
 ; musttail calls and exceptions are refused only in functions that exclude
 ; locals (musttail-invoke.ll); variable-length arrays and alloca() only when
@@ -34,7 +35,7 @@
 ; RUN: %opt-ckpt -passes=ckpt-frames -ckpt-polls -verify-each -S %t/ok.ll 2>&1 | FileCheck %s --check-prefix=OK \
 ; RUN:   --implicit-check-not=error: --implicit-check-not=warning: --implicit-check-not=__ckpt
 
-; SETJMP:      @__ckpt_desc.uses_setjmp = private constant { i32, i32, ptr, ptr, ptr, i32, i32, i64, ptr } { i32 4, i32 1, ptr @uses_setjmp, ptr @{{.*}}, ptr @{{.*}}, i32 0, i32 0, i64 0, ptr null }, section "ckpt_funcs", align 8
+; SETJMP:      @__ckpt_desc.uses_setjmp = private constant { i32, i32, ptr, ptr, ptr, i32, i32, i64, ptr } { i32 4, i32 0, ptr @uses_setjmp, ptr @{{.*}}, ptr @{{.*}}, i32 0, i32 0, i64 0, ptr null }, section "ckpt_funcs", align 8
 ; SETJMP:      @llvm.used = appending global [1 x ptr] [ptr @__ckpt_desc.uses_setjmp], section "llvm.metadata"
 ; SETJMP-LABEL: define i32 @uses_setjmp(ptr %env) {
 ; SETJMP-NEXT:  entry:

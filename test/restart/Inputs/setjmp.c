@@ -1,8 +1,8 @@
-/* setjmp.c - a function that calls setjmp may hold a live jmp_buf, which
- * glibc mangles with a per-process guard: a thread does not stop while
- * such a function is on its stack. ckpt_checkpoint() there is refused with
- * the reason; outside, and after a longjmp back out, it is taken. The
- * program builds although its main loop's helper calls setjmp. */
+/* setjmp.c - a checkpoint taken inside a function that called setjmp (its
+ * jmp_buf live): the restart from it resumes there, and the longjmp made
+ * after the restart, through the jmp_buf filled before the checkpoint,
+ * lands in that function. setjmp and longjmp are the runtime's
+ * (runtime/setjmp.c), whose mangling guard is kept in the checkpoint. */
 #include <ckpt.h>
 #include <setjmp.h>
 #include <stdio.h>
