@@ -17,19 +17,12 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "rt.h"
-
-#define REAL(ret, name, params)                                                \
-  static ret(*real_##name(void)) params {                                      \
-    static ret(*fn) params;                                                    \
-    if (!fn)                                                                   \
-      fn = (ret(*) params)ckpt_libc_function(#name);                                         \
-    return fn;                                                                 \
-  }
 
 static int64_t realtime_ns(void) {
   struct timespec ts;
@@ -41,8 +34,20 @@ static int64_t realtime_ns(void) {
  * The deadline is kept in wall-clock time: after a restart (another boot,
  * another host) only the wall clock still means the same. */
 
-REAL(int, clock_nanosleep,
-     (clockid_t, int, const struct timespec *, struct timespec *))
+/* The blocking calls below are cancellation points: their system calls go
+ * through ckpt_cp_syscall (cancel.c), and one that reports ECANCELED acts
+ * on the cancellation once the wrapper has cleaned up. */
+#define CP1(nr, a) ckpt_cp_syscall(nr, (long)(a), 0, 0, 0, 0, 0)
+#define CP2(nr, a, b) ckpt_cp_syscall(nr, (long)(a), (long)(b), 0, 0, 0, 0)
+#define CP3(nr, a, b, c)                                                       \
+  ckpt_cp_syscall(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define CP4(nr, a, b, c, d)                                                    \
+  ckpt_cp_syscall(nr, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define CP5(nr, a, b, c, d, e)                                                 \
+  ckpt_cp_syscall(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+#define CP6(nr, a, b, c, d, e, f)                                              \
+  ckpt_cp_syscall(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e),   \
+                  (long)(f))
 
 /* After a restart in a sleep: the rest of it, until the saved deadline. */
 static int sleep_until_saved_deadline(void) {
@@ -51,10 +56,11 @@ static int sleep_until_saved_deadline(void) {
     return 0;
   struct timespec abs = {(time_t)(ckpt_self->call_deadline_ns / 1000000000),
                          (long)(ckpt_self->call_deadline_ns % 1000000000)};
-  return real_clock_nanosleep()(CLOCK_REALTIME, TIMER_ABSTIME, &abs, NULL);
+  return CP4(SYS_clock_nanosleep, CLOCK_REALTIME, TIMER_ABSTIME, &abs, NULL) == 0
+             ? 0
+             : errno;
 }
 
-REAL(int, nanosleep, (const struct timespec *, struct timespec *))
 
 static int sleep_call(void *callee, const struct timespec *req,
                       struct timespec *rem) {
@@ -73,11 +79,13 @@ static int sleep_call(void *callee, const struct timespec *req,
       err = errno;
     }
   } else {
-    rc = real_nanosleep()(req, rem);
+    rc = (int)CP2(SYS_nanosleep, req, rem);
     err = errno;
   }
   if (parked == 0)
     ckpt_call_leave();
+  if (rc == -1 && err == ECANCELED)
+    ckpt_cancel_act();
   errno = err;
   return rc;
 }
@@ -115,9 +123,11 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
   if (parked == 0 && ckpt_take_restore_call() == CKPT_CALL_SLEEP)
     rc = sleep_until_saved_deadline();
   else
-    rc = real_clock_nanosleep()(clock, flags, req, rem);
+    rc = CP4(SYS_clock_nanosleep, clock, flags, req, rem) == 0 ? 0 : errno;
   if (parked == 0)
     ckpt_call_leave();
+  if (rc == ECANCELED)
+    ckpt_cancel_act();
   return rc;
 }
 
@@ -141,75 +151,59 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
     int err_ = errno;                                                          \
     if (parked_ == 0)                                                          \
       ckpt_call_leave_result((int64_t)rc_, err_);                              \
+    if (rc_ == -1 && err_ == ECANCELED)                                        \
+      ckpt_cancel_act();                                                       \
     errno = err_;                                                              \
     return rc_;                                                                \
   } while (0)
 
-REAL(ssize_t, read, (int, void *, size_t))
-REAL(ssize_t, write, (int, const void *, size_t))
-REAL(ssize_t, readv, (int, const struct iovec *, int))
-REAL(ssize_t, writev, (int, const struct iovec *, int))
-REAL(ssize_t, recv, (int, void *, size_t, int))
-REAL(ssize_t, send, (int, const void *, size_t, int))
-REAL(ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *, socklen_t *))
-REAL(ssize_t, sendto,
-     (int, const void *, size_t, int, const struct sockaddr *, socklen_t))
-REAL(int, accept, (int, struct sockaddr *, socklen_t *))
-REAL(int, accept4, (int, struct sockaddr *, socklen_t *, int))
-REAL(int, connect, (int, const struct sockaddr *, socklen_t))
-REAL(int, poll, (struct pollfd *, nfds_t, int))
-REAL(int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *))
-REAL(int, epoll_wait, (int, struct epoll_event *, int, int))
-REAL(pid_t, waitpid, (pid_t, int *, int))
-REAL(pid_t, wait, (int *))
-REAL(int, pause, (void))
 
 ssize_t read(int fd, void *buf, size_t n) {
-  IO_CALL(read, fd, real_read()(fd, buf, n));
+  IO_CALL(read, fd, CP3(SYS_read, fd, buf, n));
 }
 ssize_t write(int fd, const void *buf, size_t n) {
-  IO_CALL(write, fd, real_write()(fd, buf, n));
+  IO_CALL(write, fd, CP3(SYS_write, fd, buf, n));
 }
 ssize_t readv(int fd, const struct iovec *iov, int n) {
-  IO_CALL(readv, fd, real_readv()(fd, iov, n));
+  IO_CALL(readv, fd, CP3(SYS_readv, fd, iov, n));
 }
 ssize_t writev(int fd, const struct iovec *iov, int n) {
-  IO_CALL(writev, fd, real_writev()(fd, iov, n));
+  IO_CALL(writev, fd, CP3(SYS_writev, fd, iov, n));
 }
 ssize_t recv(int fd, void *buf, size_t n, int flags) {
-  IO_CALL(recv, fd, real_recv()(fd, buf, n, flags));
+  IO_CALL(recv, fd, CP6(SYS_recvfrom, fd, buf, n, flags, NULL, NULL));
 }
 ssize_t send(int fd, const void *buf, size_t n, int flags) {
-  IO_CALL(send, fd, real_send()(fd, buf, n, flags));
+  IO_CALL(send, fd, CP6(SYS_sendto, fd, buf, n, flags, NULL, 0));
 }
 ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a,
                  socklen_t *alen) {
-  IO_CALL(recvfrom, fd, real_recvfrom()(fd, buf, n, flags, a, alen));
+  IO_CALL(recvfrom, fd, CP6(SYS_recvfrom, fd, buf, n, flags, a, alen));
 }
 ssize_t sendto(int fd, const void *buf, size_t n, int flags,
                const struct sockaddr *a, socklen_t alen) {
-  IO_CALL(sendto, fd, real_sendto()(fd, buf, n, flags, a, alen));
+  IO_CALL(sendto, fd, CP6(SYS_sendto, fd, buf, n, flags, a, alen));
 }
 int accept(int fd, struct sockaddr *a, socklen_t *alen) {
-  IO_CALL(accept, fd, real_accept()(fd, a, alen));
+  IO_CALL(accept, fd, (int)CP3(SYS_accept, fd, a, alen));
 }
 int accept4(int fd, struct sockaddr *a, socklen_t *alen, int flags) {
-  IO_CALL(accept4, fd, real_accept4()(fd, a, alen, flags));
+  IO_CALL(accept4, fd, (int)CP4(SYS_accept4, fd, a, alen, flags));
 }
 int connect(int fd, const struct sockaddr *a, socklen_t alen) {
-  IO_CALL(connect, fd, real_connect()(fd, a, alen));
+  IO_CALL(connect, fd, (int)CP3(SYS_connect, fd, a, alen));
 }
 int poll(struct pollfd *fds, nfds_t n, int timeout) {
-  IO_CALL(poll, -1, real_poll()(fds, n, timeout));
+  IO_CALL(poll, -1, (int)CP3(SYS_poll, fds, n, timeout));
 }
 int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv) {
-  IO_CALL(select, -1, real_select()(n, r, w, e, tv));
+  IO_CALL(select, -1, (int)CP5(SYS_select, n, r, w, e, tv));
 }
 int epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout) {
-  IO_CALL(epoll_wait, -1, real_epoll_wait()(epfd, ev, n, timeout));
+  IO_CALL(epoll_wait, -1, (int)CP4(SYS_epoll_wait, epfd, ev, n, timeout));
 }
 pid_t waitpid(pid_t pid, int *status, int options) {
-  IO_CALL(waitpid, -1, real_waitpid()(pid, status, options));
+  IO_CALL(waitpid, -1, (pid_t)CP4(SYS_wait4, pid, status, options, NULL));
 }
-pid_t wait(int *status) { IO_CALL(wait, -1, real_wait()(status)); }
-int pause(void) { IO_CALL(pause, -1, real_pause()()); }
+pid_t wait(int *status) { IO_CALL(wait, -1, (pid_t)CP4(SYS_wait4, -1, status, 0, NULL)); }
+int pause(void) { IO_CALL(pause, -1, (int)CP1(SYS_pause, 0)); }

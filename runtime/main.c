@@ -154,6 +154,7 @@ void ckpt_enter_stack(uintptr_t top, void (*fn)(void *), void *arg) {
 void ckpt_enter_main_thread(void) {
   struct ckpt_thread *t = &ckpt_main_thread;
   ckpt_self = t;
+  ckpt_cancel_thread_init(t);
   if (ckpt_sigstop_thread_init(t) != 0)
     ckpt_fatal("out of memory for the main thread's stop context");
   if (ckpt_config.dir[0] && ckpt_coordinator_start() != 0)

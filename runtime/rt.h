@@ -182,6 +182,24 @@ struct ckpt_thread {
                                  wrapper with ckpt_take_restore_call() */
   unsigned char *restore_tls;
   struct ckpt_cpu_context *restore_context; /* CKPT_PARK_SIGNAL */
+  /* Cancellation (cancel.c): the thread's state, in its TLS block (which
+   * a checkpoint saves with the thread); set when the thread starts. A
+   * request made before that waits in cancel_early. */
+  struct ckpt_cancel_state *cancel;
+  int cancel_early;
+};
+
+/* A thread's cancellation state: the program's cleanup buffers
+ * (__pthread_unwind_buf_t, on its stack), innermost first; what
+ * pthread_setcancelstate/type set; a request not acted on yet; armed =
+ * pending, enabled and not unwinding (read by the system-call stub);
+ * in_call: inside a cancellable system call; unwinding: running cleanup
+ * handlers, towards exit_value. */
+struct ckpt_cancel_state {
+  void *cleanup_top;
+  int disabled, async;
+  int pending, armed, in_call, unwinding;
+  void *exit_value;
 };
 
 extern __thread struct ckpt_thread *ckpt_self;
@@ -224,6 +242,28 @@ void ckpt_wait_while_pending(struct ckpt_thread *t, int state);
 void ckpt_frames_after_fork(void);
 /* Change a thread's state (atomic, wakes the coordinator). */
 void ckpt_thread_set_state(struct ckpt_thread *t, int state);
+/* ---- Cancellation (cancel.c) ------------------------------------------------ */
+/* longjmp (setjmp.c) to the jmp_buf part of a cleanup buffer. */
+__attribute__((noreturn)) void ckpt_longjmp_nomask(void *env, int value);
+/* End the calling thread now (after its cleanup handlers ran): key
+ * destructors, the exit of its record, glibc's pthread_exit (threads.c). */
+__attribute__((noreturn)) void ckpt_thread_exit(void *retval);
+/* On the thread itself when it starts or is restored. */
+void ckpt_cancel_thread_init(struct ckpt_thread *t);
+/* pthread_cancel of a thread the runtime manages. */
+int ckpt_cancel_request(struct ckpt_thread *t);
+/* Act on a pending cancellation now (unwinds and never returns), if the
+ * thread has one and may act; else return. */
+void ckpt_cancel_act(void);
+/* From the stop signal's handler: 1 if the signal was a cancellation's and
+ * has been handled (the thread moved out of a cancellable call). */
+int ckpt_cancel_on_signal(void *ucontext);
+/* A system call at a cancellation point: the result, or -1 with errno
+ * (ECANCELED: not made or interrupted because the thread is to act on a
+ * cancellation: the caller cleans up, then calls ckpt_cancel_act). */
+long ckpt_cp_syscall(long nr, long a1, long a2, long a3, long a4, long a5,
+                     long a6);
+
 /* ---- Stops by signal (sigstop.c) -------------------------------------------
  * The signal the coordinator sends a running thread so that it stops where
  * it is; reserved for the runtime. */

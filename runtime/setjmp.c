@@ -179,3 +179,13 @@ void __longjmp_chk(struct __jmp_buf_tag env[1], int value) {
   restore_mask(env);
   ckpt_jump_to(regs, value ? value : 1);
 }
+
+/* longjmp to a buffer that is only the jmp_buf part of a struct
+ * __jmp_buf_tag (a cleanup buffer: its mask was not saved, so the saved-mask
+ * words that would follow are never read). */
+void ckpt_longjmp_nomask(void *env, int value) {
+  struct __jmp_buf_tag *tag = env;
+  uint64_t regs[8];
+  load_regs(tag, regs);
+  ckpt_jump_to(regs, value ? value : 1);
+}

@@ -39,8 +39,13 @@ static void stop_handler(int sig, siginfo_t *info, void *uctx) {
   (void)sig;
   int saved_errno = errno;
   struct ckpt_thread *t = ckpt_self;
-  /* Only the coordinator's requests: from this process, by tgkill. */
-  if (info->si_code != SI_TKILL || info->si_pid != getpid() || !t ||
+  /* Only requests from this process, by tgkill: the coordinator's, or a
+   * pthread_cancel's (cancel.c), which goes first. */
+  if (info->si_code != SI_TKILL || info->si_pid != getpid())
+    goto out;
+  if (ckpt_cancel_on_signal(uctx))
+    goto out;
+  if (!t ||
       !t->stop_context ||
       !__atomic_load_n(&CKPT_NAME(pending), __ATOMIC_SEQ_CST) ||
       __atomic_load_n(&t->state, __ATOMIC_SEQ_CST) != CKPT_THREAD_RUNNING ||

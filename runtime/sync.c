@@ -50,19 +50,25 @@ static uint32_t self_id(void) {
 }
 
 /* Wait while *word == val, until the absolute deadline (NULL: none).
- * Returns 0, ETIMEDOUT, or EINTR (a signal handler ran; only semaphores
- * report it, the other waits just wait again). `shared`: the object may be in memory shared with
+ * Returns 0, ETIMEDOUT, EINTR (a signal handler ran; only semaphores
+ * report it, the other waits just wait again), or, at a cancellation point
+ * (`cancellable`: condition and semaphore waits), ECANCELED: the caller
+ * cleans up and calls ckpt_cancel_act. `shared`: the object may be in memory shared with
  * another process. */
 static int futex_wait_abs(uint32_t *word, uint32_t val,
                           const struct timespec *abs, int realtime,
-                          int shared) {
+                          int shared, int cancellable) {
   /* The kernel refuses a negative deadline; it is simply in the past. */
   if (abs && abs->tv_sec < 0)
     return ETIMEDOUT;
   int op = FUTEX_WAIT_BITSET | (shared ? 0 : FUTEX_PRIVATE_FLAG) |
            (realtime ? FUTEX_CLOCK_REALTIME : 0);
-  long rc = syscall(SYS_futex, word, op, val, abs, NULL, FUTEX_BITSET_MATCH_ANY);
-  if (rc != 0 && (errno == ETIMEDOUT || errno == EINTR))
+  long rc = cancellable
+                ? ckpt_cp_syscall(SYS_futex, (long)word, op, val, (long)abs, 0,
+                                  FUTEX_BITSET_MATCH_ANY)
+                : syscall(SYS_futex, word, op, val, abs, NULL,
+                          FUTEX_BITSET_MATCH_ANY);
+  if (rc != 0 && (errno == ETIMEDOUT || errno == EINTR || errno == ECANCELED))
     return errno;
   return 0;
 }
@@ -92,9 +98,9 @@ static void waiter_remove(uint32_t *counter) {
  * spurious wakeup, nothing done twice. */
 static int blocking_wait(void *callee, uint32_t kind, uint32_t *word,
                          uint32_t val, const struct timespec *abs,
-                         int realtime, int shared) {
+                         int realtime, int shared, int cancellable) {
   int parked = ckpt_call_enter(callee, kind);
-  int rc = futex_wait_abs(word, val, abs, realtime, shared);
+  int rc = futex_wait_abs(word, val, abs, realtime, shared, cancellable);
   if (parked == 0)
     ckpt_call_leave();
   return rc;
@@ -138,7 +144,7 @@ static int mutex_acquire_clock(pthread_mutex_t *m, const struct timespec *abs,
     if (bad_timespec(abs))
       return EINVAL;
     while (__atomic_exchange_n(M_LOCK(m), 2, __ATOMIC_ACQUIRE) != 0)
-      if (blocking_wait(callee, kind, M_LOCK(m), 2, abs, realtime, 0) ==
+      if (blocking_wait(callee, kind, M_LOCK(m), 2, abs, realtime, 0, 0) ==
               ETIMEDOUT &&
           __atomic_load_n(M_LOCK(m), __ATOMIC_RELAXED) != 0)
         return ETIMEDOUT;
@@ -281,13 +287,17 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m,
   mutex_release(m);
   int realtime = clock < 0 ? !*C_CLOCK(c) : clock == CLOCK_REALTIME;
   int rc = blocking_wait(callee, CKPT_CALL_COND_WAIT, C_SEQ(c), seq, abs,
-                         realtime, 0);
+                         realtime, 0, 1);
   waiter_remove(C_WAITERS(c));
   if (rc == EINTR)
     rc = 0; /* a spurious wakeup: condition waits never fail with EINTR */
   mutex_acquire(m, NULL, callee, CKPT_CALL_COND_WAIT);
   if (M_KIND(m) == PTHREAD_MUTEX_RECURSIVE && depth > 1)
     m->__data.__count = depth;
+  /* Cancelled in the wait: the mutex is held again when the cleanup
+   * handlers run, as POSIX wants. */
+  if (rc == ECANCELED)
+    ckpt_cancel_act();
   return rc;
 }
 
@@ -396,7 +406,7 @@ static int rw_acquire_clock(pthread_rwlock_t *rw, int write,
     (*RW_WORD(rw, 4))++;
     inner_unlock(RW_WORD(rw, 0));
     int timed_out = blocking_wait(callee, CKPT_CALL_REISSUE, RW_WORD(rw, 3),
-                                  seq, abs, realtime, 0) == ETIMEDOUT;
+                                  seq, abs, realtime, 0, 0) == ETIMEDOUT;
     inner_lock(RW_WORD(rw, 0));
     (*RW_WORD(rw, 4))--;
     if (write)
@@ -547,7 +557,7 @@ int pthread_barrier_wait(pthread_barrier_t *b) {
   inner_unlock(B_WORD(b, 0));
   while (__atomic_load_n(B_WORD(b, 3), __ATOMIC_SEQ_CST) == round)
     blocking_wait((void *)pthread_barrier_wait, CKPT_CALL_REISSUE, B_WORD(b, 3),
-                  round, NULL, 0, shared);
+                  round, NULL, 0, shared, 0);
   return 0;
 }
 
@@ -595,8 +605,10 @@ static int sem_wait_until(sem_t *s, const struct timespec *abs, int realtime,
       return 0;
     waiter_add(S_WAITERS(s));
     int rc = blocking_wait(callee, CKPT_CALL_REISSUE, S_VALUE(s), 0, abs,
-                           realtime, S_SHARED(s));
+                           realtime, S_SHARED(s), 1);
     waiter_remove(S_WAITERS(s));
+    if (rc == ECANCELED)
+      ckpt_cancel_act();
     if (rc == EINTR) {
       errno = EINTR; /* sem_wait is never restarted after a handler */
       return -1;

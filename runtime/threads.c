@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/futex.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "heap.h"
@@ -235,6 +237,7 @@ static void thread_tls_setup(struct ckpt_thread *t) {
         real_pthread_setspecific()((pthread_key_t)k, t->key_values[k]);
   }
   ckpt_self = t;
+  ckpt_cancel_thread_init(t);
   if (ckpt_sigstop_thread_init(t) != 0)
     ckpt_fatal("out of memory for the stop context of thread %u", t->slot);
   ckpt_heap_use_app = 1;
@@ -363,10 +366,23 @@ static int join_until(struct ckpt_thread *t, void **retval,
     return EINVAL;
   while (!__atomic_load_n(&t->exit_futex, __ATOMIC_SEQ_CST)) {
     int parked = ckpt_call_enter(callee, CKPT_CALL_REISSUE);
-    long rc = ckpt_futex_wait(&t->exit_futex, 0, abs, 1);
+    /* A cancellation point (but for pthread_tryjoin_np, which never
+     * waits). */
+    int try_only = abs && abs->tv_sec == 0 && abs->tv_nsec == 0;
+    long rc = try_only ? ckpt_futex_wait(&t->exit_futex, 0, abs, 1)
+                       : ckpt_cp_syscall(SYS_futex, (long)&t->exit_futex,
+                                         FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG |
+                                             FUTEX_CLOCK_REALTIME,
+                                         0, (long)abs, 0,
+                                         (long)FUTEX_BITSET_MATCH_ANY);
     int err = errno;
     if (parked == 0)
       ckpt_call_leave();
+    if (rc != 0 && err == ECANCELED) {
+      /* The target stays joinable (POSIX). */
+      __atomic_store_n(&t->join_claimed, 0, __ATOMIC_RELEASE);
+      ckpt_cancel_act();
+    }
     if (rc != 0 && err == ETIMEDOUT &&
         !__atomic_load_n(&t->exit_futex, __ATOMIC_SEQ_CST)) {
       __atomic_store_n(&t->join_claimed, 0, __ATOMIC_RELEASE);
@@ -422,7 +438,8 @@ int pthread_detach(pthread_t id) {
   return 0;
 }
 
-void pthread_exit(void *retval) {
+/* pthread_exit (cancel.c) ends here, after the cleanup handlers. */
+void ckpt_thread_exit(void *retval) {
   struct ckpt_thread *t = ckpt_self;
   if (t && t->state == CKPT_THREAD_RUNNING)
     thread_finished(t, retval);
@@ -470,11 +487,13 @@ int pthread_setspecific(pthread_key_t key, const void *value) {
 }
 
 int pthread_cancel(pthread_t id) {
-  (void)id;
-  CKPT_ERROR("pthread_cancel: thread cancellation is not supported by ckpt "
-             "(a cancelled thread's unwinding cannot be checkpointed); use a "
-             "flag the thread polls");
-  return ENOTSUP;
+  struct ckpt_thread *t = thread_by_ptid(id);
+  if (!t || !ckpt_self) {
+    int (*real_cancel)(pthread_t) =
+        (int (*)(pthread_t))ckpt_libc_function("pthread_cancel");
+    return real_cancel(id);
+  }
+  return ckpt_cancel_request(t);
 }
 
 /* ---- Restore -------------------------------------------------------------- */
