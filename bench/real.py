@@ -397,8 +397,9 @@ PROGRAMS = [
          workload=wl_bc),
     dict(name="gawk", kind="interpreter (awk)", pkg="gawk", binary="gawk",
          build=["./configure --disable-nls --disable-extensions --without-readline "
-                "--without-mpfr >configure.log 2>&1", "make -j$JOBS gawk"],
-         how="configure; make gawk", workload=wl_awk),
+                "--without-mpfr >configure.log 2>&1",
+                "make -j$JOBS -C support", "make -j$JOBS gawk"],
+         how="configure; make -C support; make gawk", workload=wl_awk),
     dict(name="mawk", kind="interpreter (awk)", pkg="mawk", binary="mawk",
          build=["./configure >configure.log 2>&1", "make -j$JOBS mawk"],
          how="configure; make mawk", workload=wl_awk),
@@ -412,7 +413,8 @@ PROGRAMS = [
 
 def first_error(logtext):
     lines = logtext.splitlines()
-    for pat in (r"error: ckpt:", r"ckpt-cc: error", r"\berror:", r"Error \d", r"error"):
+    for pat in (r"error: ckpt:", r"ckpt-cc: error", r"\berror:", r"Error \d",
+                r"\*\*\* No rule", r"error"):
         for l in lines:
             if re.search(pat, l):
                 return l.strip()[:300]

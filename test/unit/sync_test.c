@@ -65,6 +65,14 @@ void ckpt_call_leave(void) {
   fail("ckpt_call_leave called although ckpt_call_enter returned -1");
 }
 
+/* No cancellation here: cancellation points make their system call
+ * directly and never act. */
+long ckpt_cp_syscall(long nr, long a1, long a2, long a3, long a4, long a5,
+                     long a6) {
+  return syscall(nr, a1, a2, a3, a4, a5, a6);
+}
+void ckpt_cancel_act(void) {}
+
 /* No restart here: no call is ever a re-issued one. */
 uint32_t ckpt_take_restore_call(void) { return CKPT_CALL_NONE; }
 
