@@ -1,15 +1,18 @@
 //===- CkptPasses.h - the ckpt instrumentation passes --------------------===//
 //
 // Pipeline names (opt -passes=...):
-//   ckpt-main      rename the user's main to __ckpt_main (the runtime owns main)
 //   ckpt-globals   register the module's globals for checkpointing
 //   ckpt-frames    safe points, frame records, spills and restore dispatch
-//   ckpt           all three, in that order (what clang gets via the plugin)
+//   ckpt-main      rename the user's main to __ckpt_main (the runtime owns main)
+//   ckpt           all three, in that order (what clang gets via the plugin):
+//                  the rename comes last, so the other passes see the user's
+//                  main as main (clang finds its declaration for an error)
 //
 //===----------------------------------------------------------------------===//
 #ifndef CKPT_PASS_CKPTPASSES_H
 #define CKPT_PASS_CKPTPASSES_H
 
+#include "llvm/IR/DiagnosticInfo.h"
 #include "llvm/IR/PassManager.h"
 #include "llvm/IR/Value.h"
 
@@ -39,6 +42,21 @@ bool isCallbackFreeLibraryFunction(llvm::StringRef Name);
 /// llvm.global.annotations) is CKPT_EXCLUDE_ANNOTATION: the variable is left
 /// out of checkpoints (Globals.cpp).
 bool isExcludeAnnotation(const llvm::Value *V);
+
+/// The name the user knows F by: "main" for the user's main once ckpt-main
+/// renamed it __ckpt_main, F's name otherwise. Every function name the pass
+/// shows (diagnostics) or emits for the runtime and tools (a descriptor's
+/// name string) is this one (Globals.cpp).
+llvm::StringRef sourceName(const llvm::Function &F);
+
+/// An error (or warning) about F for the user. Clang shows the message at
+/// its location as for DiagnosticInfoUnsupported; opt and clang on IR input
+/// print the "in function" prefix with F's source name, not __ckpt_main.
+class UnsupportedDiagnostic : public llvm::DiagnosticInfoUnsupported {
+public:
+  using DiagnosticInfoUnsupported::DiagnosticInfoUnsupported;
+  void print(llvm::DiagnosticPrinter &DP) const override;
+};
 
 } // namespace ckpt
 

@@ -243,7 +243,7 @@ bool isExcludedAlloca(const AllocaInst &AI) {
 }
 
 std::string describeLocation(const Function &F, const DebugLoc &DL) {
-  std::string S = "function '" + F.getName().str() + "'";
+  std::string S = "function '" + sourceName(F).str() + "'";
   if (DL && DL->getLine())
     S += " (" + DL->getFilename().str() + ":" + std::to_string(DL->getLine()) +
          ")";
@@ -299,7 +299,7 @@ private:
 } // namespace
 
 void FrameInstrumenter::error(const Twine &Msg, const DebugLoc &Loc) {
-  C.diagnose(DiagnosticInfoUnsupported(
+  C.diagnose(UnsupportedDiagnostic(
       F, "ckpt: " + describeLocation(F, Loc) + " " + Msg, Loc));
 }
 
@@ -488,7 +488,9 @@ void FrameInstrumenter::emitDescriptor() {
   Fields[FuncDescField::flags] =
       ConstantInt::get(I32, CallsReturnsTwice ? CKPT_FUNC_RETURNS_TWICE : 0);
   Fields[FuncDescField::fn] = &F;
-  Fields[FuncDescField::name] = String(F.getName(), "__ckpt_fname");
+  // The name ckpt-inspect and the runtime's messages show: main for the
+  // user's main, whether or not ckpt-main has renamed it yet.
+  Fields[FuncDescField::name] = String(sourceName(F), "__ckpt_fname");
   Fields[FuncDescField::file] = String(sourceFile(F), "__ckpt_ffile");
   DISubprogram *SP = F.getSubprogram();
   Fields[FuncDescField::line] = ConstantInt::get(I32, SP ? SP->getLine() : 0);

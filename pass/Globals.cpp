@@ -2,7 +2,8 @@
 //
 // ckpt-main: the runtime defines main() (it moves the program onto a stack at
 // a fixed address and restores checkpoints before any user code runs), so
-// the user's main is renamed __ckpt_main.
+// the user's main is renamed __ckpt_main. The user never sees that name:
+// sourceName() gives "main" back for diagnostics and descriptors.
 //
 // ckpt-globals: every writable global the module defines is described by a
 // ckpt_global_desc {addr, size, name, flags} in section "ckpt_globals"; the
@@ -17,6 +18,7 @@
 #include "llvm/ADT/Statistic.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DiagnosticInfo.h"
+#include "llvm/IR/DiagnosticPrinter.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
@@ -27,6 +29,20 @@ using namespace llvm;
 STATISTIC(NumGlobalsRegistered, "Globals registered for checkpointing");
 STATISTIC(NumGlobalsExcluded, "Globals excluded from checkpoints");
 
+StringRef ckpt::sourceName(const Function &F) {
+  return F.getName() == CKPT_USER_MAIN_STR ? StringRef("main") : F.getName();
+}
+
+// As DiagnosticInfoUnsupported::print, with the source name.
+void ckpt::UnsupportedDiagnostic::print(DiagnosticPrinter &DP) const {
+  std::string Str;
+  raw_string_ostream OS(Str);
+  OS << getLocationStr() << ": in function " << sourceName(getFunction())
+     << ' ' << *getFunction().getFunctionType() << ": " << getMessage()
+     << '\n';
+  DP << OS.str();
+}
+
 PreservedAnalyses ckpt::MainTakeoverPass::run(Module &M,
                                               ModuleAnalysisManager &) {
   Function *Main = M.getFunction("main");
@@ -34,8 +50,9 @@ PreservedAnalyses ckpt::MainTakeoverPass::run(Module &M,
     return PreservedAnalyses::all();
   if (Function *Existing = M.getFunction(CKPT_USER_MAIN_STR);
       Existing && !Existing->isDeclaration()) {
-    M.getContext().diagnose(DiagnosticInfoUnsupported(
-        *Main, "ckpt: this module defines both main and " CKPT_USER_MAIN_STR));
+    M.getContext().diagnose(UnsupportedDiagnostic(
+        *Main, "ckpt: this module defines both main and " CKPT_USER_MAIN_STR
+               ", a name ckpt reserves for the renamed main"));
     return PreservedAnalyses::all();
   }
   if (Function *Decl = M.getFunction(CKPT_USER_MAIN_STR)) {

@@ -1,4 +1,4 @@
-/* runtime/copyrel.c - the C library's variables that live in the executable.
+/* runtime/copyrel.c - the shared libraries' variables the program uses.
  *
  * A non-PIE executable that uses a variable of a shared library (getopt's
  * optind and optarg, environ, stdout...) gets a copy of it in its own .bss:
@@ -8,7 +8,13 @@
  * program), yet they are the program's state: a restart that left optind at
  * its initial value would make a program that walks its arguments with
  * getopt start over. So they are saved and restored like the program's own
- * globals, under their symbol names. */
+ * globals, under their symbol names.
+ * Code compiled with -fPIC or -fPIE (a static library of a CMake or meson
+ * build) reaches such a variable through the GOT instead (R_X86_64_GLOB_DAT):
+ * no copy is made and the variable stays in the library's data. It is saved
+ * and restored there, at the address ld.so resolved; the libraries are at the
+ * same addresses after a restart (restore.c checks it). */
+#include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 #include <string.h>
@@ -19,6 +25,40 @@
 
 static struct ckpt_global_desc copies[MAX_COPY_GLOBALS];
 static size_t ncopies;
+
+/* Whether [addr, addr+len) is writable data of a loaded object: inside a
+ * writable PT_LOAD segment and outside its PT_GNU_RELRO part (read-only once
+ * relocated). A library's constant (in6addr_any) is not state, and a
+ * restore could not write it. */
+struct writable_query {
+  uintptr_t addr;
+  size_t len;
+  int writable;
+};
+
+static int find_writable(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  struct writable_query *q = data;
+  int in_load = 0, in_relro = 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+    if (q->addr < lo || q->addr + q->len > hi)
+      continue;
+    if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W))
+      in_load = 1;
+    else if (ph->p_type == PT_GNU_RELRO)
+      in_relro = 1;
+  }
+  q->writable = in_load && !in_relro;
+  return in_load; /* found its object: stop */
+}
+
+static int is_writable(const void *addr, size_t len) {
+  struct writable_query q = {(uintptr_t)addr, len, 0};
+  dl_iterate_phdr(find_writable, &q);
+  return q.writable;
+}
 
 static int find_copies(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
@@ -47,25 +87,68 @@ static int find_copies(struct dl_phdr_info *info, size_t size, void *data) {
   if (!rela || !symtab || !strtab)
     return 1;
   for (size_t i = 0; i < relasz / sizeof *rela; i++) {
-    if (ELF64_R_TYPE(rela[i].r_info) != R_X86_64_COPY)
-      continue;
+    unsigned type = ELF64_R_TYPE(rela[i].r_info);
     const ElfW(Sym) *sym = &symtab[ELF64_R_SYM(rela[i].r_info)];
-    if (sym->st_size == 0)
+    void *addr = (void *)(info->dlpi_addr + rela[i].r_offset);
+    size_t size = sym->st_size;
+    if (type == R_X86_64_GLOB_DAT) {
+      /* Only a library's variable: a function, or a variable of the
+       * executable's own (a copy among them), is not one. Its size comes
+       * from the library (ckpt_copy_globals_init). */
+      if (ELF64_ST_TYPE(sym->st_info) != STT_OBJECT ||
+          sym->st_shndx != SHN_UNDEF)
+        continue;
+      addr = *(void **)addr; /* the GOT entry, filled in by ld.so */
+      size = 0;
+      if (!addr)
+        continue; /* an undefined weak reference */
+    } else if (type != R_X86_64_COPY || size == 0) {
       continue;
+    }
     if (ncopies == MAX_COPY_GLOBALS)
-      ckpt_fatal("the executable copies more than %d variables of shared "
+      ckpt_fatal("the executable uses more than %d variables of shared "
                  "libraries; ckpt cannot save them all",
                  MAX_COPY_GLOBALS);
     copies[ncopies++] = (struct ckpt_global_desc){
-        .addr = (void *)(info->dlpi_addr + rela[i].r_offset),
-        .size = sym->st_size,
+        .addr = addr,
+        .size = size,
         .name = (void *)(strtab + sym->st_name),
     };
   }
   return 1; /* the executable is the first object: stop */
 }
 
-void ckpt_copy_globals_init(void) { dl_iterate_phdr(find_copies, NULL); }
+/* The size of the library variable at addr, reached through the GOT, from
+ * the library's symbol table; 0 if it is not one to save: not found, or a
+ * constant. */
+static size_t got_variable_size(void *addr) {
+  Dl_info where;
+  const ElfW(Sym) *def = NULL;
+  if (!dladdr1(addr, &where, (void **)&def, RTLD_DL_SYMENT) || !def ||
+      where.dli_saddr != addr || def->st_size == 0 ||
+      !is_writable(addr, def->st_size))
+    return 0;
+  return def->st_size;
+}
+
+/* After the walk (dladdr1 and dl_iterate_phdr take the loader's lock
+ * again): sizes for the GOT's variables, each variable once (environ and
+ * __environ are one). */
+void ckpt_copy_globals_init(void) {
+  dl_iterate_phdr(find_copies, NULL);
+  size_t kept = 0;
+  for (size_t i = 0; i < ncopies; i++) {
+    struct ckpt_global_desc d = copies[i];
+    if (d.size == 0 && (d.size = got_variable_size(d.addr)) == 0)
+      continue;
+    int seen = 0;
+    for (size_t j = 0; j < kept && !seen; j++)
+      seen = copies[j].addr == d.addr;
+    if (!seen)
+      copies[kept++] = d;
+  }
+  ncopies = kept;
+}
 
 size_t ckpt_copy_globals(const struct ckpt_global_desc **descs) {
   *descs = copies;

@@ -168,7 +168,7 @@ static int zero_range(void *ctx, uintptr_t addr, size_t len) {
  * something now. */
 static void zero_gap(uintptr_t addr, size_t len) {
   if (len)
-    ckpt_for_each_data_range(addr, len, addr >= (uintptr_t)__bss_start,
+    ckpt_for_each_data_range(addr, len, ckpt_in_exe_bss(addr),
                              zero_range, NULL);
 }
 

@@ -412,10 +412,19 @@ extern const struct ckpt_func_desc __stop_ckpt_funcs[] __attribute__((weak));
 extern char __start_ckpt_rtstate[] __attribute__((weak));
 extern char __stop_ckpt_rtstate[] __attribute__((weak));
 extern char __bss_start[];
+extern char _end[];
 
-/* The shared libraries' variables copied into the executable (R_X86_64_COPY:
- * optind, optarg, environ, stdout...), described like globals so they are
- * saved and restored with them (copyrel.c). init once, first thing in main. */
+/* Whether addr is in the executable's .bss, whose pages not yet touched
+ * hold zeros (elsewhere they may still hold a file's initial values). */
+static inline int ckpt_in_exe_bss(uintptr_t addr) {
+  return addr >= (uintptr_t)__bss_start && addr < (uintptr_t)_end;
+}
+
+/* The shared libraries' variables the program uses (optind, optarg, environ,
+ * stdout...): copied into the executable (R_X86_64_COPY), or reached through
+ * the GOT by -fPIC/-fPIE code (R_X86_64_GLOB_DAT). Described like globals so
+ * they are saved and restored with them (copyrel.c). init once, first thing
+ * in main. */
 void ckpt_copy_globals_init(void);
 size_t ckpt_copy_globals(const struct ckpt_global_desc **descs);
 

@@ -185,8 +185,9 @@ static int write_global(struct out *o, const struct ckpt_global_desc *g) {
     return -1;
   struct extent_ctx e = {o, base};
   /* .data pages not yet touched hold the file's initial values, not
-   * zeros: only .bss may be skipped unread. */
-  int trust_absent = base >= (uintptr_t)__bss_start;
+   * zeros: only the executable's .bss may be skipped unread (a library's
+   * variable may be in its .data). */
+  int trust_absent = ckpt_in_exe_bss(base);
   if (!whole && emit_unexcluded(base, g->size, trust_absent, emit_extent, &e))
     return -1;
   struct ckpt_extent_rec end = {0, 0};

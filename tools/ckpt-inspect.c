@@ -180,9 +180,11 @@ out:
 
 /* ---- Formatting helpers -------------------------------------------------- */
 
-/* The pass renames the user's main to __ckpt_main; people know it as main. */
-static const char *display_function_name(const char *name) {
-  return strcmp(name, CKPT_USER_MAIN_STR) == 0 ? "main" : name;
+/* A function named from the executable's symbol table: the pass renames
+ * the user's main to __ckpt_main there; people know it as main. (Names
+ * from the checkpoint are shown as recorded: the pass records main.) */
+static const char *symbol_function_name(const char *symbol) {
+  return strcmp(symbol, CKPT_USER_MAIN_STR) == 0 ? "main" : symbol;
 }
 
 /* The function a frame is shown as. A program frame has its descriptor's
@@ -191,10 +193,9 @@ static const char *display_function_name(const char *name) {
  * executable, the runtime only the entry points it records. "??" when
  * neither knows. */
 static const char *frame_function_name(const struct frame_info *f) {
-  const char *name = f->name;
-  if (f->symbol && (f->kind == CKPT_FRAME_RUNTIME || !*name))
-    name = f->symbol;
-  return *name ? display_function_name(name) : "??";
+  if (f->symbol && *f->symbol && (f->kind == CKPT_FRAME_RUNTIME || !*f->name))
+    return symbol_function_name(f->symbol);
+  return *f->name ? f->name : "??";
 }
 
 /* The source file a frame is shown in: the line table's file of its pc
@@ -465,7 +466,7 @@ static void print_text_header(const char *path, const struct ckpt_image *img,
 
 /* A function named from the symbols: "name" or "name+0xOFF". */
 static void text_symbol(const char *symbol, uint64_t offset) {
-  text_str(symbol, 0);
+  text_str(symbol_function_name(symbol), 0);
   if (offset)
     printf("+0x%" PRIx64, offset);
 }
@@ -927,7 +928,7 @@ static int json_key(const struct contents *c, uint32_t type, const char *key) {
 static void json_symbol(const char *key, const char *symbol) {
   printf(",\"%s\":", key);
   if (symbol)
-    json_str(symbol);
+    json_str(symbol_function_name(symbol));
   else
     fputs("null", stdout);
 }

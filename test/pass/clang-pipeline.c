@@ -1,5 +1,5 @@
 // The plugin really runs from clang: -fpass-plugin registers the "ckpt"
-// pipeline (main takeover, globals, frames) at the end of the optimisation
+// pipeline (globals, frames, main takeover) at the end of the optimisation
 // pipeline, at every -O level. At -O0 (optnone functions) as at -O2: main is
 // renamed __ckpt_main, the global gets a descriptor, nothing polls (no
 // -ckpt-polls: the runtime stops threads by signal anywhere), every function
@@ -31,8 +31,9 @@
 // CHECK-DAG: @__ckpt_desc.secret = private constant { i32, i32, ptr, ptr, ptr, i32, i32, i64, ptr } { i32 4, i32 0, ptr @secret, ptr @{{.*}}, ptr @{{.*}}, i32 0, i32 1, i64 24, ptr @__ckpt_excluded.secret }, section "ckpt_funcs"
 // CHECK-DAG: @__ckpt_excluded.secret = private constant [1 x { i64, i64 }] [{ i64, i64 } { i64 16, i64 8 }]
 // CHECK-DAG: @__ckpt_desc.twice = private constant { i32, i32, ptr, ptr, ptr, i32, i32, i64, ptr } { i32 4, i32 0, ptr @twice, ptr @{{.*}}, ptr @{{.*}}, i32 0, i32 0, i64 0, ptr null }, section "ckpt_funcs"
-// CHECK-DAG: @__ckpt_desc.__ckpt_main = private constant {{.*}} ptr @__ckpt_main, {{.*}} section "ckpt_funcs"
-// CHECK-DAG: @llvm.used = appending global [5 x ptr] [ptr @__ckpt_gdesc{{[.0-9]*}}, ptr @__ckpt_desc.work, ptr @__ckpt_desc.secret, ptr @__ckpt_desc.twice, ptr @__ckpt_desc.__ckpt_main], section "llvm.metadata"
+// CHECK-DAG: @__ckpt_desc.main = private constant {{.*}} ptr @__ckpt_main, ptr [[MAINNAME:@__ckpt_fname[.0-9]*]], {{.*}} section "ckpt_funcs"
+// CHECK-DAG: [[MAINNAME]] = private unnamed_addr constant [5 x i8] c"main\00"
+// CHECK-DAG: @llvm.used = appending global [5 x ptr] [ptr @__ckpt_gdesc{{[.0-9]*}}, ptr @__ckpt_desc.work, ptr @__ckpt_desc.secret, ptr @__ckpt_desc.twice, ptr @__ckpt_desc.main], section "llvm.metadata"
 // CHECK-NOT: define {{.*}} @main(
 
 // The loop: no poll (no load of __ckpt_pending, see the RUN lines), no

@@ -167,10 +167,11 @@ def frame(name, file, pc, cfa, func, kind=PROGRAM, flags=0, excluded=0, reserved
                 excluded=excluded, reserved=reserved)
 
 
-# Outermost first: main (recorded under the pass's name for it) and two
+# Outermost first: main (recorded as main, as the pass names the user's
+# main in its descriptor, not __ckpt_main, its symbol) and two
 # levels of recursion, the innermost stopped at a poll (its pc is where the
 # thread resumes).
-FRAMES = [frame(b"__ckpt_main", b"prog.c", 0x401164, STACK_HI - 0x100, 0x401100),
+FRAMES = [frame(b"main", b"prog.c", 0x401164, STACK_HI - 0x100, 0x401100),
           frame(b"recurse", b"prog.c", 0x401a47, STACK_HI - 0x200, 0x401a00, excluded=8),
           frame(b"recurse", b"prog.c", 0x401a2c, STACK_HI - 0x300, 0x401a00, excluded=8)]
 # A second thread waiting for work: its start routine is the outermost
@@ -482,7 +483,7 @@ def program(exe, addrs_path, other_build):
     a runtime frame under two program frames, at the addresses the program
     printed: "NAME FUNC [RETURN_ADDRESS]" per function. The frame of work
     records no name or file (ckpt-inspect names it from the symbols), main
-    the pass's name and only a file; the runtime frame's pc is exact."""
+    its name and only a file; the runtime frame's pc is exact."""
     addrs = {}
     for line in open(addrs_path):
         name, *values = line.split()
@@ -490,7 +491,7 @@ def program(exe, addrs_path, other_build):
     runtime_fn, = addrs["wait_in_runtime"]
     work_fn, into_work = addrs["work"]
     main_fn, into_main = addrs["main"]
-    frames = [frame(b"__ckpt_main", b"frames_prog.c", into_main, STACK_HI - 0x100, main_fn),
+    frames = [frame(b"main", b"frames_prog.c", into_main, STACK_HI - 0x100, main_fn),
               frame(b"", b"", into_work, STACK_HI - 0x200, work_fn, excluded=16),
               frame(b"", b"", runtime_fn, STACK_HI - 0x300, runtime_fn, kind=RUNTIME,
                     flags=EXACT_PC)]
