@@ -406,6 +406,11 @@ def request_checkpoint(ctx, seg):
                 "%s); listening from %.2f s, asked again"
                 % (t_req - seg.start, rc, err.strip()[-200:], time.monotonic() - seg.start))
             continue
+        if "is not running its main function" in err:
+            # main had returned: the program is exiting, and a checkpoint of
+            # it is rightly refused. Too late, as if it had ended.
+            raise Miss("the program's main had returned %.2f s after start (exiting)"
+                       % (t_req - seg.start))
         tries += 1
         if not ctx.socket_visible and t_req - seg.start < STARTUP_GRACE and tries <= 3:
             log("  note: checkpoint request %.2f s after start failed (exit %d), retrying: %s"
