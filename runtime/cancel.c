@@ -269,10 +269,8 @@ int ckpt_cancel_on_signal(void *uctx) {
   }
   if (!cs->async || ckpt_in_signal_handler())
     return 0;
-  struct ckpt_unwind_regs regs = {
-      (uint64_t)g[REG_RIP], (uint64_t)g[REG_RSP], (uint64_t)g[REG_RBP],
-      (uint64_t)g[REG_RBX], (uint64_t)g[REG_R12], (uint64_t)g[REG_R13],
-      (uint64_t)g[REG_R14], (uint64_t)g[REG_R15]};
+  struct ckpt_unwind_regs regs;
+  ckpt_signal_unwind_regs(uctx, &regs);
   const char *why;
   if (ckpt_walk_stack(t, &regs, 1, 0, NULL, NULL, &why) != 0)
     return 0; /* not in the program's code: at the next cancellation point */

@@ -308,6 +308,9 @@ int ckpt_walk_stack(const struct ckpt_thread *t,
 /* The registers ckpt_walk_stack starts from at a call point. */
 void ckpt_call_point_unwind_regs(const struct ckpt_call_point *p,
                                  struct ckpt_unwind_regs *r);
+/* The same at the pc a signal interrupted (ucontext: a handler's third
+ * argument; sigstop.c). */
+void ckpt_signal_unwind_regs(const void *ucontext, struct ckpt_unwind_regs *r);
 /* The descriptor of the instrumented function starting at fn, or NULL.
  * ckpt_funcs_init (once, at start, single-threaded) sorts them. */
 const struct ckpt_func_desc *ckpt_func_desc_at(uintptr_t fn);

@@ -35,6 +35,14 @@
 #include "context.h"
 #include "rt.h"
 
+void ckpt_signal_unwind_regs(const void *ucontext, struct ckpt_unwind_regs *r) {
+  const greg_t *g = ((const ucontext_t *)ucontext)->uc_mcontext.gregs;
+  *r = (struct ckpt_unwind_regs){
+      (uint64_t)g[REG_RIP], (uint64_t)g[REG_RSP], (uint64_t)g[REG_RBP],
+      (uint64_t)g[REG_RBX], (uint64_t)g[REG_R12], (uint64_t)g[REG_R13],
+      (uint64_t)g[REG_R14], (uint64_t)g[REG_R15]};
+}
+
 static void stop_handler(int sig, siginfo_t *info, void *uctx) {
   (void)sig;
   int saved_errno = errno;
@@ -52,11 +60,8 @@ static void stop_handler(int sig, siginfo_t *info, void *uctx) {
       ckpt_in_signal_handler())
     goto out;
   const ucontext_t *uc = uctx;
-  const greg_t *g = uc->uc_mcontext.gregs;
-  struct ckpt_unwind_regs regs = {
-      (uint64_t)g[REG_RIP], (uint64_t)g[REG_RSP], (uint64_t)g[REG_RBP],
-      (uint64_t)g[REG_RBX], (uint64_t)g[REG_R12], (uint64_t)g[REG_R13],
-      (uint64_t)g[REG_R14], (uint64_t)g[REG_R15]};
+  struct ckpt_unwind_regs regs;
+  ckpt_signal_unwind_regs(uctx, &regs);
   const char *why;
   if (ckpt_walk_stack(t, &regs, 1, 0, NULL, NULL, &why) != 0) {
     t->stop_refusal = why;
