@@ -114,7 +114,7 @@ enum ckpt_call_kind {
   CKPT_CALL_CHECKPOINT = 1, /* ckpt_checkpoint(): returns CKPT_RESTARTED */
   CKPT_CALL_REISSUE = 2,    /* a call that simply runs again (lock, join,
                                barrier, semaphore, read, poll...) */
-  CKPT_CALL_COND_WAIT = 3,  /* pthread_cond_(timed)wait: a spurious wakeup */
+  CKPT_CALL_COND_WAIT = 3,  /* pthread_cond_(timed)wait: waits on its node */
   CKPT_CALL_SLEEP = 4,      /* sleep & co: until the saved wall-clock deadline */
   CKPT_CALL_IO = 5,         /* read, write, poll...: on call_fd; runs again */
   CKPT_CALL_COMPLETED = 6,  /* an I/O call that had returned call_result

@@ -243,11 +243,41 @@ int pthread_mutex_consistent(pthread_mutex_t *m) {
 }
 
 /* ---- Condition variables --------------------------------------------------
- * word 0: sequence, bumped by signal/broadcast (the futex); word 1: waiters;
- * word 2: 1 if it waits on CLOCK_MONOTONIC. */
-#define C_SEQ(c) ((uint32_t *)(c))
-#define C_WAITERS(c) ((uint32_t *)(c) + 1)
-#define C_CLOCK(c) ((uint32_t *)(c) + 2)
+ * A queue of waiters, as musl keeps one: each managed thread waits on a
+ * node of its own (cond_nodes, by thread slot), and a signal takes the
+ * oldest waiter off the queue, marks its node signalled and wakes that node
+ * alone. So a signal wakes exactly one thread that was waiting when it was
+ * sent, and only one not already woken: no futex wake when every waiter has
+ * been signalled (a producer signalling per item while its consumer is
+ * still waking up makes none), and no wakeup that no signal caused. The
+ * nodes live in the runtime state section: after a restart each is where
+ * it was, with the state it had, so a thread that was waiting goes on
+ * waiting on it and one that was signalled returns.
+ *
+ * word 0: inner lock; word 1: 1 if waits use CLOCK_MONOTONIC; word 2: head
+ * and word 3: tail of the queue (node index + 1, 0: empty); word 4: a
+ * sequence and word 5: a count for threads the runtime does not manage
+ * (which have no slot, so no node): they wait on the sequence, as before,
+ * and may wake spuriously; word 6: the epoch, bumped by each broadcast,
+ * which a node takes when it is queued. */
+#define C_LOCK(c) ((uint32_t *)(c))
+#define C_CLOCK(c) ((uint32_t *)(c) + 1)
+#define C_HEAD(c) ((uint32_t *)(c) + 2)
+#define C_TAIL(c) ((uint32_t *)(c) + 3)
+#define C_SEQ(c) ((uint32_t *)(c) + 4)
+#define C_FOREIGN(c) ((uint32_t *)(c) + 5)
+#define C_EPOCH(c) ((uint32_t *)(c) + 6)
+
+enum { NODE_IDLE = 0, NODE_WAITING = 1, NODE_SIGNALLED = 2 };
+struct cond_node {
+  uint32_t state; /* the futex word */
+  uint32_t prev, next; /* node index + 1, 0: none */
+  uint32_t epoch;      /* C_EPOCH when queued */
+};
+static struct cond_node cond_nodes[CKPT_STACK_MAX_SLOTS] CKPT_RTSTATE_VAR;
+
+_Static_assert(sizeof(pthread_cond_t) >= 7 * sizeof(uint32_t),
+               "pthread_cond_t holds the queue");
 
 int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr) {
   int pshared = PTHREAD_PROCESS_PRIVATE;
@@ -271,6 +301,53 @@ int pthread_cond_destroy(pthread_cond_t *c) {
   return 0;
 }
 
+/* Queue operations; the caller holds C_LOCK. */
+static void cond_enqueue(pthread_cond_t *c, uint32_t idx) {
+  struct cond_node *n = &cond_nodes[idx];
+  n->next = 0;
+  n->epoch = *C_EPOCH(c);
+  n->prev = *C_TAIL(c);
+  if (n->prev)
+    cond_nodes[n->prev - 1].next = idx + 1;
+  else
+    *C_HEAD(c) = idx + 1;
+  *C_TAIL(c) = idx + 1;
+}
+
+static void cond_unlink(pthread_cond_t *c, uint32_t idx) {
+  struct cond_node *n = &cond_nodes[idx];
+  if (n->prev)
+    cond_nodes[n->prev - 1].next = n->next;
+  else
+    *C_HEAD(c) = n->next;
+  if (n->next)
+    cond_nodes[n->next - 1].prev = n->prev;
+  else
+    *C_TAIL(c) = n->prev;
+  n->prev = n->next = 0;
+}
+
+/* Take the oldest waiter off the queue, with C_LOCK held, and mark it
+ * signalled -- under the lock, so that a waiter whose time runs out knows
+ * whether it is still queued. Returns its index + 1, or 0. */
+static uint32_t cond_pop(pthread_cond_t *c) {
+  uint32_t head = *C_HEAD(c);
+  if (head) {
+    cond_unlink(c, head - 1);
+    __atomic_store_n(&cond_nodes[head - 1].state, NODE_SIGNALLED,
+                     __ATOMIC_RELEASE);
+  }
+  return head;
+}
+
+/* Wake a popped node's thread, after C_LOCK is released. The thread may
+ * already have returned and be waiting on the same node again: it finds
+ * its state still waiting and sleeps on (a wasted wake, never a lost or a
+ * spurious one). */
+static void cond_wake_node(uint32_t idx) {
+  futex_wake_n(&cond_nodes[idx].state, 1, 0);
+}
+
 static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m,
                      const struct timespec *abs, int clock, void *callee) {
   if (bad_timespec(abs))
@@ -278,19 +355,60 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m,
   if (M_KIND(m) != PTHREAD_MUTEX_NORMAL &&
       (uint32_t)m->__data.__owner != self_id())
     return EPERM;
-  uint32_t seq = __atomic_load_n(C_SEQ(c), __ATOMIC_SEQ_CST);
-  waiter_add(C_WAITERS(c));
+  struct ckpt_thread *self = ckpt_self;
+  if (self && self->slot >= CKPT_STACK_MAX_SLOTS)
+    self = NULL; /* no node (cannot happen for the runtime's records) */
+  uint32_t idx = self ? self->slot : 0;
+  int realtime = clock < 0 ? !*C_CLOCK(c) : clock == CLOCK_REALTIME;
+  int rc;
+  /* Queued before the mutex is released: a signal sent by whoever takes
+   * the mutex next finds this thread. */
+  if (self) {
+    cond_nodes[idx].state = NODE_WAITING;
+    inner_lock(C_LOCK(c));
+    cond_enqueue(c, idx);
+    inner_unlock(C_LOCK(c));
+  }
   /* A recursive mutex is released whole and taken back at the same depth. */
   uint32_t depth = m->__data.__count;
   if (M_KIND(m) == PTHREAD_MUTEX_RECURSIVE)
     m->__data.__count = 1;
-  mutex_release(m);
-  int realtime = clock < 0 ? !*C_CLOCK(c) : clock == CLOCK_REALTIME;
-  int rc = blocking_wait(callee, CKPT_CALL_COND_WAIT, C_SEQ(c), seq, abs,
-                         realtime, 0, 1);
-  waiter_remove(C_WAITERS(c));
-  if (rc == EINTR)
-    rc = 0; /* a spurious wakeup: condition waits never fail with EINTR */
+  if (!self) {
+    /* Counted before the release, for the same reason. */
+    uint32_t seq = __atomic_load_n(C_SEQ(c), __ATOMIC_SEQ_CST);
+    waiter_add(C_FOREIGN(c));
+    mutex_release(m);
+    rc = blocking_wait(callee, CKPT_CALL_COND_WAIT, C_SEQ(c), seq, abs,
+                       realtime, 0, 1);
+    waiter_remove(C_FOREIGN(c));
+    if (rc == EINTR)
+      rc = 0; /* condition waits never fail with EINTR */
+  } else {
+    mutex_release(m);
+    do
+      rc = blocking_wait(callee, CKPT_CALL_COND_WAIT, &cond_nodes[idx].state,
+                         NODE_WAITING, abs, realtime, 0, 1);
+    while (rc != ETIMEDOUT && rc != ECANCELED &&
+           __atomic_load_n(&cond_nodes[idx].state, __ATOMIC_ACQUIRE) ==
+               NODE_WAITING);
+    int forward = 0;
+    if (rc == ETIMEDOUT || rc == ECANCELED) {
+      inner_lock(C_LOCK(c));
+      if (__atomic_load_n(&cond_nodes[idx].state, __ATOMIC_ACQUIRE) ==
+          NODE_WAITING)
+        cond_unlink(c, idx);
+      else if (rc == ETIMEDOUT)
+        rc = 0; /* signalled as the time ran out: the signal is taken */
+      else
+        forward = 1; /* cancelled after a signal: it goes to another */
+      inner_unlock(C_LOCK(c));
+    } else {
+      rc = 0;
+    }
+    cond_nodes[idx].state = NODE_IDLE;
+    if (forward)
+      pthread_cond_signal(c);
+  }
   mutex_acquire(m, NULL, callee, CKPT_CALL_COND_WAIT);
   if (M_KIND(m) == PTHREAD_MUTEX_RECURSIVE && depth > 1)
     m->__data.__count = depth;
@@ -317,19 +435,50 @@ int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
   return cond_wait(c, m, abs, (int)clock, (void *)pthread_cond_clockwait);
 }
 
-int pthread_cond_signal(pthread_cond_t *c) {
-  if (__atomic_load_n(C_WAITERS(c), __ATOMIC_SEQ_CST)) {
+static void cond_wake_foreign(pthread_cond_t *c, int n) {
+  if (__atomic_load_n(C_FOREIGN(c), __ATOMIC_SEQ_CST)) {
     __atomic_add_fetch(C_SEQ(c), 1, __ATOMIC_SEQ_CST);
-    futex_wake_n(C_SEQ(c), 1, 0);
+    futex_wake_n(C_SEQ(c), n, 0);
   }
+}
+
+int pthread_cond_signal(pthread_cond_t *c) {
+  if (__atomic_load_n(C_HEAD(c), __ATOMIC_SEQ_CST)) {
+    inner_lock(C_LOCK(c));
+    uint32_t head = cond_pop(c);
+    inner_unlock(C_LOCK(c));
+    if (head) {
+      cond_wake_node(head - 1);
+      return 0;
+    }
+  }
+  cond_wake_foreign(c, 1);
   return 0;
 }
 
+/* Wakes the waiters queued before it began, a batch at a time so that the
+ * lock is not held across system calls: waiters queued since (a later
+ * epoch) stay queued, as a broadcast made at once would leave them. */
 int pthread_cond_broadcast(pthread_cond_t *c) {
-  if (__atomic_load_n(C_WAITERS(c), __ATOMIC_SEQ_CST)) {
-    __atomic_add_fetch(C_SEQ(c), 1, __ATOMIC_SEQ_CST);
-    futex_wake_n(C_SEQ(c), INT_MAX, 0);
+  if (__atomic_load_n(C_HEAD(c), __ATOMIC_SEQ_CST)) {
+    enum { BATCH = 16 };
+    uint32_t woken[BATCH], n, epoch = 0;
+    int first = 1;
+    do {
+      n = 0;
+      inner_lock(C_LOCK(c));
+      if (first)
+        epoch = (*C_EPOCH(c))++;
+      first = 0;
+      while (n < BATCH && *C_HEAD(c) &&
+             (int32_t)(cond_nodes[*C_HEAD(c) - 1].epoch - epoch) <= 0)
+        woken[n++] = cond_pop(c);
+      inner_unlock(C_LOCK(c));
+      for (uint32_t i = 0; i < n; i++)
+        cond_wake_node(woken[i] - 1);
+    } while (n == BATCH);
   }
+  cond_wake_foreign(c, INT_MAX);
   return 0;
 }
 

@@ -853,6 +853,135 @@ static void test_cond_broadcast(void) {
   end();
 }
 
+/* -- Exactly one waiter per signal; no spurious wakeups -----------------------
+ * Waiters wait ONCE, without a predicate loop: each return must have been
+ * caused by a signal or broadcast. */
+#define CX_WAITERS 20 /* more than one broadcast batch (16) */
+
+static struct {
+  pthread_mutex_t m;
+  pthread_cond_t c;
+  int arrived, returned;
+} cx = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+
+static void *ex_wait_once(void *p) {
+  (void)p;
+  EXPECT(pthread_mutex_lock(&cx.m), 0);
+  cx.arrived++;
+  EXPECT(pthread_cond_wait(&cx.c, &cx.m), 0);
+  cx.returned++;
+  EXPECT(pthread_mutex_unlock(&cx.m), 0);
+  return NULL;
+}
+
+static void *ex_timed_out(void *p) {
+  (void)p;
+  EXPECT(pthread_mutex_lock(&cx.m), 0);
+  struct timespec dl = in_ms(CLOCK_REALTIME, 30);
+  EXPECT(pthread_cond_timedwait(&cx.c, &cx.m, &dl), ETIMEDOUT);
+  EXPECT(pthread_mutex_unlock(&cx.m), 0);
+  return NULL;
+}
+
+static int ex_arrived_is(int n) {
+  EXPECT(pthread_mutex_lock(&cx.m), 0);
+  int yes = cx.arrived == n;
+  EXPECT(pthread_mutex_unlock(&cx.m), 0);
+  return yes;
+}
+
+static void test_cond_exact(void) {
+  begin("cond exact: one signal, one waiter");
+  pthread_t t[CX_WAITERS + 2];
+  for (int i = 0; i < CX_WAITERS; i++)
+    t[i] = spawn(ex_wait_once, NULL);
+  AWAIT(ex_arrived_is(CX_WAITERS), "waiters did not arrive");
+  /* Signals one at a time: each releases exactly one waiter. */
+  for (int k = 1; k <= 3; k++) {
+    EXPECT(pthread_cond_signal(&cx.c), 0);
+    AWAIT(LOAD(&cx.returned) >= k, "signal %d woke no waiter", k);
+    usleep(20000);
+    CHECK(LOAD(&cx.returned) == k, "%d signals released %d waiters", k,
+          LOAD(&cx.returned));
+  }
+  /* A waiter that times out leaves the queue: the next signal goes to a
+   * waiting thread, not to its stale place. */
+  join(spawn(ex_timed_out, NULL));
+  EXPECT(pthread_cond_signal(&cx.c), 0);
+  AWAIT(LOAD(&cx.returned) == 4, "a signal after a timed-out waiter was lost");
+  /* A thread without a slot waits with the others. */
+  t[CX_WAITERS] = spawn_kind(ex_wait_once, NULL, 0);
+  AWAIT(ex_arrived_is(CX_WAITERS + 1), "the foreign waiter did not arrive");
+  /* One broadcast releases all of them (two batches and the foreign one). */
+  EXPECT(pthread_mutex_lock(&cx.m), 0);
+  EXPECT(pthread_cond_broadcast(&cx.c), 0);
+  EXPECT(pthread_mutex_unlock(&cx.m), 0);
+  AWAIT(LOAD(&cx.returned) == CX_WAITERS + 1, "a broadcast woke %d of %d",
+        LOAD(&cx.returned), CX_WAITERS + 1);
+  t[CX_WAITERS + 1] = spawn(ex_wait_once, NULL);
+  AWAIT(ex_arrived_is(CX_WAITERS + 2), "the late waiter did not arrive");
+  usleep(20000);
+  CHECK(LOAD(&cx.returned) == CX_WAITERS + 1,
+        "a waiter that came after the broadcast returned without a signal");
+  EXPECT(pthread_cond_signal(&cx.c), 0);
+  for (int i = 0; i < CX_WAITERS + 2; i++)
+    join(t[i]);
+  CHECK(cx.returned == CX_WAITERS + 2, "returned %d", cx.returned);
+  end();
+}
+
+/* Hand-over stress: consumers announce themselves and wait once; every
+ * signal must release exactly one of them (a consumer that returns with no
+ * item was woken by nothing). A sequence-word condition variable fails
+ * this within a few thousand items: a signal releases every waiter that
+ * has not yet gone to sleep. */
+#define HO_CONSUMERS 3
+#define HO_ITEMS 20000
+
+static struct {
+  pthread_mutex_t m;
+  pthread_cond_t item, announce;
+  int announced, items, taken;
+} ho = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+        PTHREAD_COND_INITIALIZER, 0, 0, 0};
+
+static void *ho_consumer(void *p) {
+  (void)p;
+  for (;;) {
+    EXPECT(pthread_mutex_lock(&ho.m), 0);
+    ho.announced++;
+    EXPECT(pthread_cond_signal(&ho.announce), 0);
+    EXPECT(pthread_cond_wait(&ho.item, &ho.m), 0); /* once */
+    if (ho.items == 0)
+      fail("a consumer returned from its wait with no item (spurious wakeup)");
+    ho.items--;
+    int done = ++ho.taken > HO_ITEMS;
+    EXPECT(pthread_mutex_unlock(&ho.m), 0);
+    if (done)
+      return NULL;
+  }
+}
+
+static void test_cond_handover(void) {
+  begin("cond exact: hand-over stress");
+  pthread_t t[HO_CONSUMERS];
+  for (int i = 0; i < HO_CONSUMERS; i++)
+    t[i] = spawn(ho_consumer, NULL);
+  for (int i = 0; i < HO_ITEMS + HO_CONSUMERS; i++) {
+    EXPECT(pthread_mutex_lock(&ho.m), 0);
+    while (ho.announced == 0)
+      EXPECT(pthread_cond_wait(&ho.announce, &ho.m), 0);
+    ho.announced--;
+    ho.items++;
+    EXPECT(pthread_cond_signal(&ho.item), 0);
+    EXPECT(pthread_mutex_unlock(&ho.m), 0);
+  }
+  for (int i = 0; i < HO_CONSUMERS; i++)
+    join(t[i]);
+  CHECK(ho.taken == HO_ITEMS + HO_CONSUMERS, "taken %d", ho.taken);
+  end();
+}
+
 /* -- Timed waits, clocks, mutex kinds -----------------------------------------
  */
 struct depth_arg {
@@ -1869,6 +1998,8 @@ int main(void) {
   test_cond_timed();
   test_cond_queue();
   test_cond_broadcast();
+  test_cond_exact();
+  test_cond_handover();
   test_rwlock_basic();
   test_rwlock_exclusive();
   test_rwlock_writer_pref();
