@@ -10,10 +10,11 @@
  * of it is mapped read-write; those describe this process's mappings, which
  * ckpt_heap_restore_map recreates, not allocator state.
  *
- * Chunks: 16-byte header {prev_size, size|flags}, payload 16-byte aligned.
- * prev_size is kept for every chunk (not only after free ones), which costs
- * one store per split and lets free() check both neighbours of a pointer
- * cheaply. Free chunks are fully coalesced, so a free chunk never borders
+ * Chunks: 16-byte header {prev_size, size|flags}, payload 16-byte aligned,
+ * 8 bytes of overhead per live chunk: as in glibc, a chunk's prev_size word
+ * holds the size of the chunk below only when that one is free (flag
+ * PINUSE clear: the boundary tag of a free chunk); while it is in use the
+ * word is the end of its payload. Free chunks are fully coalesced, so a free chunk never borders
  * another free chunk or the top chunk. Bins: exact sizes in 16-byte steps up
  * to 1 KiB, then 8 log-spaced bins per power of two; a bitmap finds the next
  * non-empty bin. Free chunks of at least RELEASE_THRESHOLD bytes have their
@@ -64,9 +65,10 @@ __attribute__((used)) static void *(*const heap_interpose_anchor)(size_t) =
 #define CHUNK_HDR ((size_t)CKPT_HEAP_CHUNK_HEADER)
 #define CHUNK_ALIGN 16u
 #define MIN_CHUNK 32u /* header + the two free-list links */
+#define CHUNK_OVERHEAD ((size_t)CKPT_HEAP_CHUNK_OVERHEAD)
 #define INUSE CKPT_HEAP_CHUNK_INUSE
 #define TOP CKPT_HEAP_CHUNK_TOP
-#define CACHED CKPT_HEAP_CHUNK_CACHED
+#define PINUSE CKPT_HEAP_CHUNK_PINUSE
 #define DIRTY CKPT_HEAP_CHUNK_DIRTY
 #define FLAGS CKPT_HEAP_CHUNK_FLAGS
 
@@ -105,8 +107,9 @@ static size_t retain_limit = RETAIN_LIMIT_DEFAULT;
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 struct chunk {
-  size_t prev_size;    /* size of the chunk below; 0 for the first chunk */
-  size_t head;         /* size | INUSE | TOP */
+  size_t prev_size;    /* size of the chunk below if PINUSE is clear, else
+                          the last word of its payload */
+  size_t head;         /* size | INUSE | TOP | PINUSE | DIRTY */
   struct chunk *fd;    /* free chunks only: next in the bin */
   struct chunk *bk;    /* free chunks only: previous in the bin, or NULL */
 };
@@ -120,6 +123,7 @@ struct heap_state {
   struct chunk *bins[NUM_BINS];  /* heads of NULL-terminated lists */
   struct heap_cache *caches;     /* the threads' caches (application heap) */
   uint64_t retained_bytes;       /* sizes of the DIRTY free chunks */
+  uint64_t cache_key;            /* marks chunks in a thread cache */
 };
 
 #define STATE_SPACE ((sizeof(struct heap_state) + 63) & ~(size_t)63)
@@ -163,6 +167,11 @@ static inline struct chunk *chunk_next(struct chunk *c) {
 static inline void *chunk_payload(struct chunk *c) {
   return (char *)c + CHUNK_HDR;
 }
+/* Bytes the program may use in a chunk of `size` bytes. */
+static inline size_t chunk_usable(size_t size) { return size - CHUNK_OVERHEAD; }
+/* Mark the chunk above an in-use (or free) chunk. */
+static inline void set_pinuse(struct chunk *c) { c->head |= PINUSE; }
+static inline void clear_pinuse(struct chunk *c) { c->head &= ~(size_t)PINUSE; }
 static inline struct chunk *payload_chunk(void *p) {
   return chunk_at((uintptr_t)p - CHUNK_HDR);
 }
@@ -171,7 +180,8 @@ static inline struct chunk *payload_chunk(void *p) {
 static inline size_t request_to_chunk(size_t n) {
   if (UNLIKELY(n > MAX_REQUEST))
     return 0;
-  size_t need = (n + CHUNK_HDR + CHUNK_ALIGN - 1) & ~(size_t)(CHUNK_ALIGN - 1);
+  size_t need =
+      (n + CHUNK_OVERHEAD + CHUNK_ALIGN - 1) & ~(size_t)(CHUNK_ALIGN - 1);
   return need < MIN_CHUNK ? MIN_CHUNK : need;
 }
 
@@ -372,6 +382,22 @@ static void trim_top(struct heap_state *st) {
 
 /* ---- Heap setup --------------------------------------------------------- */
 
+/* The word that marks a chunk in a thread's cache: random, odd (so never an
+ * aligned pointer a program keeps in its blocks' second word), made once
+ * per arena and saved with it. getrandom is a bare system call; rdtsc and
+ * the arena's address stand in if it fails. */
+static uint64_t new_cache_key(const struct heap_state *st) {
+  uint64_t key = 0;
+  if (syscall(SYS_getrandom, &key, sizeof key, 1 /* GRND_NONBLOCK */) !=
+      (long)sizeof key) {
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    key = (((uint64_t)hi << 32) | lo) * 0x9E3779B97F4A7C15ull ^
+          (uintptr_t)st;
+  }
+  return key | 1;
+}
+
 /* Write an empty allocator state at h->base; [base, mapped_end) must be
  * read-write and zero. */
 static struct heap_state *heap_format(struct heap *h) {
@@ -383,9 +409,10 @@ static struct heap_state *heap_format(struct heap *h) {
   st->head.first_chunk = first;
   struct chunk *top = chunk_at(first);
   top->prev_size = 0;
-  top->head = TOP;
+  top->head = TOP | PINUSE; /* nothing below the first chunk to merge */
   st->head.clean_from = first + CHUNK_HDR;
   set_top(h, st, first);
+  st->cache_key = new_cache_key(st);
   return st;
 }
 
@@ -532,18 +559,20 @@ struct clean_range {
 static size_t take_free_chunk(struct heap_state *st, struct chunk *c,
                               size_t total, size_t need, bool dirty) {
   size_t size = total;
+  struct chunk *above = chunk_at((uintptr_t)c + total);
   if (total - need >= MIN_CHUNK) {
     struct chunk *rest = chunk_at((uintptr_t)c + need);
     size_t rest_size = total - need;
-    rest->prev_size = need;
-    rest->head = rest_size;
+    rest->head = rest_size | PINUSE;
     if (dirty && rest_size >= RELEASE_THRESHOLD)
       rest->head |= DIRTY;
-    chunk_at((uintptr_t)rest + rest_size)->prev_size = rest_size;
+    above->prev_size = rest_size; /* its PINUSE stays clear */
     bin_insert(st, rest, rest_size);
     size = need;
+  } else {
+    set_pinuse(above); /* in use: free chunks never touch the top */
   }
-  c->head = size | INUSE;
+  c->head = size | INUSE | (c->head & PINUSE);
   return size;
 }
 
@@ -582,7 +611,7 @@ static struct chunk *alloc_chunk(struct heap *h, size_t need,
     bin_remove(st, c, total);
     size_t size = take_free_chunk(st, c, total, need, dirty);
     st->head.stats.allocated_chunks++;
-    st->head.stats.allocated_bytes += size - CHUNK_HDR;
+    st->head.stats.allocated_bytes += chunk_usable(size);
     clean->lo = clean->hi = 0;
     if (total >= RELEASE_THRESHOLD && !dirty) {
       /* Its interior granules were released when it became free. */
@@ -603,17 +632,18 @@ static struct chunk *alloc_chunk(struct heap *h, size_t need,
       heap_ensure_mapped(h, t + need + CHUNK_HDR) != 0)
     return NULL;
   c = chunk_at(t);
-  c->head = need | INUSE; /* prev_size is already right */
+  c->head = need | INUSE | PINUSE; /* the chunk below a top is in use */
+  /* The new top's prev_size word is c's last payload word: left alone, it
+   * is zero if it lies in the clean part. */
   struct chunk *new_top = chunk_at(t + need);
-  new_top->prev_size = need;
-  new_top->head = TOP;
+  new_top->head = TOP | PINUSE;
   clean->lo = st->head.clean_from;
-  clean->hi = t + need;
+  clean->hi = t + need + CHUNK_OVERHEAD;
   if (st->head.clean_from < t + need + CHUNK_HDR)
     st->head.clean_from = t + need + CHUNK_HDR;
   set_top(h, st, t + need);
   st->head.stats.allocated_chunks++;
-  st->head.stats.allocated_bytes += need - CHUNK_HDR;
+  st->head.stats.allocated_bytes += chunk_usable(need);
   return c;
 }
 
@@ -622,26 +652,25 @@ static void free_chunk(struct heap *h, struct chunk *c) {
   struct heap_state *st = h->state;
   size_t size = chunk_size(c);
   st->head.stats.allocated_chunks--;
-  st->head.stats.allocated_bytes -= size - CHUNK_HDR;
+  st->head.stats.allocated_bytes -= chunk_usable(size);
 
   uintptr_t start = (uintptr_t)c, end = start + size;
   /* The part of the merged chunk that may hold data: a large free
    * neighbour's interior is already released, unless it is DIRTY. */
   uintptr_t dirty_lo = start, dirty_hi = end;
-  if (c->prev_size) {
+  if (!(c->head & PINUSE)) {
     struct chunk *prev = chunk_at(start - c->prev_size);
-    if (!(prev->head & INUSE)) {
-      size_t prev_size = chunk_size(prev);
-      bin_remove(st, prev, prev_size);
-      start = (uintptr_t)prev;
-      if (prev_size < RELEASE_THRESHOLD || (prev->head & DIRTY))
-        dirty_lo = start;
-    }
+    size_t prev_size = chunk_size(prev);
+    bin_remove(st, prev, prev_size);
+    start = (uintptr_t)prev;
+    if (prev_size < RELEASE_THRESHOLD || (prev->head & DIRTY))
+      dirty_lo = start;
   }
   struct chunk *next = chunk_at(end);
   if (next->head & TOP) {
-    struct chunk *top = chunk_at(start); /* its prev_size stays right */
-    top->head = TOP;
+    /* The merged chunk's own chunk below is in use (or it is the first). */
+    struct chunk *top = chunk_at(start);
+    top->head = TOP | PINUSE;
     set_top(h, st, start);
     trim_top(st);
     return;
@@ -665,8 +694,10 @@ static void free_chunk(struct heap *h, struct chunk *c) {
     else
       release = true;
   }
-  merged->head = merged_size | flags;
-  chunk_at(end)->prev_size = merged_size;
+  merged->head = merged_size | flags | PINUSE;
+  struct chunk *above = chunk_at(end); /* in use: free chunks never touch */
+  above->prev_size = merged_size;
+  clear_pinuse(above);
   bin_insert(st, merged, merged_size);
   if (release)
     release_free_interior(start, end, dirty_lo, dirty_hi);
@@ -678,18 +709,23 @@ static struct chunk *split_in_use(struct heap_state *st, struct chunk *c,
                                   size_t first_size) {
   size_t size = chunk_size(c);
   struct chunk *second = chunk_at((uintptr_t)c + first_size);
-  second->prev_size = first_size;
-  second->head = (size - first_size) | INUSE;
-  chunk_at((uintptr_t)c + size)->prev_size = size - first_size;
-  c->head = first_size | INUSE;
+  second->head = (size - first_size) | INUSE | PINUSE;
+  c->head = first_size | INUSE | (c->head & PINUSE);
   st->head.stats.allocated_chunks++;
-  st->head.stats.allocated_bytes -= CHUNK_HDR;
+  st->head.stats.allocated_bytes -= CHUNK_OVERHEAD;
   return second;
 }
 
+static bool chunk_in_a_cache(const struct heap_state *st,
+                             const struct chunk *c, size_t size);
+
 /* Check that p is a live block of h and return its chunk; report and abort
  * otherwise. Only touches memory inside [first_chunk, top], which is mapped,
- * so any pointer value is safe to check. */
+ * so any pointer value is safe to check. Checked: the chunk's flags and
+ * size, the prev-in-use flag and size of the chunk above, the boundary tag
+ * and header of a free chunk below, and that it is not in a thread's cache
+ * (a second free). A pointer into a block whose bytes happen to look like
+ * two consistent chunk headers is not caught (nor is it by glibc). */
 static struct chunk *checked_chunk(struct heap *h, void *p, const char *op) {
   struct heap_state *st = h->state;
   uintptr_t a = (uintptr_t)p;
@@ -697,21 +733,37 @@ static struct chunk *checked_chunk(struct heap *h, void *p, const char *op) {
                a < st->head.first_chunk + CHUNK_HDR ||
                a >= st->head.top + CHUNK_HDR))
     goto invalid;
+  uintptr_t first = st->head.first_chunk, top = st->head.top;
   struct chunk *c = payload_chunk(p);
-  size_t size = chunk_size(c);
-  if (UNLIKELY((c->head & FLAGS) != INUSE || size < MIN_CHUNK ||
-               size > st->head.top - (uintptr_t)c ||
-               chunk_next(c)->prev_size != size))
+  size_t head = c->head, size = head & ~(size_t)FLAGS;
+  if (UNLIKELY((head & (INUSE | TOP | DIRTY)) != INUSE || size < MIN_CHUNK ||
+               size > top - (uintptr_t)c))
     goto invalid;
-  if (c->prev_size) {
-    if (UNLIKELY(c->prev_size > (uintptr_t)c - st->head.first_chunk ||
-                 (c->prev_size & FLAGS) ||
-                 chunk_size(chunk_at((uintptr_t)c - c->prev_size)) !=
-                     c->prev_size))
+  struct chunk *next = chunk_next(c);
+  size_t next_head = next->head, next_size = next_head & ~(size_t)FLAGS;
+  if (UNLIKELY(!(next_head & PINUSE)))
+    goto invalid;
+  if ((uintptr_t)next == top) {
+    if (UNLIKELY(next_head != (TOP | PINUSE)))
       goto invalid;
-  } else if (UNLIKELY((uintptr_t)c != st->head.first_chunk)) {
+  } else if (UNLIKELY((next_head & TOP) || next_size < MIN_CHUNK ||
+                      next_size > top - (uintptr_t)next)) {
     goto invalid;
   }
+  if (!(head & PINUSE)) {
+    size_t below = c->prev_size;
+    if (UNLIKELY(below < MIN_CHUNK || (below & FLAGS) ||
+                 below > (uintptr_t)c - first ||
+                 (chunk_at((uintptr_t)c - below)->head &
+                  ~(size_t)DIRTY) != (below | PINUSE)))
+      goto invalid;
+  } else if (UNLIKELY((uintptr_t)c < first + MIN_CHUNK &&
+                      (uintptr_t)c != first)) {
+    goto invalid;
+  }
+  if (UNLIKELY(c->bk == (struct chunk *)(uintptr_t)st->cache_key &&
+               chunk_in_a_cache(st, c, size)))
+    goto invalid;
   return c;
 invalid:
   lock_release(&h->lock);
@@ -725,8 +777,12 @@ invalid:
  * free of small blocks use the calling thread's cache with no lock and no
  * atomic instruction; the lock is taken once per batch, to refill an empty
  * list or to give back half of a full one. A chunk in a cache stays INUSE
- * for its neighbours (it must not coalesce) and is flagged CACHED, which
- * free() refuses as it refuses any block that is not live.
+ * for its neighbours (it must not coalesce), with its header untouched (a
+ * neighbour's free or allocation writes the PINUSE bit into it under the
+ * lock, while its owner takes and puts it without); its list link is in
+ * fd and the heap's cache key in bk, as glibc's tcache keeps a key. A free
+ * of a chunk whose bk holds the key looks it up in the caches (under the
+ * lock) and refuses it if it is there.
  *
  * Where the state lives: a cache is a chunk of the arena, on a list headed
  * in the arena's state, and it records its thread's slot. So a checkpoint
@@ -744,7 +800,7 @@ invalid:
  */
 
 #define CACHE_MAX_CHUNK 1024u /* largest chunk size cached */
-#define CACHE_MAX_REQUEST (CACHE_MAX_CHUNK - CHUNK_HDR)
+#define CACHE_MAX_REQUEST (CACHE_MAX_CHUNK - CHUNK_OVERHEAD)
 #define CACHE_CLASSES (CACHE_MAX_CHUNK / CHUNK_ALIGN - 1) /* 32, 48, ..1024 */
 /* A list holds up to CACHE_LIST_BYTES of chunks, but no fewer than
  * CACHE_LIST_MIN and no more than CACHE_LIST_MAX of them: a thread keeps at
@@ -766,6 +822,7 @@ struct heap_cache {
   struct heap_cache *next;                /* the heap's next cache */
   uint32_t slot;                          /* of the thread that owns it */
   uint32_t magic;                         /* CACHE_MAGIC */
+  uint64_t key;                           /* the heap's cache_key */
 };
 
 static __thread struct heap_cache *thread_cache
@@ -791,40 +848,55 @@ static uint16_t cache_list_limit(unsigned i) {
 }
 /* request_to_chunk for n <= CACHE_MAX_REQUEST. */
 static inline size_t small_request_to_chunk(size_t n) {
-  size_t need = (n + CHUNK_HDR + CHUNK_ALIGN - 1) & ~(size_t)(CHUNK_ALIGN - 1);
+  size_t need =
+      (n + CHUNK_OVERHEAD + CHUNK_ALIGN - 1) & ~(size_t)(CHUNK_ALIGN - 1);
   return need < MIN_CHUNK ? MIN_CHUNK : need;
+}
+
+static inline struct chunk *key_link(uint64_t key) {
+  return (struct chunk *)(uintptr_t)key;
 }
 
 /* The chunk of p if p looks like a live application-heap block of a size
  * the caches take, by the checks checked_chunk makes (alignment, flags,
- * both neighbours' boundary tags) except the bound by the top, which would
- * read the shared state; else NULL (then checked_chunk decides, under the
- * lock). Needs the application heap to be initialised. Reads only
- * [APP_FIRST_CHUNK, mapped_end), which is mapped and only grows. */
+ * the chunk above, the free chunk below) except the bound by the top, which
+ * would read the shared state; else NULL (then checked_chunk decides, under
+ * the lock). A chunk holding the cache key goes to checked_chunk too, which
+ * looks for it in the caches. Needs the application heap to be initialised.
+ * Reads only [APP_FIRST_CHUNK, mapped_end), which is mapped and only
+ * grows. */
 static inline struct chunk *cacheable_chunk(const void *p) {
   uintptr_t a = (uintptr_t)p, lo = APP_FIRST_CHUNK + CHUNK_HDR;
   uintptr_t end = __atomic_load_n(&app_heap.mapped_end, __ATOMIC_RELAXED);
   if (UNLIKELY(a - lo >= end - CACHE_MAX_CHUNK - lo || (a & (CHUNK_ALIGN - 1))))
     return NULL;
   struct chunk *c = payload_chunk((void *)a);
-  size_t head = c->head, size = head & ~(size_t)FLAGS;
-  if (UNLIKELY((head & FLAGS) != INUSE ||
-               size - MIN_CHUNK > CACHE_MAX_CHUNK - MIN_CHUNK ||
-               chunk_next(c)->prev_size != size))
+  /* Another thread may flip this header's PINUSE bit (freeing or taking
+   * the chunk below, under the lock): only the size and INUSE matter. */
+  size_t head = __atomic_load_n(&c->head, __ATOMIC_RELAXED);
+  size_t size = head & ~(size_t)FLAGS;
+  if (UNLIKELY((head & (INUSE | TOP | DIRTY)) != INUSE ||
+               size - MIN_CHUNK > CACHE_MAX_CHUNK - MIN_CHUNK))
     return NULL;
-  /* The chunk below may be merging with its own neighbour in another
-   * thread, under the lock: then the two reads disagree and the lock
-   * decides. (The top bound is not needed for stale headers above the top
-   * either: the chunk where a top begins has size 0, so a stale header's
-   * way down to it never matches.) */
-  size_t prev = __atomic_load_n(&c->prev_size, __ATOMIC_RELAXED);
-  if (prev == 0)
-    return (uintptr_t)c == APP_FIRST_CHUNK ? c : NULL;
-  if (UNLIKELY((prev & FLAGS) || prev > (uintptr_t)c - APP_FIRST_CHUNK))
+  size_t next_head =
+      __atomic_load_n(&chunk_next(c)->head, __ATOMIC_RELAXED);
+  if (UNLIKELY(!(next_head & PINUSE)))
     return NULL;
-  size_t prev_head =
-      __atomic_load_n(&chunk_at((uintptr_t)c - prev)->head, __ATOMIC_RELAXED);
-  if (UNLIKELY((prev_head & ~(size_t)FLAGS) != prev))
+  const struct heap_state *st = (const struct heap_state *)CKPT_HEAP_BASE;
+  if (UNLIKELY(c->bk == key_link(st->cache_key)))
+    return NULL;
+  if (head & PINUSE)
+    return c;
+  /* The chunk below is free: its boundary tag and header must agree. It
+   * may be merging with its own neighbour in another thread, under the
+   * lock: then the reads disagree and the lock decides. */
+  size_t below = __atomic_load_n(&c->prev_size, __ATOMIC_RELAXED);
+  if (UNLIKELY(below < MIN_CHUNK || (below & FLAGS) ||
+               below > (uintptr_t)c - APP_FIRST_CHUNK))
+    return NULL;
+  size_t below_head =
+      __atomic_load_n(&chunk_at((uintptr_t)c - below)->head, __ATOMIC_RELAXED);
+  if (UNLIKELY((below_head & ~(size_t)DIRTY) != (below | PINUSE)))
     return NULL;
   return c;
 }
@@ -837,11 +909,12 @@ static inline struct chunk *cache_take(struct heap_cache *tc, size_t size) {
     return NULL;
   /* A write through a dangling pointer may have hit the link that led
    * here: stop before handing out whatever it points to. */
-  if (UNLIKELY(c->head != (size | INUSE | CACHED)))
+  if (UNLIKELY((c->head & ~(size_t)PINUSE) != (size | INUSE) ||
+               c->bk != key_link(tc->key)))
     heap_die("malloc(): corrupted thread cache at", (uintptr_t)c);
   l->first = c->fd;
   l->count--;
-  c->head = size | INUSE;
+  c->bk = NULL; /* a live block that kept the key would look cached */
   return c;
 }
 
@@ -851,7 +924,7 @@ static inline bool cache_put(struct heap_cache *tc, struct chunk *c,
   struct cache_list *l = &tc->lists[cache_class(size)];
   if (UNLIKELY(l->count >= l->limit))
     return false;
-  c->head = size | INUSE | CACHED;
+  c->bk = key_link(tc->key);
   c->fd = l->first;
   l->first = c;
   l->count++;
@@ -863,13 +936,15 @@ static inline bool cache_put(struct heap_cache *tc, struct chunk *c,
  * coalesce with each other. */
 static void cache_flush_locked(struct heap *h, struct cache_list *l,
                                size_t size, unsigned keep) {
+  uint64_t key = h->state->cache_key;
   while (l->count > keep) {
     struct chunk *c = l->first;
-    if (UNLIKELY(!c || c->head != (size | INUSE | CACHED)))
+    if (UNLIKELY(!c || (c->head & ~(size_t)PINUSE) != (size | INUSE) ||
+                 c->bk != key_link(key)))
       heap_die("free(): corrupted thread cache at", (uintptr_t)c);
     l->first = c->fd;
     l->count--;
-    c->head = size | INUSE;
+    c->bk = NULL;
     free_chunk(h, c);
   }
 }
@@ -898,7 +973,7 @@ cache_refill(struct heap_cache *tc, size_t size) {
         free_chunk(h, c);
       break;
     }
-    c->head = size | INUSE | CACHED;
+    c->bk = key_link(tc->key);
     *link = c;
     link = &c->fd;
     l->count++;
@@ -906,6 +981,24 @@ cache_refill(struct heap_cache *tc, size_t size) {
   *link = NULL;
   lock_release(&h->lock);
   return first;
+}
+
+/* Whether chunk c (of `size` bytes) is in some thread's cache (lock held):
+ * the rare check behind a chunk that holds the cache key. */
+static bool chunk_in_a_cache(const struct heap_state *st,
+                             const struct chunk *c, size_t size) {
+  if (size > CACHE_MAX_CHUNK ||
+      c->bk != key_link(st->cache_key))
+    return false;
+  for (const struct heap_cache *tc = st->caches; tc; tc = tc->next) {
+    const struct cache_list *l = &tc->lists[cache_class(size)];
+    unsigned n = 0;
+    for (const struct chunk *x = l->first; x && n <= l->count;
+         x = x->fd, n++)
+      if (x == c)
+        return true;
+  }
+  return false;
 }
 
 static struct heap_cache *cache_find(struct heap_state *st, uint32_t slot) {
@@ -937,6 +1030,7 @@ static __attribute__((noinline)) struct heap_cache *cache_attach(void) {
         tc->lists[i].limit = cache_list_limit(i);
       tc->slot = self->slot;
       tc->magic = CACHE_MAGIC;
+      tc->key = st->cache_key;
       tc->next = st->caches;
       st->caches = tc;
     }
@@ -987,7 +1081,7 @@ static void cache_totals(const struct heap_state *st, struct cache_totals *t) {
   memset(t, 0, sizeof(*t));
   for (const struct heap_cache *tc = st->caches; tc; tc = tc->next) {
     t->caches++;
-    t->cache_usable += chunk_size(payload_chunk((void *)tc)) - CHUNK_HDR;
+    t->cache_usable += chunk_usable(chunk_size(payload_chunk((void *)tc)));
     for (unsigned i = 0; i < CACHE_CLASSES; i++) {
       t->chunks += tc->lists[i].count;
       t->bytes += tc->lists[i].count * cache_class_size(i);
@@ -1008,7 +1102,7 @@ static void *heap_alloc(size_t n, bool zero) {
         return NULL;
       }
       if (zero)
-        memset(chunk_payload(c), 0, chunk_size(c) - CHUNK_HDR);
+        memset(chunk_payload(c), 0, chunk_usable(chunk_size(c)));
       return chunk_payload(c);
     }
   }
@@ -1027,7 +1121,7 @@ static void *heap_alloc(size_t n, bool zero) {
   }
   if (zero) {
     uintptr_t lo = (uintptr_t)chunk_payload(c);
-    uintptr_t hi = (uintptr_t)c + chunk_size(c);
+    uintptr_t hi = (uintptr_t)c + chunk_size(c) + CHUNK_OVERHEAD;
     if (clean.lo < lo)
       clean.lo = lo;
     if (clean.hi > hi)
@@ -1104,14 +1198,14 @@ size_t ckpt_heap_usable_size(void *p) {
   if (thread_cache) { /* the application heap is initialised */
     struct chunk *c = cacheable_chunk(p);
     if (c)
-      return chunk_size(c) - CHUNK_HDR;
+      return chunk_usable(chunk_size(c));
   }
   struct heap *h = heap_owning((uintptr_t)p);
   if (UNLIKELY(!h))
     heap_die("malloc_usable_size(): invalid pointer", (uintptr_t)p);
   lock_acquire(&h->lock);
   struct chunk *c = checked_chunk(h, p, "malloc_usable_size(): invalid pointer");
-  size_t usable = chunk_size(c) - CHUNK_HDR;
+  size_t usable = chunk_usable(chunk_size(c));
   lock_release(&h->lock);
   return usable;
 }
@@ -1144,10 +1238,8 @@ static bool resize_in_place(struct heap *h, struct chunk *c, size_t need) {
     if (need > h->limit - (uintptr_t)c - CHUNK_HDR ||
         heap_ensure_mapped(h, new_top + CHUNK_HDR) != 0)
       return false;
-    c->head = need | INUSE;
-    struct chunk *top = chunk_at(new_top);
-    top->prev_size = need;
-    top->head = TOP;
+    c->head = need | INUSE | (c->head & PINUSE);
+    chunk_at(new_top)->head = TOP | PINUSE;
     if (st->head.clean_from < new_top + CHUNK_HDR)
       st->head.clean_from = new_top + CHUNK_HDR;
     set_top(h, st, new_top);
@@ -1158,7 +1250,6 @@ static bool resize_in_place(struct heap *h, struct chunk *c, size_t need) {
     size_t next_size = chunk_size(next);
     bool dirty = next->head & DIRTY;
     bin_remove(st, next, next_size);
-    chunk_at((uintptr_t)next + next_size)->prev_size = size + next_size;
     size_t new_size = take_free_chunk(st, c, size + next_size, need, dirty);
     st->head.stats.allocated_bytes += new_size - size;
     return true;
@@ -1183,7 +1274,7 @@ void *ckpt_heap_realloc(void *p, size_t n) {
         return p; /* nothing worth splitting off */
       struct chunk *moved = need > size ? cache_take(tc, need) : NULL;
       if (moved) {
-        memcpy(chunk_payload(moved), p, size - CHUNK_HDR);
+        memcpy(chunk_payload(moved), p, chunk_usable(size));
         ckpt_heap_free(p);
         return chunk_payload(moved);
       }
@@ -1231,7 +1322,7 @@ void *ckpt_heap_realloc(void *p, size_t n) {
       madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
     errno = saved_errno;
   }
-  memcpy(chunk_payload(moved), p, old_size - CHUNK_HDR);
+  memcpy(chunk_payload(moved), p, chunk_usable(old_size));
   lock_acquire(&h->lock);
   free_chunk(h, c);
   lock_release(&h->lock);
@@ -1292,7 +1383,8 @@ static int heap_stats(struct heap *h, struct ckpt_heap_stats *out) {
     struct cache_totals t;
     cache_totals(st, &t);
     out->allocated_chunks -= t.caches + t.chunks;
-    out->allocated_bytes -= t.cache_usable + t.bytes - t.chunks * CHUNK_HDR;
+    out->allocated_bytes -=
+        t.cache_usable + t.bytes - t.chunks * CHUNK_OVERHEAD;
     out->free_chunks += t.chunks;
     out->free_bytes += t.bytes;
   } else {
@@ -1309,24 +1401,23 @@ int ckpt_heap_sys_stats(struct ckpt_heap_stats *out) {
   return heap_stats(&sys_heap, out);
 }
 
-/* Every cache is a live chunk with its magic and a slot of its own; every
- * list holds chunks of its size flagged CACHED, as many as it says; and
- * together they hold every CACHED chunk the walk saw. */
-static int check_caches_locked(struct heap *h, uint64_t cached_chunks,
-                               uint64_t cached_bytes) {
+/* Every cache is a live chunk with its magic, the heap's key and a slot of
+ * its own; every list holds live chunks of its size that hold the key, as
+ * many as it says; no more chunks are listed than the heap has live. */
+static int check_caches_locked(struct heap *h) {
   struct heap_state *st = h->state;
   uintptr_t first = st->head.first_chunk, top = st->head.top;
-  uint64_t listed_chunks = 0, listed_bytes = 0, caches = 0;
+  uint64_t listed_chunks = 0, caches = 0;
   for (struct heap_cache *tc = st->caches; tc; tc = tc->next) {
     uintptr_t ta = (uintptr_t)tc;
     if (h != &app_heap || ta < first + CHUNK_HDR || ta >= top ||
         (ta & (CHUNK_ALIGN - 1)) || ++caches > st->head.stats.allocated_chunks)
       return -1;
     struct chunk *tchunk = payload_chunk(tc);
-    if ((tchunk->head & FLAGS) != INUSE ||
+    if ((tchunk->head & (FLAGS & ~PINUSE)) != INUSE ||
         chunk_size(tchunk) < request_to_chunk(sizeof(*tc)) ||
         chunk_size(tchunk) > top - (uintptr_t)tchunk ||
-        tc->magic != CACHE_MAGIC)
+        tc->magic != CACHE_MAGIC || tc->key != st->cache_key)
       return -1;
     for (struct heap_cache *other = st->caches; other != tc;
          other = other->next)
@@ -1341,18 +1432,17 @@ static int check_caches_locked(struct heap *h, uint64_t cached_chunks,
       for (struct chunk *c = l->first; c; c = c->fd) {
         uintptr_t ca = (uintptr_t)c;
         if (++n > l->count || ca < first || ca >= top ||
-            (ca & (CHUNK_ALIGN - 1)) || c->head != (size | INUSE | CACHED))
+            (ca & (CHUNK_ALIGN - 1)) ||
+            (c->head & ~(size_t)PINUSE) != (size | INUSE) ||
+            c->bk != key_link(st->cache_key))
           return -1;
       }
       if (n != l->count)
         return -1;
       listed_chunks += n;
-      listed_bytes += n * size;
     }
   }
-  if (listed_chunks != cached_chunks || listed_bytes != cached_bytes)
-    return -1;
-  return 0;
+  return listed_chunks + caches > st->head.stats.allocated_chunks ? -1 : 0;
 }
 
 static int heap_check_locked(struct heap *h) {
@@ -1365,7 +1455,7 @@ static int heap_check_locked(struct heap *h) {
       st->head.clean_from > h->mapped_end)
     return -1;
   struct ckpt_heap_stats seen = {0};
-  uint64_t cached_chunks = 0, cached_bytes = 0, retained = 0;
+  uint64_t retained = 0;
   size_t prev_size = 0;
   bool prev_free = false;
   uintptr_t top = st->head.top;
@@ -1373,23 +1463,20 @@ static int heap_check_locked(struct heap *h) {
   while (a < top) {
     struct chunk *c = chunk_at(a);
     size_t size = chunk_size(c), flags = c->head & FLAGS;
-    if (c->prev_size != prev_size ||
-        (flags != 0 && flags != INUSE && flags != (INUSE | CACHED) &&
-         flags != DIRTY) ||
+    /* PINUSE says whether the chunk below is in use (the first chunk has
+     * it); only above a free chunk is prev_size its boundary tag. */
+    if (!(flags & PINUSE) != prev_free ||
+        (prev_free && c->prev_size != prev_size) ||
+        ((flags & ~PINUSE) != 0 && (flags & ~PINUSE) != INUSE &&
+         (flags & ~PINUSE) != DIRTY) ||
         ((flags & DIRTY) && size < RELEASE_THRESHOLD) || size < MIN_CHUNK ||
         size > top - a)
       return -1;
     if (flags & DIRTY)
       retained += size;
-    if (flags & CACHED) {
-      if (h != &app_heap || size > CACHE_MAX_CHUNK)
-        return -1;
-      cached_chunks++;
-      cached_bytes += size;
-    }
     if (flags & INUSE) {
       seen.allocated_chunks++;
-      seen.allocated_bytes += size - CHUNK_HDR;
+      seen.allocated_bytes += chunk_usable(size);
       prev_free = false;
     } else {
       if (prev_free) /* coalescing missed */
@@ -1402,7 +1489,7 @@ static int heap_check_locked(struct heap *h) {
     a += size;
   }
   struct chunk *t = chunk_at(top);
-  if (a != top || t->prev_size != prev_size || t->head != TOP || prev_free)
+  if (a != top || t->head != (TOP | PINUSE) || prev_free)
     return -1;
   uint64_t listed_chunks = 0, listed_bytes = 0;
   for (unsigned i = 0; i < NUM_BINS; i++) {
@@ -1424,7 +1511,7 @@ static int heap_check_locked(struct heap *h) {
       retained != st->retained_bytes ||
       memcmp(&seen, &st->head.stats, sizeof(seen)) != 0)
     return -1;
-  return check_caches_locked(h, cached_chunks, cached_bytes);
+  return check_caches_locked(h);
 }
 
 static int heap_check(struct heap *h) {
@@ -1465,6 +1552,58 @@ static int extent_add(struct extent_run *run, uintptr_t lo, uintptr_t hi) {
   return rc;
 }
 
+static void sift_down(uintptr_t *a, size_t r, size_t n) {
+  for (size_t c; (c = 2 * r + 1) < n; r = c) {
+    if (c + 1 < n && a[c + 1] > a[c])
+      c++;
+    if (a[r] >= a[c])
+      return;
+    uintptr_t t = a[r];
+    a[r] = a[c];
+    a[c] = t;
+  }
+}
+
+/* Sort a[0..n) ascending (heapsort: no allocation, no recursion). */
+static void sort_addresses(uintptr_t *a, size_t n) {
+  for (size_t i = n / 2; i-- > 0;)
+    sift_down(a, i, n);
+  for (size_t end = n; end > 1;) {
+    end--;
+    uintptr_t t = a[0];
+    a[0] = a[end];
+    a[end] = t;
+    sift_down(a, 0, end);
+  }
+}
+
+/* The addresses of the chunks in threads' caches, sorted, in a private
+ * mapping (*len bytes) the caller unmaps; NULL if there are none or no
+ * memory (then they are saved whole, which is only larger). */
+static uintptr_t *cached_chunk_addresses(const struct heap_state *st,
+                                         size_t *count, size_t *len) {
+  size_t n = 0;
+  for (const struct heap_cache *tc = st->caches; tc; tc = tc->next)
+    for (unsigned i = 0; i < CACHE_CLASSES; i++)
+      n += tc->lists[i].count;
+  *count = 0;
+  if (n == 0)
+    return NULL;
+  *len = page_up(n * sizeof(uintptr_t));
+  uintptr_t *a = mmap(NULL, *len, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (a == MAP_FAILED)
+    return NULL;
+  size_t k = 0;
+  for (const struct heap_cache *tc = st->caches; tc; tc = tc->next)
+    for (unsigned i = 0; i < CACHE_CLASSES; i++)
+      for (const struct chunk *c = tc->lists[i].first; c && k < n; c = c->fd)
+        a[k++] = (uintptr_t)c;
+  sort_addresses(a, k);
+  *count = k;
+  return a;
+}
+
 /* As rt.h describes; also returns -1 (errno EFAULT) if it meets a chunk
  * header that cannot be right, rather than walk off into the arena. fn must
  * not allocate from the application heap. */
@@ -1477,25 +1616,34 @@ int ckpt_heap_for_each_extent(int (*fn)(void *ctx, uintptr_t addr, size_t len),
     return 0;
   struct extent_run run = {fn, ctx, app_heap.base, st->head.first_chunk};
   uintptr_t top = st->head.top;
-  int rc;
+  size_t ncached = 0, cached_len = 0, next_cached = 0;
+  uintptr_t *cached = cached_chunk_addresses(st, &ncached, &cached_len);
+  int rc = 0;
   for (uintptr_t a = st->head.first_chunk; a < top;) {
     struct chunk *c = chunk_at(a);
     size_t size = chunk_size(c);
     if (size < MIN_CHUNK || size > top - a) {
       errno = EFAULT;
-      return -1;
+      rc = -1;
+      goto out;
     }
     /* A free chunk's boundary tag is the next header's prev_size, which is
-     * reported with that header. A cached chunk is free but for its link. */
-    uintptr_t hi =
-        a + ((c->head & (INUSE | CACHED)) == INUSE ? size : MIN_CHUNK);
+     * reported with that header, as is the last payload word of a chunk in
+     * use. A chunk in a cache is free but for its header, link and key. */
+    while (next_cached < ncached && cached[next_cached] < a)
+      next_cached++;
+    bool in_cache = next_cached < ncached && cached[next_cached] == a;
+    uintptr_t hi = a + ((c->head & INUSE) && !in_cache ? size : MIN_CHUNK);
     if ((rc = extent_add(&run, a, hi)) != 0)
-      return rc;
+      goto out;
     a += size;
   }
-  if ((rc = extent_add(&run, top, top + CHUNK_HDR)) != 0)
-    return rc;
-  return run.fn(run.ctx, run.start, run.end - run.start);
+  if ((rc = extent_add(&run, top, top + CHUNK_HDR)) == 0)
+    rc = run.fn(run.ctx, run.start, run.end - run.start);
+out:
+  if (cached)
+    munmap(cached, cached_len);
+  return rc;
 }
 
 int ckpt_heap_app_find_block(uintptr_t addr, uintptr_t *payload,
@@ -1516,10 +1664,10 @@ int ckpt_heap_app_find_block(uintptr_t addr, uintptr_t *payload,
       size_t size = chunk_size(c);
       if (size < MIN_CHUNK || size > top - a)
         break;
-      if ((c->head & (INUSE | CACHED)) == INUSE && addr >= a + CHUNK_HDR &&
-          addr < a + size) {
+      if ((c->head & INUSE) && addr >= a + CHUNK_HDR &&
+          addr < a + size + CHUNK_OVERHEAD && !chunk_in_a_cache(st, c, size)) {
         *payload = a + CHUNK_HDR;
-        *usable = size - CHUNK_HDR;
+        *usable = chunk_usable(size);
         rc = 0;
         break;
       }

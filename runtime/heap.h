@@ -11,15 +11,18 @@
  *                         struct ckpt_heap_arena_head
  *   [first_chunk, top)    chunks, each starting with a 16-byte header
  *                         { u64 prev_size; u64 size | flags }; the payload
- *                         follows the header and is 16-byte aligned. A free
- *                         chunk keeps two list links in its first 16 payload
- *                         bytes. prev_size is the size of the chunk below
- *                         (0 for the first chunk), kept for every chunk.
- *                         A chunk in a thread's cache is flagged INUSE and
- *                         CACHED and keeps one link; the caches themselves
- *                         are in-use chunks (application heap only).
- *   [top, top + 16)       header of the top chunk (flag TOP, size 0); the
- *                         rest of the arena above it is unused.
+ *                         follows the header, is 16-byte aligned and runs
+ *                         over the next chunk's prev_size word (a chunk of
+ *                         S bytes holds S - 8). prev_size is the size of
+ *                         the chunk below only when that chunk is free (flag
+ *                         PINUSE clear); a free chunk keeps two list links
+ *                         in its first 16 payload bytes. A chunk in a
+ *                         thread's cache is INUSE, with one link and the
+ *                         heap's cache key in its first payload words; the
+ *                         caches themselves are in-use chunks (application
+ *                         heap only).
+ *   [top, top + 16)       header of the top chunk (flags TOP | PINUSE, size
+ *                         0); the rest of the arena above it is unused.
  * Everything at and above head.clean_from is zero. Tools reading a HEAP
  * section can walk the chunks with these definitions.
  */
@@ -81,14 +84,23 @@ int ckpt_heap_sys_check(void);
 
 /* ---- In-arena layout (shared with tools) ------------------------------- */
 #define CKPT_HEAP_ARENA_MAGIC 0x3150414548544b43ULL /* "CKTHEAP1" */
-#define CKPT_HEAP_ARENA_VERSION 2
+#define CKPT_HEAP_ARENA_VERSION 3
 #define CKPT_HEAP_CHUNK_HEADER 16 /* bytes of a chunk header */
+/* What a live chunk costs beyond its payload: its size word. Its prev_size
+ * word is the last 8 payload bytes of the chunk below while that chunk is
+ * in use (as in glibc), so a chunk of S bytes holds S - 8. Since arena
+ * version 3 (16 before). */
+#define CKPT_HEAP_CHUNK_OVERHEAD 8
 #define CKPT_HEAP_CHUNK_INUSE 1u  /* size flag: chunk is allocated */
 #define CKPT_HEAP_CHUNK_TOP 2u    /* size flag: the top chunk */
-/* Size flag, always with INUSE: the chunk is free but held in a thread's
- * cache (linked through its first payload word), so it does not coalesce.
- * Only its header and that link are data. Since arena version 2. */
-#define CKPT_HEAP_CHUNK_CACHED 4u
+/* Size flag: the chunk below is in use (or this is the first chunk), so
+ * this chunk's prev_size word is not a size but that chunk's data. Clear
+ * only above a free chunk, whose size prev_size then is. Since arena
+ * version 3. A chunk in a thread's cache is in use for its neighbours; it
+ * is known by its cache list, and holds the list link and the heap's cache
+ * key in its first two payload words (version 2 flagged it in the size
+ * word instead, which the neighbours' prev-in-use bit now shares). */
+#define CKPT_HEAP_CHUNK_PINUSE 4u
 /* Size flag of a free chunk of at least 256 KiB: its interior was kept
  * resident for reuse (not returned to the kernel), so it is not known to be
  * zero. Since arena version 2. */
