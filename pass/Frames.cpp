@@ -57,6 +57,8 @@ STATISTIC(NumFunctionsInstrumented, "Functions given a descriptor");
 STATISTIC(NumExcludedLocals, "Local variables excluded from checkpoints");
 STATISTIC(NumLoopPolls, "Polls placed at loop latches");
 STATISTIC(NumEntryPolls, "Polls placed at function entry (recursion)");
+STATISTIC(NumCallbackReturnPolls,
+          "Polls placed after calls that hand a library a function");
 STATISTIC(NumLoopsSkipped, "Short call-free inner loops left without a poll");
 STATISTIC(NumIrreduciblePolls, "Polls on cycles that are not natural loops");
 STATISTIC(NumCallbackOnly, "Static callbacks of library functions left alone");
@@ -82,6 +84,12 @@ struct FunctionPlan {
   bool EntryPoll = false;
   bool HasUnknownCall = false; // calls that may reach a poll regardless
   SmallVector<Function *, 8> Callees; // defined functions called directly
+  // Calls into uninstrumented code that are handed one of the program's
+  // functions (__kmpc_fork_call and an OpenMP region's body, qsort and its
+  // comparison): the thread runs the program's code under the library's
+  // frames, where it cannot stop, for as long as the call lasts. A poll
+  // right after the call stops it as soon as it is back.
+  SmallVector<CallInst *, 4> CallbackReturnPolls;
 };
 
 /// The runtime's own functions (never instrumented, never stop). The
@@ -386,6 +394,10 @@ void FrameInstrumenter::insertPolls() {
     PlacePoll(Term, Term->getDebugLoc());
     ++NumLoopPolls;
   }
+  for (CallInst *CI : Plan.CallbackReturnPolls) {
+    PlacePoll(CI->getNextNode(), CI->getDebugLoc());
+    ++NumCallbackReturnPolls;
+  }
   if (Plan.EntryPoll) {
     BasicBlock &Entry = F.getEntryBlock();
     Instruction *First = &*Entry.getFirstNonPHIOrDbgOrAlloca();
@@ -607,6 +619,21 @@ static bool isCallbackOnly(const Function &F,
   return true;
 }
 
+/// A direct call of a function without a body here (a library's) with an
+/// argument that is a function defined in this module: the library may run
+/// it, as a callback, for as long as the call lasts.
+static bool handsLibraryAFunction(const CallInst &CI) {
+  Function *Callee = directCallee(CI);
+  if (!Callee || !Callee->isDeclaration() || isRuntimeFunction(*Callee) ||
+      Callee->isIntrinsic())
+    return false;
+  for (const Use &Arg : CI.args())
+    if (auto *Fn = dyn_cast<Function>(Arg->stripPointerCasts());
+        Fn && !Fn->isDeclaration())
+      return true;
+  return false;
+}
+
 /// Loops that get no poll: innermost, call-free, and either short or nested
 /// in a loop that polls (DESIGN.md section 3). Their trip count bounds the
 /// delay they add to a stop.
@@ -645,6 +672,11 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
     if (!isInstrumentable(F) || CallbackOnly.contains(&F))
       continue;
     FunctionPlan &P = Plans[&F];
+    for (BasicBlock &BB : F)
+      for (Instruction &I : BB)
+        if (auto *CI = dyn_cast<CallInst>(&I);
+            CI && handsLibraryAFunction(*CI) && !CI->isMustTailCall())
+          P.CallbackReturnPolls.push_back(CI);
     // Without polls (the default) a running thread is stopped by signal
     // wherever it is in the program's code: no poll to plan, and every
     // function may be on a stopped stack (step 3 below).
@@ -748,7 +780,8 @@ PreservedAnalyses ckpt::FramesPass::run(Module &M, ModuleAnalysisManager &MAM) {
     // 3. Which functions can reach a safe point: a fixed point over the
     //    calls.
     for (auto &[F, P] : Plans)
-      if (!P.PollLatches.empty() || P.EntryPoll || P.HasUnknownCall)
+      if (!P.PollLatches.empty() || P.EntryPoll || P.HasUnknownCall ||
+          !P.CallbackReturnPolls.empty())
         MayReach.insert(F);
     bool Changed = true;
     while (Changed) {

@@ -37,6 +37,11 @@ uint32_t ckpt_thread_slots_used;
 
 static uint32_t release_epoch; /* bumped when a checkpoint releases threads */
 static uint32_t park_events;   /* bumped when a thread stops */
+/* Set once every thread of the program has stopped: only then are the
+ * threads a library started held too. Before, one of them may be needed
+ * for a program thread to get anywhere (an OpenMP worker that the master,
+ * still in its parallel region, waits for at the region's barrier). */
+uint32_t ckpt_library_stop;
 
 long ckpt_futex_wait(uint32_t *word, uint32_t val, const struct timespec *abs,
                      int clock_realtime) {
@@ -193,6 +198,9 @@ void ckpt_wait_while_pending(struct ckpt_thread *t, int state) {
     __atomic_store_n(&t->state, CKPT_THREAD_RUNNING, __ATOMIC_SEQ_CST);
     if (!__atomic_load_n(&CKPT_NAME(pending), __ATOMIC_SEQ_CST))
       return;
+    if (t->library_thread &&
+        !__atomic_load_n(&ckpt_library_stop, __ATOMIC_SEQ_CST))
+      return; /* not held until the program's threads have stopped */
     /* A checkpoint is in progress: stay stopped until it releases us. */
     __atomic_store_n(&t->state, state, __ATOMIC_SEQ_CST);
     note_park_event();
@@ -219,13 +227,27 @@ void ckpt_poll_impl(void *unused_a, void *unused_b, struct ckpt_call_point *p) {
   struct ckpt_thread *t = ckpt_self;
   if (!t || !CKPT_NAME(pending) || ckpt_in_signal_handler())
     return;
-  if (__atomic_load_n(&t->state, __ATOMIC_RELAXED) != CKPT_THREAD_RUNNING)
+  /* A library's thread running the program's code (an OpenMP region's
+   * body) is always inside a callback; it stops back in the library. */
+  if (t->library_thread ||
+      __atomic_load_n(&t->state, __ATOMIC_RELAXED) != CKPT_THREAD_RUNNING)
+    return;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+  if (p->rip == t->poll_refused_rip && now_ns < t->poll_walk_after_ns)
     return;
   struct ckpt_unwind_regs regs;
   ckpt_call_point_unwind_regs(p, &regs);
   const char *why;
-  if (ckpt_walk_stack(t, &regs, 0, 0, NULL, NULL, &why) != 0)
-    return; /* inside a callback: stop at a later poll */
+  if (ckpt_walk_stack(t, &regs, 0, 0, NULL, NULL, &why) != 0) {
+    /* Inside a callback: stop at a later poll. This poll (a loop's, run
+     * again and again in a parallel region's body) walks again only after
+     * the coarse clock's next tick; any other poll walks at once. */
+    t->poll_refused_rip = p->rip;
+    t->poll_walk_after_ns = now_ns + 1;
+    return;
+  }
   t->parked_records = CKPT_NAME(records);
   t->park_point = *p;
   t->park_kind = CKPT_PARK_POLL;
@@ -291,6 +313,9 @@ static const char *not_stopped(struct ckpt_thread *t) {
           (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
         return "reading or writing a file";
     }
+    /* A library's thread is not saved: blocked in a call, it is still. */
+    if (t->library_thread)
+      return NULL;
     struct ckpt_unwind_regs regs;
     ckpt_call_point_unwind_regs(&t->park_point, &regs);
     const char *why;
@@ -339,10 +364,11 @@ int ckpt_stop_world(char *msg, size_t msglen) {
                          (now.tv_nsec - signalled.tv_nsec) >=
                      1000000;
     uint32_t n = __atomic_load_n(&ckpt_thread_slots_used, __ATOMIC_ACQUIRE);
+    int library_stop = __atomic_load_n(&ckpt_library_stop, __ATOMIC_SEQ_CST);
     for (uint32_t i = 0; i < n; i++) {
       struct ckpt_thread *t = __atomic_load_n(&ckpt_threads[i], __ATOMIC_ACQUIRE);
       const char *w;
-      if (!t || !(w = not_stopped(t)))
+      if (!t || (t->library_thread && !library_stop) || !(w = not_stopped(t)))
         continue;
       if (!waiting) {
         waiting = t;
@@ -355,6 +381,12 @@ int ckpt_stop_world(char *msg, size_t msglen) {
     }
     if (signal_now)
       signalled = now;
+    if (!waiting && !library_stop) {
+      /* The program's threads have stopped: now the libraries' threads. */
+      __atomic_store_n(&ckpt_library_stop, 1, __ATOMIC_SEQ_CST);
+      signalled = (struct timespec){0, 0};
+      continue;
+    }
     if (!waiting)
       break;
     long waited = now.tv_sec - start.tv_sec;
@@ -365,6 +397,7 @@ int ckpt_stop_world(char *msg, size_t msglen) {
       warned = 1;
     }
     if (waited >= stop_timeout_s()) {
+      __atomic_store_n(&ckpt_library_stop, 0, __ATOMIC_SEQ_CST);
       __atomic_store_n(&CKPT_NAME(pending), 0, __ATOMIC_SEQ_CST);
       __atomic_add_fetch(&release_epoch, 1, __ATOMIC_SEQ_CST);
       ckpt_futex_wake(&release_epoch, INT_MAX);
@@ -389,6 +422,7 @@ int ckpt_stop_world(char *msg, size_t msglen) {
 }
 
 void ckpt_resume_world(void) {
+  __atomic_store_n(&ckpt_library_stop, 0, __ATOMIC_SEQ_CST);
   __atomic_store_n(&CKPT_NAME(pending), 0, __ATOMIC_SEQ_CST);
   __atomic_add_fetch(&release_epoch, 1, __ATOMIC_SEQ_CST);
   ckpt_futex_wake(&release_epoch, INT_MAX);
@@ -441,9 +475,12 @@ void ckpt_resume_saved_thread(struct ckpt_thread *t) {
     t->call_kind = CKPT_CALL_NONE;
   }
   ckpt_restore_rendezvous();
-  if (t == &ckpt_main_thread && ckpt_config.dir[0] &&
-      ckpt_coordinator_start() != 0)
-    ckpt_fatal("cannot start the checkpoint coordinator");
+  if (t == &ckpt_main_thread) {
+    /* libomp starts afresh: give it back what the program set. */
+    ckpt_openmp_after_restore();
+    if (ckpt_config.dir[0] && ckpt_coordinator_start() != 0)
+      ckpt_fatal("cannot start the checkpoint coordinator");
+  }
   if (c) {
     /* Stopped by signal: every register as it was, at the very
      * instruction, with the signal mask it had (the context is in the

@@ -990,13 +990,22 @@ static bool chunk_in_a_cache(const struct heap_state *st,
   if (size > CACHE_MAX_CHUNK ||
       c->bk != key_link(st->cache_key))
     return false;
+  /* Other threads change their lists without the lock: follow only links
+   * that stay inside the chunks, so a list changing under the walk can give
+   * a wrong answer (for a program that frees a block twice at once) but
+   * never a read outside the arena. */
+  uintptr_t first = st->head.first_chunk, top = st->head.top;
   for (const struct heap_cache *tc = st->caches; tc; tc = tc->next) {
     const struct cache_list *l = &tc->lists[cache_class(size)];
     unsigned n = 0;
     for (const struct chunk *x = l->first; x && n <= l->count;
-         x = x->fd, n++)
+         x = x->fd, n++) {
       if (x == c)
         return true;
+      if ((uintptr_t)x < first || (uintptr_t)x >= top ||
+          ((uintptr_t)x & (CHUNK_ALIGN - 1)))
+        break;
+    }
   }
   return false;
 }

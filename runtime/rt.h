@@ -187,6 +187,20 @@ struct ckpt_thread {
    * request made before that waits in cancel_early. */
   struct ckpt_cancel_state *cancel;
   int cancel_early;
+  /* Started by a shared library: its start routine is not in the
+   * executable (libomp's workers). Such a thread is never saved: a
+   * checkpoint stops it anywhere in library code (by signal, or asleep in a
+   * wrapped call) so that it changes nothing while the snapshot is taken,
+   * and after a restart the library, whose own state starts afresh, starts
+   * its threads again (docs/openmp.md). library_name is for messages. */
+  int library_thread;
+  const char *library_name;
+  /* A poll that found the thread inside a callback of uninstrumented code
+   * does not walk the stack again before this CLOCK_MONOTONIC time: a
+   * parallel region's polls cost a clock read while a checkpoint waits for
+   * it to end, not a stack walk each. */
+  int64_t poll_walk_after_ns;
+  uint64_t poll_refused_rip; /* the poll that was refused */
 };
 
 /* A thread's cancellation state: the program's cleanup buffers
@@ -275,6 +289,12 @@ int ckpt_sigstop_init(void);
 int ckpt_sigstop_thread_init(struct ckpt_thread *t);
 /* Coordinator: asks running thread t to stop (if the kernel shows it
  * running: a sleeping one is never interrupted). */
+/* frames.c: 1 while a checkpoint holds the threads libraries started
+ * (after every program thread has stopped). */
+extern uint32_t ckpt_library_stop;
+/* openmp.c: make again, on the main thread after a restart, the calls
+ * that set OpenMP's ICVs before the checkpoint. */
+void ckpt_openmp_after_restore(void);
 void ckpt_sigstop_request(struct ckpt_thread *t);
 /* The kernel's sigaction (signals.c interposes the program's). */
 int ckpt_real_sigaction(int sig, const struct sigaction *act,

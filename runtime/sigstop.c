@@ -34,6 +34,7 @@
 
 #include "context.h"
 #include "rt.h"
+#include "unwind.h"
 
 void ckpt_signal_unwind_regs(const void *ucontext, struct ckpt_unwind_regs *r) {
   const greg_t *g = ((const ucontext_t *)ucontext)->uc_mcontext.gregs;
@@ -62,6 +63,23 @@ static void stop_handler(int sig, siginfo_t *info, void *uctx) {
   const ucontext_t *uc = uctx;
   struct ckpt_unwind_regs regs;
   ckpt_signal_unwind_regs(uctx, &regs);
+  if (t->library_thread) {
+    /* Not saved, only held still: anywhere in library code (libomp
+     * spinning or asleep in a futex), never in the executable, where it
+     * may be inside the allocator or running the program's code; and only
+     * once the program's threads have stopped (frames.c). */
+    if (!__atomic_load_n(&ckpt_library_stop, __ATOMIC_SEQ_CST))
+      goto out;
+    if (ckpt_unwind_in_exe(regs.rip)) {
+      t->stop_refusal = "a library's thread running code of the executable "
+                        "(a parallel region, or the runtime)";
+      goto out;
+    }
+    t->park_kind = CKPT_PARK_SIGNAL;
+    t->call_kind = CKPT_CALL_NONE;
+    ckpt_wait_while_pending(t, CKPT_THREAD_PARKED);
+    goto out;
+  }
   const char *why;
   if (ckpt_walk_stack(t, &regs, 1, 0, NULL, NULL, &why) != 0) {
     t->stop_refusal = why;
@@ -126,7 +144,11 @@ static int kernel_says_running(int tid) {
 }
 
 void ckpt_sigstop_request(struct ckpt_thread *t) {
-  if (t->tid <= 0 || !t->stop_context || !kernel_says_running(t->tid))
+  /* A library's thread asleep in the kernel (libomp's futex waits) is
+   * signalled too: its wait restarts after the checkpoint (SA_RESTART, and
+   * the library's waits loop anyway). */
+  if (t->tid <= 0 || !t->stop_context ||
+      (!t->library_thread && !kernel_says_running(t->tid)))
     return;
   syscall(SYS_tgkill, getpid(), t->tid, CKPT_STOP_SIGNAL);
 }

@@ -379,10 +379,28 @@ static int write_frames_and_stack(struct out *o, const struct frame_list *l,
 }
 
 static int write_threads(struct out *o, char *msg, size_t msglen) {
+  /* Threads a shared library started are not saved (rt.h, library_thread):
+   * the library starts them again. Named once per checkpoint unless the
+   * library is libomp, whose workers are expected to go this way. */
   uint32_t nthreads = 0;
-  for (uint32_t i = 0; i < ckpt_thread_slots_used; i++)
-    if (ckpt_threads[i])
+  const char *unsaved_lib = NULL;
+  uint32_t unsaved = 0;
+  for (uint32_t i = 0; i < ckpt_thread_slots_used; i++) {
+    struct ckpt_thread *t = ckpt_threads[i];
+    if (!t)
+      continue;
+    if (!t->library_thread) {
       nthreads++;
+    } else if (!strstr(t->library_name, "libomp")) {
+      unsaved_lib = t->library_name;
+      unsaved++;
+    }
+  }
+  if (unsaved)
+    CKPT_WARN("%u thread(s) started by %s (not by the program) are not "
+              "saved; after a restart only what the library starts again "
+              "runs",
+              unsaved, unsaved_lib);
   uint32_t head[2] = {nthreads, ckpt_keys_used};
   uint64_t guard; /* one canary for the process: every thread copies it */
   __asm__("mov %%fs:0x28, %0" : "=r"(guard));
@@ -396,7 +414,7 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
   }
   for (uint32_t i = 0; i < ckpt_thread_slots_used; i++) {
     struct ckpt_thread *t = ckpt_threads[i];
-    if (!t)
+    if (!t || t->library_thread)
       continue;
     /* Frames and a stack exist for a thread stopped at a poll or in a
      * call; a thread not yet started or already finished has none. */

@@ -12,6 +12,7 @@
  * values are shadowed on pthread_setspecific, so a restart can create the
  * same keys and put the values back. Destructors run from our side of the
  * thread's exit, while the thread is still known to be running user code. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <link.h>
@@ -26,6 +27,7 @@
 
 #include "heap.h"
 #include "rt.h"
+#include "unwind.h"
 
 struct ckpt_key ckpt_keys[CKPT_MAX_KEYS];
 uint32_t ckpt_keys_used;
@@ -339,6 +341,13 @@ int pthread_create(pthread_t *out, const pthread_attr_t *attr,
   t->start_fn = fn;
   t->start_arg = arg;
   t->detached = detach == PTHREAD_CREATE_DETACHED;
+  if (!ckpt_unwind_in_exe((uintptr_t)fn)) {
+    Dl_info info;
+    t->library_thread = 1;
+    t->library_name = dladdr((void *)fn, &info) && info.dli_fname
+                          ? info.dli_fname
+                          : "a shared library";
+  }
   t->state = CKPT_THREAD_NEW;
   t->slot = slot;
   __atomic_add_fetch(&live_threads, 1, __ATOMIC_SEQ_CST);

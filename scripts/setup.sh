@@ -3,7 +3,7 @@
 # only when something is missing. Used by demo.sh and test.sh.
 set -euo pipefail
 packages=(clang-19 llvm-19-dev libclang-19-dev llvm-19-tools libzstd-dev
-          libxxhash-dev libsodium-dev libdw-dev libclang-rt-19-dev cmake make gcc g++ python3
+          libxxhash-dev libsodium-dev libdw-dev libclang-rt-19-dev libomp-19-dev cmake make gcc g++ python3
           python3-psutil)
 missing=()
 for p in "${packages[@]}"; do

@@ -2,9 +2,10 @@
 ; program, so it is not on the callback-free list and a call to it may stop:
 ; a function that calls it, even one that calls nothing else, gets a
 ; descriptor, so the runtime knows its frame when it walks a stopped thread's
-; stack. The call itself is left exactly as it was (nothing stored around it:
-; the runtime's stack walk ends at the first frame outside the executable, so
-; a comparator entered from qsort is never where a thread stops).
+; stack. Nothing is stored around the call (the runtime's stack walk ends at
+; the first frame outside the executable, so a comparator entered from qsort
+; is never where a thread stops); right after it comes a poll, where a thread
+; that could not stop inside qsort stops once it is back.
 ; A static comparator used only as a callback argument of such library
 ; functions (also through a select), and a static helper called only from
 ; one, can never be where a thread stops, so they get no instrumentation at
@@ -81,6 +82,15 @@ define void @sort_strings(ptr %v, i64 %n) {
 ; CHECK-LABEL: define void @sort_strings(ptr %v, i64 %n) {
 ; CHECK-NEXT:  entry:
 ; CHECK-NEXT:    call void @qsort(ptr %v, i64 %n, i64 8, ptr @cmp_str)
+; CHECK-NEXT:    %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic, align 4
+; CHECK-NEXT:    [[P:%.*]] = icmp ne i32 %ckpt.pending, 0
+; CHECK-NEXT:    br i1 [[P]], label %ckpt.poll, label %ckpt.cont
+; CHECK-EMPTY:
+; CHECK-NEXT:  ckpt.poll:{{.*}}
+; CHECK-NEXT:    call void @__ckpt_poll()
+; CHECK-NEXT:    br label %ckpt.cont
+; CHECK-EMPTY:
+; CHECK-NEXT:  ckpt.cont:{{.*}}
 ; CHECK-NEXT:    ret void
 ; CHECK-NEXT:  }
 entry:
@@ -94,6 +104,15 @@ define void @sort_ints(ptr %v, i64 %n) {
 ; CHECK-LABEL: define void @sort_ints(ptr %v, i64 %n) {
 ; CHECK-NEXT:  entry:
 ; CHECK-NEXT:    call void @qsort(ptr %v, i64 %n, i64 4, ptr @cmp_int)
+; CHECK-NEXT:    %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic, align 4
+; CHECK-NEXT:    [[P:%.*]] = icmp ne i32 %ckpt.pending, 0
+; CHECK-NEXT:    br i1 [[P]], label %ckpt.poll, label %ckpt.cont
+; CHECK-EMPTY:
+; CHECK-NEXT:  ckpt.poll:{{.*}}
+; CHECK-NEXT:    call void @__ckpt_poll()
+; CHECK-NEXT:    br label %ckpt.cont
+; CHECK-EMPTY:
+; CHECK-NEXT:  ckpt.cont:{{.*}}
 ; CHECK-NEXT:    ret void
 ; CHECK-NEXT:  }
 entry:

@@ -4,8 +4,12 @@
 ; no load of @__ckpt_pending; its body is left as it was. Every instrumentable
 ; function gets a descriptor: @spin, and the loop-free, call-free @leaf too.
 ; A static function used only as a qsort comparator (@cmp) runs only under
-; qsort, outside the program's code, so it gets none. The same module with
-; -ckpt-polls (POLLS) polls at @spin's latch and gives @leaf no descriptor.
+; qsort, outside the program's code, so it gets none. The one poll is right
+; after the call that hands qsort that function (@sort): a thread that could
+; not stop while qsort ran stops there as soon as it is back (the master of
+; an OpenMP region after __kmpc_fork_call, the same way). The same module
+; with -ckpt-polls (POLLS) also polls at @spin's latch and gives @leaf no
+; descriptor.
 
 ; RUN: %opt-ckpt -passes=ckpt-frames -verify-each -S %s | FileCheck %s \
 ; RUN:   --implicit-check-not=__ckpt_desc.cmp --implicit-check-not='call void @__ckpt_poll' \
@@ -84,6 +88,15 @@ define internal i32 @cmp(ptr %a, ptr %b) {
 
 ; CHECK-LABEL: define void @sort(ptr %v, i64 %n) {
 ; CHECK-NEXT:    call void @qsort(ptr %v, i64 %n, i64 4, ptr @cmp)
+; CHECK-NEXT:    %ckpt.pending = load atomic i32, ptr @__ckpt_pending monotonic, align 4
+; CHECK-NEXT:    [[P:%.*]] = icmp ne i32 %ckpt.pending, 0
+; CHECK-NEXT:    br i1 [[P]], label %ckpt.poll, label %ckpt.cont
+; CHECK-EMPTY:
+; CHECK-NEXT:  ckpt.poll:{{.*}}
+; CHECK-NEXT:    call void @__ckpt_poll()
+; CHECK-NEXT:    br label %ckpt.cont
+; CHECK-EMPTY:
+; CHECK-NEXT:  ckpt.cont:{{.*}}
 ; CHECK-NEXT:    ret void
 ; CHECK-NEXT:  }
 define void @sort(ptr %v, i64 %n) {
