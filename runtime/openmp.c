@@ -36,20 +36,22 @@
  * libomp to build). */
 typedef int ckpt_omp_sched_t;
 
-enum {
-  ICV_NUM_THREADS = 1u << 0,
-  ICV_DYNAMIC = 1u << 1,
-  ICV_MAX_ACTIVE_LEVELS = 1u << 2,
-  ICV_SCHEDULE = 1u << 3,
-  ICV_NESTED = 1u << 4,
+/* The int-valued ICVs, in the order a restart sets them again. */
+enum int_icv {
+  ICV_NESTED,
+  ICV_MAX_ACTIVE_LEVELS,
+  ICV_DYNAMIC,
+  ICV_NUM_THREADS,
+  NUM_INT_ICVS
 };
+static const char *const int_icv_setter[NUM_INT_ICVS] = {
+    "omp_set_nested", "omp_set_max_active_levels", "omp_set_dynamic",
+    "omp_set_num_threads"};
 
 static struct {
-  uint32_t set; /* ICV_* bits: which calls the program made */
-  int num_threads;
-  int dynamic;
-  int max_active_levels;
-  int nested;
+  uint32_t set; /* bit i: int ICV i was set by the program */
+  int value[NUM_INT_ICVS];
+  int schedule_set;
   ckpt_omp_sched_t sched_kind;
   int sched_chunk;
 } icvs CKPT_RTSTATE_VAR;
@@ -62,41 +64,38 @@ static int in_region(void) {
   return level && level() > 0;
 }
 
-#define FORWARD_INT(name)                                                      \
-  void (*fn)(int) = (void (*)(int))real(#name);                                \
-  if (fn)                                                                      \
-    fn(value)
+static void call_int_setter(enum int_icv i, int value) {
+  void (*fn)(int) = (void (*)(int))real(int_icv_setter[i]);
+  if (fn)
+    fn(value);
+}
+
+static void set_int_icv(enum int_icv i, int value) {
+  if (!in_region()) {
+    icvs.value[i] = value;
+    icvs.set |= 1u << i;
+  }
+  call_int_setter(i, value);
+}
 
 __attribute__((weak)) void omp_set_num_threads(int value) {
-  if (!in_region()) {
-    icvs.num_threads = value;
-    icvs.set |= ICV_NUM_THREADS;
-  }
-  FORWARD_INT(omp_set_num_threads);
+  set_int_icv(ICV_NUM_THREADS, value);
 }
-
 __attribute__((weak)) void omp_set_dynamic(int value) {
-  if (!in_region()) {
-    icvs.dynamic = value;
-    icvs.set |= ICV_DYNAMIC;
-  }
-  FORWARD_INT(omp_set_dynamic);
+  set_int_icv(ICV_DYNAMIC, value);
 }
-
 __attribute__((weak)) void omp_set_max_active_levels(int value) {
-  if (!in_region()) {
-    icvs.max_active_levels = value;
-    icvs.set |= ICV_MAX_ACTIVE_LEVELS;
-  }
-  FORWARD_INT(omp_set_max_active_levels);
+  set_int_icv(ICV_MAX_ACTIVE_LEVELS, value);
+}
+__attribute__((weak)) void omp_set_nested(int value) {
+  set_int_icv(ICV_NESTED, value);
 }
 
-__attribute__((weak)) void omp_set_nested(int value) {
-  if (!in_region()) {
-    icvs.nested = value;
-    icvs.set |= ICV_NESTED;
-  }
-  FORWARD_INT(omp_set_nested);
+static void call_schedule_setter(ckpt_omp_sched_t kind, int chunk) {
+  void (*fn)(ckpt_omp_sched_t, int) =
+      (void (*)(ckpt_omp_sched_t, int))real("omp_set_schedule");
+  if (fn)
+    fn(kind, chunk);
 }
 
 __attribute__((weak)) void omp_set_schedule(ckpt_omp_sched_t kind,
@@ -104,12 +103,9 @@ __attribute__((weak)) void omp_set_schedule(ckpt_omp_sched_t kind,
   if (!in_region()) {
     icvs.sched_kind = kind;
     icvs.sched_chunk = chunk;
-    icvs.set |= ICV_SCHEDULE;
+    icvs.schedule_set = 1;
   }
-  void (*fn)(ckpt_omp_sched_t, int) =
-      (void (*)(ckpt_omp_sched_t, int))real("omp_set_schedule");
-  if (fn)
-    fn(kind, chunk);
+  call_schedule_setter(kind, chunk);
 }
 
 /* ---- Locks --------------------------------------------------------------- */
@@ -203,34 +199,9 @@ static void locks_after_restore(void) {
 
 void ckpt_openmp_after_restore(void) {
   locks_after_restore();
-  if (!icvs.set)
-    return;
-  /* In the order a program would make them; each through libomp. */
-  uint32_t set = icvs.set;
-  if (set & ICV_NESTED) {
-    void (*fn)(int) = (void (*)(int))real("omp_set_nested");
-    if (fn)
-      fn(icvs.nested);
-  }
-  if (set & ICV_MAX_ACTIVE_LEVELS) {
-    void (*fn)(int) = (void (*)(int))real("omp_set_max_active_levels");
-    if (fn)
-      fn(icvs.max_active_levels);
-  }
-  if (set & ICV_DYNAMIC) {
-    void (*fn)(int) = (void (*)(int))real("omp_set_dynamic");
-    if (fn)
-      fn(icvs.dynamic);
-  }
-  if (set & ICV_NUM_THREADS) {
-    void (*fn)(int) = (void (*)(int))real("omp_set_num_threads");
-    if (fn)
-      fn(icvs.num_threads);
-  }
-  if (set & ICV_SCHEDULE) {
-    void (*fn)(ckpt_omp_sched_t, int) =
-        (void (*)(ckpt_omp_sched_t, int))real("omp_set_schedule");
-    if (fn)
-      fn(icvs.sched_kind, icvs.sched_chunk);
-  }
+  for (int i = 0; i < NUM_INT_ICVS; i++)
+    if (icvs.set & (1u << i))
+      call_int_setter((enum int_icv)i, icvs.value[i]);
+  if (icvs.schedule_set)
+    call_schedule_setter(icvs.sched_kind, icvs.sched_chunk);
 }
