@@ -719,6 +719,20 @@ static struct chunk *split_in_use(struct heap_state *st, struct chunk *c,
 static bool chunk_in_a_cache(const struct heap_state *st,
                              const struct chunk *c, size_t size);
 
+/* For a chunk c whose PINUSE bit is clear: whether its boundary tag names
+ * a free chunk below, at or above `first`, whose header agrees. Relaxed
+ * loads: the lock-free free path calls it too, while a neighbour may be
+ * merging under the lock (then the reads disagree and the lock decides). */
+static inline bool free_chunk_below_ok(const struct chunk *c,
+                                       uintptr_t first) {
+  size_t below = __atomic_load_n(&c->prev_size, __ATOMIC_RELAXED);
+  if (below < MIN_CHUNK || (below & FLAGS) || below > (uintptr_t)c - first)
+    return false;
+  size_t below_head =
+      __atomic_load_n(&chunk_at((uintptr_t)c - below)->head, __ATOMIC_RELAXED);
+  return (below_head & ~(size_t)DIRTY) == (below | PINUSE);
+}
+
 /* Check that p is a live block of h and return its chunk; report and abort
  * otherwise. Only touches memory inside [first_chunk, top], which is mapped,
  * so any pointer value is safe to check. Checked: the chunk's flags and
@@ -751,11 +765,7 @@ static struct chunk *checked_chunk(struct heap *h, void *p, const char *op) {
     goto invalid;
   }
   if (!(head & PINUSE)) {
-    size_t below = c->prev_size;
-    if (UNLIKELY(below < MIN_CHUNK || (below & FLAGS) ||
-                 below > (uintptr_t)c - first ||
-                 (chunk_at((uintptr_t)c - below)->head &
-                  ~(size_t)DIRTY) != (below | PINUSE)))
+    if (UNLIKELY(!free_chunk_below_ok(c, first)))
       goto invalid;
   } else if (UNLIKELY((uintptr_t)c < first + MIN_CHUNK &&
                       (uintptr_t)c != first)) {
@@ -885,20 +895,9 @@ static inline struct chunk *cacheable_chunk(const void *p) {
   const struct heap_state *st = (const struct heap_state *)CKPT_HEAP_BASE;
   if (UNLIKELY(c->bk == key_link(st->cache_key)))
     return NULL;
-  if (head & PINUSE)
+  if (head & PINUSE || LIKELY(free_chunk_below_ok(c, APP_FIRST_CHUNK)))
     return c;
-  /* The chunk below is free: its boundary tag and header must agree. It
-   * may be merging with its own neighbour in another thread, under the
-   * lock: then the reads disagree and the lock decides. */
-  size_t below = __atomic_load_n(&c->prev_size, __ATOMIC_RELAXED);
-  if (UNLIKELY(below < MIN_CHUNK || (below & FLAGS) ||
-               below > (uintptr_t)c - APP_FIRST_CHUNK))
-    return NULL;
-  size_t below_head =
-      __atomic_load_n(&chunk_at((uintptr_t)c - below)->head, __ATOMIC_RELAXED);
-  if (UNLIKELY((below_head & ~(size_t)DIRTY) != (below | PINUSE)))
-    return NULL;
-  return c;
+  return NULL;
 }
 
 /* Take a chunk of `size` bytes from tc, or NULL if its list is empty. */
