@@ -84,7 +84,7 @@ int ckpt_heap_sys_check(void);
 
 /* ---- In-arena layout (shared with tools) ------------------------------- */
 #define CKPT_HEAP_ARENA_MAGIC 0x3150414548544b43ULL /* "CKTHEAP1" */
-#define CKPT_HEAP_ARENA_VERSION 3
+#define CKPT_HEAP_ARENA_VERSION 4
 #define CKPT_HEAP_CHUNK_HEADER 16 /* bytes of a chunk header */
 /* What a live chunk costs beyond its payload: its size word. Its prev_size
  * word is the last 8 payload bytes of the chunk below while that chunk is

@@ -604,6 +604,8 @@ static void *slot8_main(void *arg) {
   return NULL;
 }
 
+static void expect_free_aborts(void *p, bool free_first, const char *what);
+
 static void test_caches(void) {
   CHECK(ckpt_self, "the main thread has no slot");
   ckpt_heap_use_app = 1;
@@ -630,18 +632,35 @@ static void test_caches(void) {
   ckpt_heap_free(p);
   check_heaps("with cached chunks");
 
-  /* A list past its limit gives half back to the heap. */
+  /* A list past its limit (64 48-byte chunks) gives half to the depot,
+   * which keeps them cached until the heap would grow or a request larger
+   * than any cached size comes: that empties the depot. */
   enum { MANY = 300 };
   void *blocks[MANY];
-  uint64_t cached0 = cached_chunks();
+  ckpt_heap_free(ckpt_heap_malloc(4000));
+  uint64_t cached0 = cached_chunks(); /* thread lists only */
   for (size_t i = 0; i < MANY; i++)
     CHECK((blocks[i] = ckpt_heap_malloc(40)), "malloc(40)");
   for (size_t i = 0; i < MANY; i++)
     ckpt_heap_free(blocks[i]);
-  CHECK(cached_chunks() <= cached0 + 64,
-        "a cache list holds %" PRIu64 " more chunks",
+  /* All 300 are cached, less what the thread's list held before (up to
+   * 64), plus what it kept of its last refill (up to 31). */
+  CHECK(cached_chunks() >= cached0 + MANY - 64 &&
+            cached_chunks() <= cached0 + MANY + 31,
+        "the thread's list and the depot hold %" PRIu64 " more chunks",
         cached_chunks() - cached0);
   check_heaps("after overfilling a cache list");
+  /* Freeing a block in the depot again is a double free: in the order
+   * above, all but the last 64 or fewer went to the depot. */
+  for (size_t i = 40; i < 160; i += 50)
+    expect_free_aborts(blocks[i], false, "double free of a depot chunk");
+  void *stay = ckpt_heap_malloc(40);
+  ckpt_heap_free(ckpt_heap_malloc(1500));
+  CHECK(cached_chunks() <= cached0 + 64,
+        "a large malloc left %" PRIu64 " more chunks cached",
+        cached_chunks() - cached0);
+  ckpt_heap_free(stay);
+  check_heaps("after emptying the depot");
 
   /* Small reallocs move through the cache; the contents come along. */
   char *r = ckpt_heap_malloc(20);
