@@ -33,6 +33,14 @@ struct FramesPass : llvm::PassInfoMixin<FramesPass> {
   static bool isRequired() { return true; }
 };
 
+/// Sends the program's uses of the functions in CKPT_REDIRECTED_FUNCTIONS
+/// (mmap, munmap, mremap) to the runtime's versions (Redirect.cpp).
+struct RedirectLibraryCallsPass
+    : llvm::PassInfoMixin<RedirectLibraryCallsPass> {
+  llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &);
+  static bool isRequired() { return true; }
+};
+
 /// True for declarations of library functions known never to call back into
 /// the program nor to block for long, so calls to them need no safe-point
 /// bookkeeping (SafeCalls.cpp).

@@ -15,6 +15,8 @@ using namespace llvm;
 static void addCkptPipeline(ModulePassManager &MPM) {
   MPM.addPass(ckpt::GlobalsRegistrationPass());
   MPM.addPass(ckpt::FramesPass());
+  // After the frames pass, which knows mmap and friends as library calls.
+  MPM.addPass(ckpt::RedirectLibraryCallsPass());
   // Last: until then the user's main is main, the name clang looks its
   // declaration up by to place an error about it.
   MPM.addPass(ckpt::MainTakeoverPass());
@@ -41,6 +43,10 @@ extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
                   }
                   if (Name == "ckpt-globals") {
                     MPM.addPass(ckpt::GlobalsRegistrationPass());
+                    return true;
+                  }
+                  if (Name == "ckpt-redirect") {
+                    MPM.addPass(ckpt::RedirectLibraryCallsPass());
                     return true;
                   }
                   if (Name == "ckpt-frames") {

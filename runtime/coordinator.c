@@ -247,6 +247,13 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
     snprintf(msg, msglen, "cannot record the program's open files");
     return -1;
   }
+  if (ckpt_mappings_freeze_shared() != 0) {
+    ckpt_resume_world();
+    free(in.files);
+    snprintf(msg, msglen, "out of memory to copy the program's shared "
+             "mappings");
+    return -1;
+  }
   extern char **environ;
   ckpt_start.environ_value = environ;
   ckpt_start.pointer_guard = ckpt_pointer_guard();
@@ -308,6 +315,7 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   clock_gettime(CLOCK_MONOTONIC, &t_resumed);
   ckpt_resume_world();
   free(in.files);
+  ckpt_mappings_release_frozen();
   close(errpipe[1]);
   if (pid < 0) {
     close(errpipe[0]);

@@ -145,6 +145,47 @@ static void restore_heap(uint64_t layout_end) {
   finish(r);
 }
 
+/* The program's own mappings, at their addresses, with the bytes saved. */
+static void restore_maps(void) {
+  struct ckpt_section_reader *r = open_section(CKPT_SEC_MAPS);
+  char path[4097], msg[600];
+  for (;;) {
+    struct ckpt_map_rec m;
+    get(r, &m, sizeof m);
+    if (m.hi == 0)
+      break;
+    if (m.lo >= m.hi || (m.lo | m.hi) & 4095 || m.path_len >= sizeof path ||
+        m.kind < CKPT_MAP_ANON_PRIVATE || m.kind > CKPT_MAP_DELETED_FILE ||
+        ((m.kind == CKPT_MAP_FILE_PRIVATE || m.kind == CKPT_MAP_FILE_SHARED) !=
+         (m.path_len > 0)))
+      FAIL("the mappings section is damaged");
+    get(r, path, m.path_len);
+    path[m.path_len] = 0;
+    struct ckpt_mapping_piece piece = {(uintptr_t)m.lo, (uintptr_t)m.hi,
+                                       (int)m.prot, 0, (int)m.kind,
+                                       m.offset, path};
+    if (ckpt_mappings_restore_piece(&piece, msg, sizeof msg) != 0)
+      FAIL("%s", msg);
+    for (;;) {
+      struct ckpt_extent_rec e;
+      get(r, &e, sizeof e);
+      if (e.len == 0)
+        break;
+      /* Never write into a shared file mapping: that would be the file. */
+      if (m.kind == CKPT_MAP_FILE_SHARED || e.addr < m.lo || e.addr > m.hi ||
+          e.len > m.hi - e.addr)
+        FAIL("mapping %#llx-%#llx: saved bytes out of bounds",
+             (unsigned long long)m.lo, (unsigned long long)m.hi);
+      get(r, (void *)(uintptr_t)e.addr, e.len);
+    }
+    if (ckpt_mappings_restore_protection(&piece) != 0)
+      FAIL("cannot set the protection of mapping %#llx-%#llx: %s",
+           (unsigned long long)m.lo, (unsigned long long)m.hi,
+           strerror(errno));
+  }
+  finish(r);
+}
+
 static const struct ckpt_global_desc *find_global(uint64_t addr) {
   for (const struct ckpt_global_desc *g = __start_ckpt_globals;
        g && g < __stop_ckpt_globals; g++)
@@ -488,6 +529,7 @@ void ckpt_restore_and_run(void) {
     FAIL("the checkpoint was taken by a different build of this program");
   uint64_t heap_end = restore_layout();
   restore_heap(heap_end);
+  restore_maps();
   restore_globals();
   ckpt_pagemap_close(); /* never inherited by a later checkpoint's writer */
   restore_rtstate();

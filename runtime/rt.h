@@ -582,6 +582,35 @@ int ckpt_snapshot_write(const struct ckpt_snapshot_input *in, char *path,
  * never returns (exits with an error line on any problem). */
 void ckpt_restore_and_run(void) __attribute__((noreturn));
 
+/* ---- Memory the program maps (mappings.c) --------------------------------- */
+/* kind is one of CKPT_MAP_* (sections.h). */
+struct ckpt_mapping_piece {
+  uintptr_t lo, hi;
+  int prot, shared, kind;
+  uint64_t offset;
+  const char *path;
+};
+/* Calls fn for each piece of the program's mappings as the kernel has them
+ * now (address order); stops at and returns fn's non-zero value; -1 if
+ * /proc/self/maps cannot be read. */
+int ckpt_mappings_for_each(int (*fn)(void *ctx,
+                                     const struct ckpt_mapping_piece *piece),
+                           void *ctx);
+/* Restart: map a saved piece at its address again, writable (a shared file
+ * mapping with its own protection), and track it; the caller copies the
+ * saved bytes in, then calls ckpt_mappings_restore_protection. 0, or -1
+ * with msg set. */
+int ckpt_mappings_restore_piece(const struct ckpt_mapping_piece *piece,
+                                char *msg, size_t msglen);
+int ckpt_mappings_restore_protection(const struct ckpt_mapping_piece *piece);
+/* Checkpoint, program stopped, before the writer forks: copy the program's
+ * shared pieces (which the fork does not freeze) to private memory; 0 or
+ * -1. The writer finds a piece's copy with ckpt_mappings_frozen_copy (NULL
+ * if it has none); the program releases them once the writer forked. */
+int ckpt_mappings_freeze_shared(void);
+const void *ckpt_mappings_frozen_copy(uintptr_t lo, uintptr_t hi);
+void ckpt_mappings_release_frozen(void);
+
 /* ---- Utilities (util.c) --------------------------------------------------- */
 /* libc's own definition of a function the runtime interposes (dlsym
  * RTLD_NEXT); a missing one is fatal. */
@@ -594,7 +623,10 @@ size_t ckpt_self_build_id(uint8_t *out, size_t max);
 /* Memory range saving: calls emit(ctx, addr, len) for each sub-range of
  * [addr, addr+len) that holds non-zero data: all-zero pages are skipped,
  * and, if trust_absent, pages never touched (absent from pagemap) are
- * skipped unread -- only right for anonymous memory. */
+ * skipped unread -- only right for anonymous memory. trust_absent ==
+ * CKPT_PAGES_CHANGED (private file mappings): only the pages the process
+ * changed (its own copies, not the file's pages), zero or not. */
+#define CKPT_PAGES_CHANGED 2
 void ckpt_pagemap_close(void);
 int ckpt_for_each_data_range(uintptr_t addr, size_t len, int trust_absent,
                              int (*emit)(void *ctx, uintptr_t a, size_t n),

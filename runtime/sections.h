@@ -33,6 +33,32 @@ struct ckpt_extent_rec {
   uint64_t addr, len;
 };
 
+/* MAPS: per piece of memory the program mapped (a range it mapped, cut at
+ * the kernel's mapping boundaries) a ckpt_map_rec, its path (path_len
+ * bytes, no NUL; empty for anonymous memory), then the bytes saved, as
+ * extents with absolute addresses (ckpt_extent_rec + bytes) ended by
+ * len == 0; the section ends with a record whose hi is 0. Bytes not saved
+ * are zero (anonymous memory) or the file's (file mappings). */
+enum {
+  CKPT_MAP_ANON_PRIVATE = 1, /* saved: pages touched and not zero */
+  CKPT_MAP_ANON_SHARED = 2,  /* saved: pages not zero (copied while the
+                                program was stopped) */
+  CKPT_MAP_FILE_PRIVATE = 3, /* the file mapped again; pages the program
+                                changed are saved, zero or not */
+  CKPT_MAP_FILE_SHARED = 4,  /* the file mapped again: its data is there;
+                                nothing saved */
+  CKPT_MAP_DELETED_FILE = 5, /* a file since deleted: non-zero pages saved,
+                                restored as anonymous memory */
+};
+struct ckpt_map_rec {
+  uint64_t lo, hi;  /* page-aligned */
+  uint64_t offset;  /* in the file, for file mappings */
+  uint32_t prot;    /* PROT_* */
+  uint32_t kind;    /* CKPT_MAP_* (rt.h) */
+  uint32_t path_len;
+  uint32_t reserved; /* 0 */
+};
+
 /* HEAP: a ckpt_heap_rec, then extents with absolute addresses
  * (ckpt_extent_rec + bytes), ended by len == 0. Arena bytes not covered are
  * zero. */

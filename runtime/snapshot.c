@@ -6,6 +6,7 @@
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -224,6 +225,60 @@ static int write_heap(struct out *o) {
     return -1;
   struct ckpt_extent_rec last = {0, 0};
   return put(o, &last, sizeof last);
+}
+
+/* One piece of the program's own mappings: where, what, and the bytes a
+ * restart cannot get from the file (sections.h, MAPS). */
+static int write_map_piece(void *ctx, const struct ckpt_mapping_piece *m) {
+  struct out *o = ctx;
+  int file = m->kind == CKPT_MAP_FILE_PRIVATE || m->kind == CKPT_MAP_FILE_SHARED;
+  struct ckpt_map_rec r = {m->lo, m->hi, file ? m->offset : 0, (uint32_t)m->prot,
+                           (uint32_t)m->kind,
+                           file ? (uint32_t)strlen(m->path) : 0, 0};
+  if (put(o, &r, sizeof r) || put(o, m->path, r.path_len))
+    return -1;
+  if (m->kind == CKPT_MAP_DELETED_FILE && m->shared)
+    CKPT_WARN("the program's shared mapping of %s at %#lx-%#lx is saved, "
+              "but a restart gives it back as memory of its own, no longer "
+              "shared with anything",
+              m->path, (unsigned long)m->lo, (unsigned long)m->hi);
+  if (m->kind != CKPT_MAP_FILE_SHARED) {
+    /* This is the writer's copy of the memory: it may make unreadable
+     * pieces readable to save them. */
+    if (!(m->prot & PROT_READ) &&
+        mprotect((void *)m->lo, m->hi - m->lo, m->prot | PROT_READ) != 0)
+      return -1;
+    int pages = m->kind == CKPT_MAP_ANON_PRIVATE  ? 1
+                : m->kind == CKPT_MAP_FILE_PRIVATE ? CKPT_PAGES_CHANGED
+                                                   : 0;
+    const void *copy = ckpt_mappings_frozen_copy(m->lo, m->hi);
+    if (copy) {
+      /* Shared memory, copied while the program was stopped: save the copy
+       * (its untouched pages are zero), under the piece's addresses. */
+      struct extent_ctx e = {o, (uintptr_t)copy - m->lo};
+      if (ckpt_for_each_data_range((uintptr_t)copy, m->hi - m->lo, 1,
+                                   emit_extent, &e))
+        return -1;
+    } else {
+      if (m->shared)
+        CKPT_WARN("the program's shared mapping at %#lx-%#lx was not "
+                  "copied at the checkpoint: its bytes may be later ones",
+                  (unsigned long)m->lo, (unsigned long)m->hi);
+      struct extent_ctx e = {o, 0};
+      if (emit_unexcluded(m->lo, m->hi - m->lo, pages, emit_extent, &e))
+        return -1;
+    }
+  }
+  struct ckpt_extent_rec end = {0, 0};
+  return put(o, &end, sizeof end);
+}
+
+static int write_maps(struct out *o) {
+  if (ckpt_mappings_for_each(write_map_piece, o))
+    return -1;
+  struct ckpt_map_rec end;
+  memset(&end, 0, sizeof end);
+  return put(o, &end, sizeof end);
 }
 
 static int write_exclusions(struct out *o) {
@@ -566,6 +621,7 @@ int ckpt_snapshot_write(const struct ckpt_snapshot_input *in, char *path,
                 {CKPT_SEC_RTSTATE, write_rtstate},
                 {CKPT_SEC_GLOBALS, write_globals},
                 {CKPT_SEC_HEAP, write_heap},
+                {CKPT_SEC_MAPS, write_maps},
                 {CKPT_SEC_EXCLUDED, write_exclusions},
                 {CKPT_SEC_HOOKS, write_hooks}};
   for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {

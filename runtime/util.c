@@ -189,10 +189,16 @@ int ckpt_for_each_data_range(uintptr_t addr, size_t len, int trust_absent,
       if (batch_n > 0) {
         uint64_t e = entries[idx - batch_first];
         present = (e >> 63) & 1 || (e >> 62) & 1;
+        if (trust_absent == CKPT_PAGES_CHANGED)
+          present = present && !((e >> 61) & 1); /* not the file's page */
       }
     }
     int data = 0;
-    if (present) {
+    if (trust_absent == CKPT_PAGES_CHANGED) {
+      /* A changed page of a file mapping is data even if zero: the file's
+       * page under it need not be. */
+      data = present;
+    } else if (present) {
       uintptr_t b = p;
       for (; b < next && (b & 7); b++)
         if (*(const unsigned char *)b) {

@@ -660,6 +660,20 @@ static void print_text_heap(const struct contents *c) {
          c->heap_stored, c->heap_extents);
 }
 
+static void print_text_maps(const struct contents *c) {
+  if (text_absent(c, CKPT_SEC_MAPS, "mappings:"))
+    return;
+  if (c->maps_pieces == 0) {
+    printf("%-15s none\n", "mappings:");
+    return;
+  }
+  puts("mappings:");
+  printf("  %-12s %" PRIu64 " (%" PRIu64 " of files), %" PRIu64 " bytes\n",
+         "pieces:", c->maps_pieces, c->maps_file_pieces, c->maps_bytes);
+  printf("  %-12s %" PRIu64 " bytes in %" PRIu64 " extents\n", "stored:",
+         c->maps_stored, c->maps_extents);
+}
+
 static void print_text_excluded(const struct contents *c) {
   if (text_absent(c, CKPT_SEC_EXCLUDED, "excluded:"))
     return;
@@ -768,6 +782,7 @@ static void print_text(const char *path, const struct ckpt_image *img,
     print_text_threads(c);
     print_text_globals(c);
     print_text_heap(c);
+    print_text_maps(c);
     print_text_excluded(c);
     print_text_hooks(c);
     print_text_files(c);
@@ -1035,6 +1050,16 @@ static void print_json_heap(const struct contents *c) {
          c->heap_stored, c->heap_extents);
 }
 
+static void print_json_maps(const struct contents *c) {
+  if (!json_key(c, CKPT_SEC_MAPS, "mappings"))
+    return;
+  printf("{\"pieces\":%" PRIu64 ",\"file_pieces\":%" PRIu64
+         ",\"bytes\":%" PRIu64 ",\"stored_bytes\":%" PRIu64
+         ",\"extents\":%" PRIu64 "}",
+         c->maps_pieces, c->maps_file_pieces, c->maps_bytes, c->maps_stored,
+         c->maps_extents);
+}
+
 static void print_json_excluded(const struct contents *c) {
   if (!json_key(c, CKPT_SEC_EXCLUDED, "excluded"))
     return;
@@ -1147,6 +1172,7 @@ static void print_json(const char *path, const struct ckpt_image *img,
   print_json_threads(d);
   print_json_globals(d);
   print_json_heap(d);
+  print_json_maps(d);
   print_json_excluded(d);
   print_json_hooks(d);
   print_json_files(d);

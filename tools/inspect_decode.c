@@ -338,6 +338,39 @@ static int decode_heap(struct sec_in *in, struct contents *c) {
                         &c->heap_stored, &c->heap_extents);
 }
 
+/* The program's own mappings (MAPS): each piece and the bytes saved in it. */
+static int decode_maps(struct sec_in *in, struct contents *c) {
+  for (;;) {
+    struct ckpt_map_rec m;
+    if (in_read(in, &m, sizeof m) < 0)
+      return -1;
+    if (m.hi == 0)
+      return 0;
+    int file = m.kind == CKPT_MAP_FILE_PRIVATE || m.kind == CKPT_MAP_FILE_SHARED;
+    if (m.lo >= m.hi || ((m.lo | m.hi) & 4095))
+      return bad(in, "mapping 0x%" PRIx64 "-0x%" PRIx64
+                 " is empty or not page-aligned", m.lo, m.hi);
+    if (m.kind < CKPT_MAP_ANON_PRIVATE || m.kind > CKPT_MAP_DELETED_FILE)
+      return bad(in, "mapping 0x%" PRIx64 ": unknown kind %" PRIu32, m.lo,
+                 m.kind);
+    if (file != (m.path_len > 0) || m.path_len > 4096 || m.reserved)
+      return bad(in, "mapping 0x%" PRIx64 ": path length %" PRIu32
+                 " does not fit its kind", m.lo, m.path_len);
+    if (in_skip(in, m.path_len) < 0)
+      return -1;
+    uint64_t extents_before = c->maps_extents;
+    if (decode_extents(in, m.lo, m.hi, "mapping", "the mapping's end",
+                       &c->maps_stored, &c->maps_extents) < 0)
+      return -1;
+    if (m.kind == CKPT_MAP_FILE_SHARED && c->maps_extents != extents_before)
+      return bad(in, "mapping 0x%" PRIx64 ": a shared file mapping has "
+                 "saved bytes", m.lo);
+    c->maps_pieces++;
+    c->maps_file_pieces += file;
+    c->maps_bytes += m.hi - m.lo;
+  }
+}
+
 /* Bytes of excluded locals a frame may claim: far more than any real frame
  * holds (stacks are at most a slot, 1 GiB), so a larger count is damage. */
 #define FRAME_EXCLUDED_MAX (1u << 31)
@@ -794,6 +827,7 @@ static decode_fn decoder_for(uint32_t type) {
   case CKPT_SEC_RTSTATE: return decode_rtstate;
   case CKPT_SEC_EXCLUDED: return decode_excluded;
   case CKPT_SEC_HOOKS: return decode_hooks;
+  case CKPT_SEC_MAPS: return decode_maps;
   default: return NULL;
   }
 }
@@ -853,7 +887,7 @@ static int decode_section(struct ckpt_image *img, const char *path,
 static const uint32_t required_types[] = {
     CKPT_SEC_META,    CKPT_SEC_LAYOUT,  CKPT_SEC_GLOBALS,
     CKPT_SEC_HEAP,    CKPT_SEC_THREADS, CKPT_SEC_FILES,
-    CKPT_SEC_RTSTATE, CKPT_SEC_EXCLUDED, CKPT_SEC_HOOKS};
+    CKPT_SEC_RTSTATE, CKPT_SEC_EXCLUDED, CKPT_SEC_HOOKS, CKPT_SEC_MAPS};
 
 /* The format whose section contents this build decodes (version 5: the
  * threads section's frame records changed). Older files still have their

@@ -153,6 +153,9 @@ struct contents {
   struct ckpt_heap_rec heap;
   uint64_t heap_stored, heap_extents;
 
+  uint64_t maps_pieces, maps_bytes, maps_file_pieces; /* MAPS */
+  uint64_t maps_stored, maps_extents;
+
   struct thread_info *threads;
   uint32_t nthreads;
   struct key_info *keys;

@@ -30,6 +30,18 @@
 #define CKPT_RUNTIME_FUNCTIONS(X)                                              \
   X(poll, void, ())
 
+/* Library functions whose every use in the program's own code the pass
+ * sends to a runtime function of the same signature: X(library name,
+ * runtime name). The runtime's version calls the library's and keeps track
+ * of what the program did (mappings.c: the memory the program maps, which
+ * checkpoints save). Only the program's code is redirected: the runtime's
+ * and the libraries' own calls are not the program's memory. */
+#define CKPT_REDIRECTED_FUNCTIONS(X)                                           \
+  X(mmap, program_mmap)                                                        \
+  X(mmap64, program_mmap)                                                      \
+  X(munmap, program_munmap)                                                    \
+  X(mremap, program_mremap)
+
 /* Runtime variables the pass reads or writes: X(name, type, thread_local).
  *   pending    non-zero while a checkpoint waits for threads to stop
  *   records    innermost frame record of the current thread (only
@@ -114,6 +126,10 @@ enum ckpt_global_flags {
 #define CKPT_STACK_BASE 0x500000000000ULL    /* thread stack slots */
 #define CKPT_STACK_SLOT_STRIDE 0x40000000ULL /* 1 GiB of address per slot */
 #define CKPT_STACK_MAX_SLOTS 4096
+/* Where the program's own mmaps go when it lets the system place them
+ * (runtime/mappings.c): 16 TiB, well below the libraries. */
+#define CKPT_MMAP_BASE 0x600000000000ULL
+#define CKPT_MMAP_MAX 0x100000000000ULL
 
 /* ---- Checkpoint file --------------------------------------------------- */
 /* The layout of the file is specified in docs/format.md. */
@@ -132,7 +148,8 @@ enum ckpt_global_flags {
   X(FILES, 6)   /* open files */                                             \
   X(RTSTATE, 7) /* runtime state section bytes */                           \
   X(EXCLUDED, 8) /* ranges excluded with ckpt_exclude() */                   \
-  X(HOOKS, 9)   /* ckpt_on_restart() callbacks */
+  X(HOOKS, 9)   /* ckpt_on_restart() callbacks */                            \
+  X(MAPS, 10)   /* memory the program mapped itself */
 
 
 /* META section: a sequence of records {u32 tag, u32 length, bytes[length]}.

@@ -65,7 +65,8 @@ def xxh64(data):
 
 
 # ---- Container (docs/format.md, "Container") ----
-META, LAYOUT, GLOBALS, HEAP, THREADS, FILES, RTSTATE, EXCLUDED, HOOKS = range(1, 10)
+META, LAYOUT, GLOBALS, HEAP, THREADS, FILES, RTSTATE, EXCLUDED, HOOKS, MAPS = range(1, 11)
+MMAP_BASE = 0x600000000000  # CKPT_MMAP_BASE
 
 
 VERSION = 5  # CKPT_FILE_VERSION: the one whose section contents are decoded
@@ -352,10 +353,25 @@ def hooks(extra=b""):
     return struct.pack("<Q", 1) + struct.pack("<QQ", 0x401136, 0x404070) + extra
 
 
+def maps(shared_bytes=False):
+    """MAPS (sections.h ckpt_map_rec): an anonymous private piece of 2 pages
+    with 16 bytes saved, then a shared file mapping (no bytes)."""
+    rec = lambda lo, hi, off, prot, kind, path: struct.pack(
+        "<QQQIIII", lo, hi, off, prot, kind, len(path), 0) + path
+    out = rec(MMAP_BASE, MMAP_BASE + 0x2000, 0, 3, 1, b"")
+    out += struct.pack("<QQ", MMAP_BASE + 0x100, 16) + bytes(range(16)) + struct.pack("<QQ", 0, 0)
+    out += rec(MMAP_BASE + 0x200000, MMAP_BASE + 0x201000, 0x3000, 3, 4, b"/data/table.dat")
+    if shared_bytes:
+        out += struct.pack("<QQ", MMAP_BASE + 0x200000, 8) + b"\1" * 8
+    out += struct.pack("<QQ", 0, 0)
+    return out + struct.pack("<QQQIIII", 0, 0, 0, 0, 0, 0, 0)
+
+
 def good_sections(exe):
     return [(META, meta(exe)), (LAYOUT, layout()), (RTSTATE, rtstate()),
             (GLOBALS, globals_()), (HEAP, heap()), (FILES, files()),
-            (THREADS, threads()), (EXCLUDED, excluded()), (HOOKS, hooks())]
+            (THREADS, threads()), (EXCLUDED, excluded()), (HOOKS, hooks()),
+            (MAPS, maps())]
 
 
 def replace(sections, typ, raw):
@@ -382,8 +398,8 @@ def variants(exe):
         # sections read as version 5's but THREADS, whose layout changed:
         # left out.
         "v1": container([(META, meta(exe, exe_hash=False)), (HEAP, b"\x01" * 24)], version=1),
-        "v3": container([s for s in good if s[0] != THREADS], version=3),
-        "v4": container([s for s in good if s[0] != THREADS], version=4),
+        "v3": container([s for s in good if s[0] not in (THREADS, MAPS)], version=3),
+        "v4": container([s for s in good if s[0] not in (THREADS, MAPS)], version=4),
         # Container-valid files whose sections break a rule.
         "global-extent-order": container(replace(good, GLOBALS, globals_(((32, b"U" * 16), (0, b"T" * 16))))),
         "global-extent-past-end": container(replace(good, GLOBALS, globals_(((0, b"T" * 16), (56, b"U" * 16))))),
@@ -452,6 +468,8 @@ def variants(exe):
         "globals-cut-short": container(replace(good, GLOBALS, globals_()[:-20])),
         "heap-layout-disagree": container(replace(good, LAYOUT, layout(heap_end=HEAP_BASE + 0x20000))),
         "no-hooks": container([s for s in good if s[0] != HOOKS]),
+        "no-maps": container([s for s in good if s[0] != MAPS]),
+        "maps-shared-bytes": container(replace(good, MAPS, maps(shared_bytes=True))),
         "repeated-heap": container(good + [(HEAP, heap())]),
         "unknown-type": container(good + [(42, b"future")]),
         "checksum": bytes(flipped),
