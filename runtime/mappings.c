@@ -29,6 +29,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -60,6 +61,12 @@ static void lock(void) {
     sched_yield();
 }
 static void unlock(void) { __atomic_store_n(&table_lock, 0, __ATOMIC_RELEASE); }
+
+/* A fork while another thread changes the table would leave the child a
+ * table half changed and a lock nobody releases: hold it across fork. */
+__attribute__((constructor)) static void register_fork_handlers(void) {
+  pthread_atfork(lock, unlock, unlock);
+}
 
 static uintptr_t page_up(uintptr_t a) { return (a + PAGE - 1) & ~(uintptr_t)(PAGE - 1); }
 static int in_area(uintptr_t lo, uintptr_t hi) { return lo >= AREA_LO && hi <= AREA_HI; }
