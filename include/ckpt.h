@@ -38,11 +38,13 @@ extern "C" {
 int ckpt_checkpoint(void);
 
 /* Leave [ptr, ptr+len) out of checkpoints from now on; after a restart it
- * reads as zeros. The range must lie inside one heap block (malloc & co.)
- * or inside the program's global variables. A heap exclusion ends when the
- * block is freed, and follows the block when realloc moves it (clipped to
- * the new size). Returns 0, or -1 with errno = EINVAL and one error line on
- * stderr naming the range. */
+ * reads as zeros (in a private file mapping: as the file's bytes). The
+ * range must lie inside one heap block (malloc & co.), inside the program's
+ * global variables, or inside memory the program mapped itself (mmap). A
+ * heap exclusion ends when the block is freed, and follows the block when
+ * realloc moves it (clipped to the new size); one in mapped memory ends when
+ * that memory is unmapped or moved by mremap. Returns 0, or -1 with errno =
+ * EINVAL and one error line on stderr naming the range. */
 int ckpt_exclude(const void *ptr, size_t len);
 /* Save [ptr, ptr+len) again (the part of it that was excluded). Returns 0,
  * or -1 (EINVAL) for a range ckpt_exclude would refuse. */

@@ -111,9 +111,11 @@ static int table_add(uintptr_t lo, uintptr_t hi) {
 }
 
 /* Where a range the program names may be excluded: inside one live heap
- * block, or inside one global variable the checkpoint saves. Anything else
- * (a stack, memory the program mmap'ed, libc's data) is refused: an
- * exclusion there could outlive the object and hide something else. */
+ * block, one global variable the checkpoint saves, or one range of memory
+ * the program mapped. Anything else (a stack, libc's data) is refused: an
+ * exclusion there could outlive the object and hide something else. (A
+ * mapping's exclusions end when it is unmapped or moved:
+ * ckpt_exclude_range_gone.) */
 static const char *check_range(uintptr_t lo, uintptr_t hi) {
   if (lo >= CKPT_HEAP_BASE && lo < CKPT_HEAP_BASE + CKPT_HEAP_MAX) {
     uintptr_t payload;
@@ -134,7 +136,13 @@ static const char *check_range(uintptr_t lo, uintptr_t hi) {
       lo < CKPT_STACK_BASE + CKPT_STACK_MAX_SLOTS * CKPT_STACK_SLOT_STRIDE)
     return "is on a thread's stack (use #pragma ckpt exclude or CKPT_EXCLUDE "
            "for local variables)";
-  return "is neither in a heap block nor in a global variable ckpt saves";
+  int mapped = ckpt_mappings_find(lo, hi);
+  if (mapped > 0)
+    return NULL;
+  if (mapped < 0)
+    return "runs past the end of the memory the program mapped there";
+  return "is neither in a heap block, nor in a global variable ckpt saves, "
+         "nor in memory the program mapped";
 }
 
 static int range_of(const void *ptr, size_t len, uintptr_t *lo, uintptr_t *hi,
@@ -203,6 +211,16 @@ void ckpt_exclude_block_freed(void *block) {
   pthread_mutex_lock(&excl_lock);
   if (table_remove(lo, hi) != 0)
     ckpt_fatal("free(%p): out of memory for the exclusion table", block);
+  pthread_mutex_unlock(&excl_lock);
+}
+
+void ckpt_exclude_range_gone(uintptr_t lo, uintptr_t hi) {
+  if (__atomic_load_n(&ckpt_excl_count, __ATOMIC_RELAXED) == 0)
+    return;
+  pthread_mutex_lock(&excl_lock);
+  if (table_remove(lo, hi) != 0)
+    ckpt_fatal("munmap(%#lx): out of memory for the exclusion table",
+               (unsigned long)lo);
   pthread_mutex_unlock(&excl_lock);
 }
 

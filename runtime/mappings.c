@@ -239,6 +239,8 @@ int CKPT_NAME(program_munmap)(void *addr, size_t len) {
   if (rc == 0)
     remove_range(lo, hi);
   unlock();
+  if (rc == 0)
+    ckpt_exclude_range_gone(lo, hi);
   return rc;
 }
 
@@ -278,6 +280,7 @@ void *CKPT_NAME(program_mremap)(void *old, size_t old_len, size_t new_len,
       }
     }
   }
+  int moved = p != MAP_FAILED && tracked && p != old;
   if (p != MAP_FAILED && tracked) {
     if (!(flags & MREMAP_DONTUNMAP))
       remove_range(lo, lo + old_p);
@@ -287,7 +290,21 @@ void *CKPT_NAME(program_mremap)(void *old, size_t old_len, size_t new_len,
                 p);
   }
   unlock();
+  if (moved) /* an exclusion stays with its address, not the data */
+    ckpt_exclude_range_gone(lo, lo + old_p);
+  else if (p != MAP_FAILED && tracked && new_p < old_p)
+    ckpt_exclude_range_gone(lo + new_p, lo + old_p);
   return p;
+}
+
+int ckpt_mappings_find(uintptr_t lo, uintptr_t hi) {
+  int found = 0;
+  lock();
+  for (size_t i = 0; i < nranges && !found; i++)
+    if (ranges[i].lo <= lo && lo < ranges[i].hi)
+      found = hi <= ranges[i].hi ? 1 : -1;
+  unlock();
+  return found;
 }
 
 /* ---- Checkpoint --------------------------------------------------------- */
@@ -462,7 +479,19 @@ static int freeze_piece(void *ctx, const struct ckpt_mapping_piece *m) {
   /* The program is stopped: its protection can be lifted for the copy. */
   if (!(m->prot & PROT_READ))
     mprotect((void *)m->lo, len, m->prot | PROT_READ);
-  ckpt_for_each_data_range(m->lo, len, 0, copy_pages, f);
+  /* Excluded ranges stay zero in the copy, so they are not saved. */
+  const struct ckpt_range *ex;
+  size_t nex = ckpt_exclusions(&ex);
+  uintptr_t at = m->lo;
+  for (size_t i = 0; i < nex && at < m->hi; i++) {
+    if (ex[i].hi <= at || ex[i].lo >= m->hi)
+      continue;
+    if (ex[i].lo > at)
+      ckpt_for_each_data_range(at, ex[i].lo - at, 0, copy_pages, f);
+    at = ex[i].hi;
+  }
+  if (at < m->hi)
+    ckpt_for_each_data_range(at, m->hi - at, 0, copy_pages, f);
   if (!(m->prot & PROT_READ))
     mprotect((void *)m->lo, len, m->prot);
   nfrozen++;

@@ -554,6 +554,9 @@ extern size_t ckpt_excl_count;
 /* free() and realloc() of application-heap blocks when exclusions exist:
  * drop the block's ranges, or move them with the block. */
 void ckpt_exclude_block_freed(void *block);
+/* [lo, hi) of memory the program mapped is gone (munmap, or moved by
+ * mremap): exclusions in it end. */
+void ckpt_exclude_range_gone(uintptr_t lo, uintptr_t hi);
 void *ckpt_exclude_realloc(void *block, size_t size);
 /* The table, sorted and disjoint (for the writer: no lock, world stopped). */
 size_t ckpt_exclusions(const struct ckpt_range **ranges);
@@ -603,6 +606,9 @@ int ckpt_mappings_for_each(int (*fn)(void *ctx,
 int ckpt_mappings_restore_piece(const struct ckpt_mapping_piece *piece,
                                 char *msg, size_t msglen);
 int ckpt_mappings_restore_protection(const struct ckpt_mapping_piece *piece);
+/* 1 if [lo, hi) lies inside one range the program mapped, -1 if it starts
+ * in one but runs past its end, 0 if it does not start in one. */
+int ckpt_mappings_find(uintptr_t lo, uintptr_t hi);
 /* Checkpoint, program stopped, before the writer forks: copy the program's
  * shared pieces (which the fork does not freeze) to private memory; 0 or
  * -1. The writer finds a piece's copy with ckpt_mappings_frozen_copy (NULL

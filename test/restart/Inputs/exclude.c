@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 CKPT_EXCLUDE static unsigned char scratch[1 << 20]; /* rebuilt by a callback */
 CKPT_EXCLUDE int excluded_counter = 41;               /* .data, not .bss */
@@ -110,6 +111,29 @@ int main(void) {
   shrinking = realloc(shrinking, 1024);
   printf("moved=%d\n", moving != old_moving);
 
+  /* Memory the program maps: an exclusion inside one mapping holds (in a
+   * private and in a shared one); one on a mapping that is unmapped goes
+   * with it, so the mapping made at its place is saved whole; one running
+   * past the end of the program's mapped memory (gone is mapped last) is
+   * refused. */
+  const size_t page = 4096;
+  unsigned char *mapped = mmap(NULL, 16 * page, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  unsigned char *shared = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE,
+                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  unsigned char *gone = mmap(NULL, page, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  memset(mapped, 5, 16 * page);
+  memset(shared, 5, 4 * page);
+  printf("mapped %d %d %d %d\n", ckpt_exclude(mapped + page, 2 * page),
+         ckpt_exclude(shared + page, page), ckpt_exclude(gone, page),
+         ckpt_exclude(gone + page / 2, page));
+  munmap(gone, page);
+  if (mmap(gone, page, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != gone)
+    return 1;
+  memset(gone, 6, page);
+
   ckpt_on_restart(rebuild_scratch, &fill_value);
   ckpt_on_restart(second_hook, "two");
 
@@ -131,6 +155,12 @@ int main(void) {
            round, count_value(moving, 1 << 20, 0),
            count_value(moving, 1 << 20, 7), count_value(at_old, 150, 4),
            count_value(reused, 512, 3), count_value(shrinking, 1024, 0));
+    printf("round %d: mapped 5=%d zero=%d shared 5=%d zero=%d gone 6=%d\n",
+           round, count_value(mapped, 16 * page, 5),
+           count_value(mapped, 16 * page, 0), count_value(shared, 4 * page, 5),
+           count_value(shared, 4 * page, 0), count_value(gone, page, 6));
+    memset(mapped, 5, 16 * page);
+    memset(shared, 5, 4 * page);
     /* Put everything back for the next round. */
     memset(scratch, 1, sizeof scratch);
     memset(partial, 2, sizeof partial);
