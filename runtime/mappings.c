@@ -297,6 +297,42 @@ void *CKPT_NAME(program_mremap)(void *old, size_t old_len, size_t new_len,
   return p;
 }
 
+/* The program's break: memory from sbrk and brk is the pages from the
+ * first break (brk_start, 0 until the program moves it) to the current one,
+ * tracked as one of its ranges. (malloc is ckpt's own, so nothing but the
+ * program moves the break.) */
+static uintptr_t brk_start, brk_tracked_hi;
+
+static void track_break(uintptr_t old_break) {
+  if (!brk_start)
+    brk_start = old_break;
+  uintptr_t lo = page_up(brk_start), hi = page_up((uintptr_t)sbrk(0));
+  if (brk_tracked_hi > lo)
+    remove_range(lo, brk_tracked_hi);
+  brk_tracked_hi = 0;
+  if (hi > lo && add_range(lo, hi) == 0)
+    brk_tracked_hi = hi;
+}
+
+void *CKPT_NAME(program_sbrk)(intptr_t increment) {
+  lock();
+  void *old = sbrk(increment);
+  if (old != (void *)-1 && increment != 0)
+    track_break((uintptr_t)old);
+  unlock();
+  return old;
+}
+
+int CKPT_NAME(program_brk)(void *addr) {
+  lock();
+  uintptr_t old = (uintptr_t)sbrk(0);
+  int rc = brk(addr);
+  if (rc == 0)
+    track_break(old);
+  unlock();
+  return rc;
+}
+
 int ckpt_mappings_find(uintptr_t lo, uintptr_t hi) {
   int found = 0;
   lock();
@@ -368,7 +404,10 @@ int ckpt_mappings_for_each(int (*fn)(void *ctx,
           .path = m.path,
       };
       const char *deleted = strstr(m.path, " (deleted)");
-      if (m.path[0] != '/' || strncmp(m.path, "/dev/zero", 9) == 0 ||
+      if (strcmp(m.path, "[heap]") == 0) {
+        piece.kind = CKPT_MAP_BRK;
+        piece.offset = (uintptr_t)sbrk(0);
+      } else if (m.path[0] != '/' || strncmp(m.path, "/dev/zero", 9) == 0 ||
           strncmp(m.path, "/SYSV", 5) == 0 || strncmp(m.path, "/memfd:", 7) == 0)
         piece.kind = piece.shared ? CKPT_MAP_ANON_SHARED : CKPT_MAP_ANON_PRIVATE;
       else if (deleted && deleted[10] == 0)
@@ -387,6 +426,27 @@ int ckpt_mappings_for_each(int (*fn)(void *ctx,
 int ckpt_mappings_restore_piece(const struct ckpt_mapping_piece *piece,
                                 char *msg, size_t msglen) {
   uintptr_t lo = piece->lo, hi = piece->hi;
+  if (piece->kind == CKPT_MAP_BRK) {
+    /* The break starts where it did (the same binary, without address
+     * randomisation): move it to where the program had it. */
+    uintptr_t now = (uintptr_t)sbrk(0);
+    if (page_up(now) != lo || piece->offset <= now ||
+        page_up(piece->offset) != hi || brk((void *)(uintptr_t)piece->offset)) {
+      snprintf(msg, msglen,
+               "cannot give the program its memory from sbrk back at "
+               "%#llx-%#llx: the break is at %#llx in this process",
+               (unsigned long long)lo, (unsigned long long)hi,
+               (unsigned long long)now);
+      return -1;
+    }
+    brk_start = now;
+    brk_tracked_hi = hi;
+    if (add_range(lo, hi) != 0) {
+      snprintf(msg, msglen, "out of memory for the table of mappings");
+      return -1;
+    }
+    return 0;
+  }
   int prot = PROT_READ | PROT_WRITE, fd = -1, flags;
   switch (piece->kind) {
   case CKPT_MAP_FILE_SHARED:

@@ -155,7 +155,7 @@ static void restore_maps(void) {
     if (m.hi == 0)
       break;
     if (m.lo >= m.hi || (m.lo | m.hi) & 4095 || m.path_len >= sizeof path ||
-        m.kind < CKPT_MAP_ANON_PRIVATE || m.kind > CKPT_MAP_DELETED_FILE ||
+        m.kind < CKPT_MAP_ANON_PRIVATE || m.kind > CKPT_MAP_BRK ||
         ((m.kind == CKPT_MAP_FILE_PRIVATE || m.kind == CKPT_MAP_FILE_SHARED) !=
          (m.path_len > 0)))
       FAIL("the mappings section is damaged");

@@ -49,6 +49,9 @@ enum {
                                 nothing saved */
   CKPT_MAP_DELETED_FILE = 5, /* a file since deleted: non-zero pages saved,
                                 restored as anonymous memory */
+  CKPT_MAP_BRK = 6,          /* memory from sbrk/brk (the [heap] mapping):
+                                saved as anonymous; offset holds the exact
+                                program break, which a restart sets again */
 };
 struct ckpt_map_rec {
   uint64_t lo, hi;  /* page-aligned */

@@ -232,7 +232,9 @@ static int write_heap(struct out *o) {
 static int write_map_piece(void *ctx, const struct ckpt_mapping_piece *m) {
   struct out *o = ctx;
   int file = m->kind == CKPT_MAP_FILE_PRIVATE || m->kind == CKPT_MAP_FILE_SHARED;
-  struct ckpt_map_rec r = {m->lo, m->hi, file ? m->offset : 0, (uint32_t)m->prot,
+  struct ckpt_map_rec r = {m->lo, m->hi,
+                           file || m->kind == CKPT_MAP_BRK ? m->offset : 0,
+                           (uint32_t)m->prot,
                            (uint32_t)m->kind,
                            file ? (uint32_t)strlen(m->path) : 0, 0};
   if (put(o, &r, sizeof r) || put(o, m->path, r.path_len))
@@ -248,7 +250,8 @@ static int write_map_piece(void *ctx, const struct ckpt_mapping_piece *m) {
     if (!(m->prot & PROT_READ) &&
         mprotect((void *)m->lo, m->hi - m->lo, m->prot | PROT_READ) != 0)
       return -1;
-    int pages = m->kind == CKPT_MAP_ANON_PRIVATE  ? 1
+    int pages = m->kind == CKPT_MAP_ANON_PRIVATE || m->kind == CKPT_MAP_BRK
+                    ? 1
                 : m->kind == CKPT_MAP_FILE_PRIVATE ? CKPT_PAGES_CHANGED
                                                    : 0;
     const void *copy = ckpt_mappings_frozen_copy(m->lo, m->hi);

@@ -350,7 +350,7 @@ static int decode_maps(struct sec_in *in, struct contents *c) {
     if (m.lo >= m.hi || ((m.lo | m.hi) & 4095))
       return bad(in, "mapping 0x%" PRIx64 "-0x%" PRIx64
                  " is empty or not page-aligned", m.lo, m.hi);
-    if (m.kind < CKPT_MAP_ANON_PRIVATE || m.kind > CKPT_MAP_DELETED_FILE)
+    if (m.kind < CKPT_MAP_ANON_PRIVATE || m.kind > CKPT_MAP_BRK)
       return bad(in, "mapping 0x%" PRIx64 ": unknown kind %" PRIu32, m.lo,
                  m.kind);
     if (file != (m.path_len > 0) || m.path_len > 4096 || m.reserved)

@@ -40,7 +40,9 @@
   X(mmap, program_mmap)                                                        \
   X(mmap64, program_mmap)                                                      \
   X(munmap, program_munmap)                                                    \
-  X(mremap, program_mremap)
+  X(mremap, program_mremap)                                                    \
+  X(sbrk, program_sbrk)                                                        \
+  X(brk, program_brk)
 
 /* Runtime variables the pass reads or writes: X(name, type, thread_local).
  *   pending    non-zero while a checkpoint waits for threads to stop

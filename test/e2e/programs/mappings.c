@@ -16,6 +16,7 @@
  *   holed    2 MiB with a page in the middle unmapped (must stay unmapped)
  *   grown    grown with mremap (MREMAP_MAYMOVE) every few steps
  *   fixed    a MAP_FIXED mapping placed inside anon's range
+ *   brk      memory from sbrk (3 pages and a bit), grown once more midway
  * Every 10% of the steps a checksum of everything is printed; the end checks
  * protections and the hole.
  *
@@ -88,6 +89,8 @@ static void *map_file(const char *path, size_t size, int flags) {
 static unsigned char *anon, *shared, *fpriv, *fshared, *ro, *guard, *holed,
     *grown, *fixed;
 static size_t grown_size = MIB;
+static unsigned char *brk_mem;
+static size_t brk_size = 3 * PAGE + 100;
 
 int main(int argc, char **argv) {
   long scale = argc > 1 ? atol(argv[1]) : 1;
@@ -117,6 +120,11 @@ int main(int argc, char **argv) {
                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
   if (fixed != anon + 100 * PAGE)
     die("mmap MAP_FIXED");
+
+  brk_mem = sbrk((intptr_t)brk_size);
+  if (brk_mem == (void *)-1)
+    die("sbrk");
+  memset(brk_mem, 0x77, brk_size);
 
   for (size_t i = 0; i < 16 * PAGE; i++)
     ro[i] = (unsigned char)(i * 31 + 5);
@@ -151,6 +159,16 @@ int main(int argc, char **argv) {
     if (hp / PAGE != MIB / PAGE)
       holed[hp] += 3;
     grown[rnd() % grown_size] += 1;
+    brk_mem[rnd() % brk_size] += 1;
+    if (s == steps / 2) { /* the break moves on: the new bytes follow */
+      unsigned char *more = sbrk(2 * PAGE);
+      if (more == (void *)-1)
+        die("sbrk more");
+      if (more == brk_mem + brk_size) { /* contiguous (no one else moved it) */
+        memset(more, 0x66, 2 * PAGE);
+        brk_size += 2 * PAGE;
+      }
+    }
     if (s % 997 == 0) {
       if (mprotect(guard, 4 * PAGE, PROT_READ | PROT_WRITE))
         die("mprotect guard rw");
@@ -184,6 +202,8 @@ int main(int argc, char **argv) {
              (unsigned long long)sum_bytes(holed, MIB),
              (unsigned long long)sum_bytes(holed + MIB + PAGE, MIB - PAGE),
              grown_size / MIB, (unsigned long long)sum_bytes(grown, grown_size));
+      printf("step %ld: brk %zu bytes %016llx\n", s, brk_size,
+             (unsigned long long)sum_bytes(brk_mem, brk_size & ~(size_t)7));
       if (mprotect(guard, 4 * PAGE, PROT_NONE))
         die("mprotect guard none");
       fflush(stdout);
