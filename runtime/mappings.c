@@ -423,6 +423,18 @@ int ckpt_mappings_for_each(int (*fn)(void *ctx,
 
 /* ---- Restart ------------------------------------------------------------ */
 
+void ckpt_mappings_forget_all(void) {
+  lock();
+  for (size_t i = 0; i < nranges; i++)
+    if (ranges[i].hi != brk_tracked_hi || ranges[i].lo != page_up(brk_start))
+      munmap((void *)ranges[i].lo, ranges[i].hi - ranges[i].lo);
+  if (brk_start)
+    brk((void *)brk_start);
+  nranges = 0;
+  brk_start = brk_tracked_hi = 0;
+  unlock();
+}
+
 int ckpt_mappings_restore_piece(const struct ckpt_mapping_piece *piece,
                                 char *msg, size_t msglen) {
   uintptr_t lo = piece->lo, hi = piece->hi;

@@ -149,6 +149,7 @@ static void restore_heap(uint64_t layout_end) {
 static void restore_maps(void) {
   struct ckpt_section_reader *r = open_section(CKPT_SEC_MAPS);
   char path[4097], msg[600];
+  ckpt_mappings_forget_all();
   for (;;) {
     struct ckpt_map_rec m;
     get(r, &m, sizeof m);

@@ -599,6 +599,10 @@ struct ckpt_mapping_piece {
 int ckpt_mappings_for_each(int (*fn)(void *ctx,
                                      const struct ckpt_mapping_piece *piece),
                            void *ctx);
+/* Restart, before the pieces come back: unmap what the program mapped in
+ * this process so far (its constructors ran again) and move the break back
+ * to where it started; the checkpoint's mappings replace them. */
+void ckpt_mappings_forget_all(void);
 /* Restart: map a saved piece at its address again, writable (a shared file
  * mapping with its own protection), and track it; the caller copies the
  * saved bytes in, then calls ckpt_mappings_restore_protection. 0, or -1

@@ -17,6 +17,8 @@
  *   grown    grown with mremap (MREMAP_MAYMOVE) every few steps
  *   fixed    a MAP_FIXED mapping placed inside anon's range
  *   brk      memory from sbrk (3 pages and a bit), grown once more midway
+ *   early    mapped by a constructor (which runs again at a restart: its new
+ *            mapping must give way to the checkpoint's)
  * Every 10% of the steps a checksum of everything is printed; the end checks
  * protections and the hole.
  *
@@ -89,7 +91,15 @@ static void *map_file(const char *path, size_t size, int flags) {
 static unsigned char *anon, *shared, *fpriv, *fshared, *ro, *guard, *holed,
     *grown, *fixed;
 static size_t grown_size = MIB;
-static unsigned char *brk_mem;
+static unsigned char *brk_mem, *early;
+
+__attribute__((constructor)) static void map_early(void) {
+  early = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (early == MAP_FAILED)
+    die("mmap early");
+  memset(early, 0x42, 2 * PAGE);
+}
 static size_t brk_size = 3 * PAGE + 100;
 
 int main(int argc, char **argv) {
@@ -160,6 +170,7 @@ int main(int argc, char **argv) {
       holed[hp] += 3;
     grown[rnd() % grown_size] += 1;
     brk_mem[rnd() % brk_size] += 1;
+    early[rnd() % (2 * PAGE)] += 1;
     if (s == steps / 2) { /* the break moves on: the new bytes follow */
       unsigned char *more = sbrk(2 * PAGE);
       if (more == (void *)-1)
@@ -202,8 +213,9 @@ int main(int argc, char **argv) {
              (unsigned long long)sum_bytes(holed, MIB),
              (unsigned long long)sum_bytes(holed + MIB + PAGE, MIB - PAGE),
              grown_size / MIB, (unsigned long long)sum_bytes(grown, grown_size));
-      printf("step %ld: brk %zu bytes %016llx\n", s, brk_size,
-             (unsigned long long)sum_bytes(brk_mem, brk_size & ~(size_t)7));
+      printf("step %ld: brk %zu bytes %016llx early %016llx\n", s, brk_size,
+             (unsigned long long)sum_bytes(brk_mem, brk_size & ~(size_t)7),
+             (unsigned long long)sum_bytes(early, 2 * PAGE));
       if (mprotect(guard, 4 * PAGE, PROT_NONE))
         die("mprotect guard none");
       fflush(stdout);
