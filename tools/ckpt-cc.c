@@ -28,8 +28,7 @@ static void usage(FILE *f) {
 "(only if C or IR is compiled) and, when linking (none of -c -S -E -M -MM\n"
 "-fsyntax-only), after that\n"
 "  -no-pie -pthread -Wl,--build-id=sha1 -Wl,--whole-archive\n"
-"  PREFIX/lib/ckpt/libckpt.a -Wl,--no-whole-archive -l:libzstd.a -l:libxxhash.a\n"
-"  -l:libsodium.a\n"
+"  PREFIX/lib/ckpt/libckpt.a -Wl,--no-whole-archive\n"
 "  -Wl,--push-state,--no-as-needed -lgcc_s -Wl,--pop-state\n"
 "PREFIX is the directory above the one ckpt-cc is in. Without input files\n"
 "and -o (--version, -v, -###, -dumpmachine, -print-prog-name=...) the\n"
@@ -516,13 +515,11 @@ int main(int argc, char **argv) {
     push_arg(&cmd, "-Wl,--whole-archive");
     push_arg(&cmd, lib);
     push_arg(&cmd, "-Wl,--no-whole-archive");
-    /* The runtime's own libraries are linked in whole: loading and
-     * relocating libzstd and libsodium at start-up cost more than the rest
-     * of ckpt's start-up (docs/dependencies.md), and a restart then needs
-     * none of them on the new host. */
-    push_arg(&cmd, "-l:libzstd.a");
-    push_arg(&cmd, "-l:libxxhash.a");
-    push_arg(&cmd, "-l:libsodium.a");
+    /* The runtime's own libraries (zstd, xxHash, libsodium) are inside the
+     * archive, linked statically with their internal names made local
+     * (scripts/embed-deps.sh): loading and relocating them as shared
+     * libraries cost more than the rest of ckpt's start-up
+     * (docs/dependencies.md), and a restart then needs none of them. */
     /* glibc loads libgcc_s on the first pthread_exit (to unwind); loaded at
      * startup instead, it sits at the same address in a restarted process. */
     push_arg(&cmd, "-Wl,--push-state,--no-as-needed");
