@@ -27,30 +27,10 @@ static size_t hooks_count, hooks_cap;
 static pthread_mutex_t hooks_lock = PTHREAD_MUTEX_INITIALIZER;
 int ckpt_in_restart_hooks;
 
-/* Grow an mmap'ed array to hold `need` elements of `elem` bytes. */
-static int grow(void **array, size_t *cap, size_t need, size_t elem) {
-  if (need <= *cap)
-    return 0;
-  size_t ncap = *cap ? *cap * 2 : 256;
-  while (ncap < need)
-    ncap *= 2;
-  void *p = mmap(NULL, ncap * elem, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED)
-    return -1;
-  if (*array) {
-    memcpy(p, *array, *cap * elem);
-    munmap(*array, *cap * elem);
-  }
-  *array = p;
-  *cap = ncap;
-  return 0;
-}
-
 /* Remove [lo, hi) from the table (lock held). May split one range in two,
  * so it needs one free slot. */
 static int table_remove(uintptr_t lo, uintptr_t hi) {
-  if (grow((void **)&excl_ranges, &excl_cap, ckpt_excl_count + 1,
+  if (ckpt_grow_mapped_array((void **)&excl_ranges, &excl_cap, ckpt_excl_count + 1,
            sizeof *excl_ranges))
     return -1;
   size_t out = 0, n = ckpt_excl_count;
@@ -83,7 +63,7 @@ static int table_remove(uintptr_t lo, uintptr_t hi) {
 
 /* Add [lo, hi), merging with overlapping or touching ranges (lock held). */
 static int table_add(uintptr_t lo, uintptr_t hi) {
-  if (grow((void **)&excl_ranges, &excl_cap, ckpt_excl_count + 1,
+  if (ckpt_grow_mapped_array((void **)&excl_ranges, &excl_cap, ckpt_excl_count + 1,
            sizeof *excl_ranges))
     return -1;
   size_t n = ckpt_excl_count, i = 0;
@@ -308,7 +288,7 @@ int ckpt_on_restart(void (*fn)(void *arg), void *arg) {
     return -1;
   }
   pthread_mutex_lock(&hooks_lock);
-  int rc = grow((void **)&hooks, &hooks_cap, hooks_count + 1, sizeof *hooks);
+  int rc = ckpt_grow_mapped_array((void **)&hooks, &hooks_cap, hooks_count + 1, sizeof *hooks);
   if (rc == 0)
     hooks[hooks_count++] = (struct ckpt_hook){fn, arg};
   pthread_mutex_unlock(&hooks_lock);
@@ -326,7 +306,7 @@ size_t ckpt_restart_hooks(const struct ckpt_hook **out) {
 
 int ckpt_restart_hooks_restore(const struct ckpt_hook *saved, size_t n) {
   hooks_count = 0;
-  if (grow((void **)&hooks, &hooks_cap, n, sizeof *hooks))
+  if (ckpt_grow_mapped_array((void **)&hooks, &hooks_cap, n, sizeof *hooks))
     return -1;
   memcpy(hooks, saved, n * sizeof *hooks);
   hooks_count = n;

@@ -86,31 +86,9 @@ static int claim(uintptr_t lo, uintptr_t hi) {
   return -1;
 }
 
-/* Make the array *arr (in memory of its own, *cap elements of `size` bytes,
- * `used` in use) hold at least `need`; 0 or -1. */
-static int grow_array(void **arr, size_t *cap, size_t used, size_t need,
-                      size_t size) {
-  if (need <= *cap)
-    return 0;
-  size_t n = *cap ? *cap * 2 : 256;
-  while (n < need)
-    n *= 2;
-  void *p = mmap(NULL, n * size, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED)
-    return -1;
-  if (*arr) {
-    memcpy(p, *arr, used * size);
-    munmap(*arr, *cap * size);
-  }
-  *arr = p;
-  *cap = n;
-  return 0;
-}
-
 static int grow_table(size_t need) {
-  return grow_array((void **)&ranges, &cap_ranges, nranges, need,
-                    sizeof *ranges);
+  return ckpt_grow_mapped_array((void **)&ranges, &cap_ranges, need,
+                                sizeof *ranges);
 }
 
 /* Forget [lo, hi): cut it out of every range it overlaps. */
@@ -537,8 +515,8 @@ static int freeze_piece(void *ctx, const struct ckpt_mapping_piece *m) {
   if (!m->shared ||
       (m->kind != CKPT_MAP_ANON_SHARED && m->kind != CKPT_MAP_DELETED_FILE))
     return 0;
-  if (grow_array((void **)&frozen, &cap_frozen, nfrozen, nfrozen + 1,
-                 sizeof *frozen))
+  if (ckpt_grow_mapped_array((void **)&frozen, &cap_frozen, nfrozen + 1,
+                             sizeof *frozen))
     return -1;
   size_t len = m->hi - m->lo;
   struct frozen *f = &frozen[nfrozen];

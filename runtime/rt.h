@@ -626,6 +626,9 @@ void ckpt_mappings_release_frozen(void);
  * RTLD_NEXT); a missing one is fatal. */
 void *ckpt_libc_function(const char *name);
 int ckpt_write_all(int fd, const void *buf, size_t len);
+/* Grow an array kept in memory of its own (mmap, in no heap) to hold `need`
+ * elements of `elem` bytes; *cap counts them. 0, or -1 if out of memory. */
+int ckpt_grow_mapped_array(void **array, size_t *cap, size_t need, size_t elem);
 /* Move fd above the program's range of descriptors; returns the new fd. */
 int ckpt_hide_fd(int fd);
 /* GNU build-id of the running executable; returns its length (0 if none). */

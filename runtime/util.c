@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -235,4 +236,24 @@ void *ckpt_libc_function(const char *name) {
   if (!p)
     ckpt_fatal("cannot find libc's %s", name);
   return p;
+}
+
+/* Grow an mmap'ed array to hold `need` elements of `elem` bytes. */
+int ckpt_grow_mapped_array(void **array, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap)
+    return 0;
+  size_t ncap = *cap ? *cap * 2 : 256;
+  while (ncap < need)
+    ncap *= 2;
+  void *p = mmap(NULL, ncap * elem, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return -1;
+  if (*array) {
+    memcpy(p, *array, *cap * elem);
+    munmap(*array, *cap * elem);
+  }
+  *array = p;
+  *cap = ncap;
+  return 0;
 }
