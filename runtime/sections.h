@@ -157,4 +157,40 @@ struct ckpt_file_rec {
 struct ckpt_hook_rec {
   uint64_t fn, arg; /* ckpt_on_restart(fn, arg) */
 };
+
+/* SIGNALS: what a process has besides handlers (those are in RTSTATE): a
+ * ckpt_signals_head, then nthreads x ckpt_thread_signals_rec (every thread
+ * not exited), npending x ckpt_pending_rec (signals pending for the whole
+ * process, oldest first, as the kernel had queued them) and ntimers x
+ * ckpt_timer_rec (POSIX timers, by id). Signal sets are uint64_t with bit
+ * n-1 = signal n. Times are nanoseconds to go, 0 = disarmed. */
+struct ckpt_itimer_rec {
+  uint64_t value_ns, interval_ns;
+};
+struct ckpt_signals_head {
+  uint32_t nthreads, npending, ntimers, reserved;
+  struct ckpt_itimer_rec itimers[3]; /* ITIMER_REAL, _VIRTUAL, _PROF */
+};
+struct ckpt_thread_signals_rec {
+  uint32_t slot;
+  int32_t altstack_flags; /* ss_flags as set (SS_DISABLE: none) */
+  uint64_t mask;          /* blocked signals */
+  uint64_t pending;       /* signals pending for this thread alone; they come
+                             back once each, without siginfo */
+  uint64_t altstack_sp, altstack_size; /* sigaltstack */
+};
+struct ckpt_pending_rec {
+  uint32_t signo, reserved;
+  uint8_t info[128]; /* the siginfo_t the kernel delivered it with */
+};
+struct ckpt_timer_rec {
+  int32_t id;     /* the kernel's timer id (the program's timer_t) */
+  int32_t clock;  /* clockid_t */
+  int32_t notify; /* SIGEV_NONE, SIGEV_SIGNAL or SIGEV_THREAD_ID */
+  int32_t signo;
+  uint64_t value;       /* sigev_value */
+  uint32_t thread_slot; /* SIGEV_THREAD_ID: the slot of the target thread */
+  uint32_t reserved;
+  struct ckpt_itimer_rec time; /* timer_gettime at the checkpoint */
+};
 #endif

@@ -151,7 +151,8 @@ enum ckpt_global_flags {
   X(RTSTATE, 7) /* runtime state section bytes */                           \
   X(EXCLUDED, 8) /* ranges excluded with ckpt_exclude() */                   \
   X(HOOKS, 9)   /* ckpt_on_restart() callbacks */                            \
-  X(MAPS, 10)   /* memory the program mapped itself */
+  X(MAPS, 10)   /* memory the program mapped itself */                      \
+  X(SIGNALS, 11) /* masks, pending signals, sigaltstack, timers */
 
 
 /* META section: a sequence of records {u32 tag, u32 length, bytes[length]}.
