@@ -650,7 +650,10 @@ def report(results, a, elapsed):
         elif r.get("build_ckpt_s") is None:
             status = "ok (reused)"
         else:
-            status = f"ok ({r['build_ckpt_s']:.0f} s; clang-19 {r['build_plain_s']:.0f} s)"
+            # Only one of the two builds may have been reused (--reuse).
+            plain = r.get("build_plain_s")
+            plain = "reused" if plain is None else f"{plain:.0f} s"
+            status = f"ok ({r['build_ckpt_s']:.0f} s; clang-19 {plain})"
         print(f"| {p['name']} | {r.get('src', p['pkg'])} | {p['how']} | {status} |")
     print(f"\n(real.py total {elapsed / 60:.1f} min)")
 

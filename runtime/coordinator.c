@@ -155,37 +155,6 @@ static int foreign_threads(void) {
   return tasks > known + exiting ? tasks - known - exiting : 0;
 }
 
-/* A signal pending for a stopped thread would be lost by a restart from
- * this checkpoint (it is delivered once the thread runs on, after the
- * snapshot). Returns the signal number, or 0. */
-static int pending_signal(void) {
-  char path[64], line[256];
-  DIR *d = opendir("/proc/self/task");
-  if (!d)
-    return 0;
-  struct dirent *e;
-  int found = 0;
-  while (!found && (e = readdir(d))) {
-    if (e->d_name[0] == '.')
-      continue;
-    snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
-    FILE *f = fopen(path, "re");
-    if (!f)
-      continue;
-    while (!found && fgets(line, sizeof line, f)) {
-      if (strncmp(line, "SigPnd:", 7) && strncmp(line, "ShdPnd:", 7))
-        continue;
-      unsigned long long mask = strtoull(line + 7, NULL, 16);
-      for (int sig = 1; sig <= 64 && !found; sig++)
-        if (mask & (1ull << (sig - 1)))
-          found = sig;
-    }
-    fclose(f);
-  }
-  closedir(d);
-  return found;
-}
-
 int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
                          size_t msglen) {
   struct timespec t_request, t_stopped, t_resumed, t_durable;
@@ -219,18 +188,20 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
              foreign);
     return -1;
   }
-  /* A signal in flight is delivered as soon as the threads run on; wait
-   * for that rather than lose it in the checkpoint. */
+  /* The signal state, with what is pending. A signal in flight is
+   * delivered as soon as the threads run on: let it through and stop
+   * again, rather than save it half delivered. */
   for (int tries = 0;; tries++) {
-    int sig = pending_signal();
-    if (!sig)
+    int rc = ckpt_sigstate_capture(msg, msglen);
+    if (rc == 0)
       break;
     ckpt_resume_world();
+    if (rc < 0)
+      return -1;
     if (tries == 50) {
-      snprintf(msg, msglen,
-               "signal %d stays pending (blocked by the program?); a restart "
-               "would lose it",
-               sig);
+      size_t len = strlen(msg);
+      snprintf(msg + len, msglen - len, ", and stayed so for 100 ms of "
+               "retries; the checkpoint is abandoned");
       return -1;
     }
     struct timespec ms = {0, 2000000};
@@ -542,8 +513,11 @@ int ckpt_checkpoint(void) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
+  t->wait_mask = old; /* the program's, for the checkpoint */
+  __atomic_store_n(&t->wait_mask_known, 1, __ATOMIC_SEQ_CST);
   while (call_pending)
     pthread_cond_wait(&call_done, &call_lock);
+  __atomic_store_n(&t->wait_mask_known, 0, __ATOMIC_SEQ_CST);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   int rc = call_result;
   snprintf(msg, sizeof msg, "%s", call_msg);

@@ -206,9 +206,13 @@ void ckpt_wait_while_pending(struct ckpt_thread *t, int state) {
     note_park_event();
     sigset_t old;
     block_signals(&old);
+    /* The program's mask, for the checkpoint (sigstate.c). */
+    t->wait_mask = old;
+    __atomic_store_n(&t->wait_mask_known, 1, __ATOMIC_SEQ_CST);
     while (__atomic_load_n(&release_epoch, __ATOMIC_SEQ_CST) == epoch &&
            __atomic_load_n(&CKPT_NAME(pending), __ATOMIC_SEQ_CST))
       ckpt_futex_wait(&release_epoch, epoch, NULL, 0);
+    __atomic_store_n(&t->wait_mask_known, 0, __ATOMIC_SEQ_CST);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
   }
 }
@@ -436,12 +440,25 @@ uint32_t ckpt_restore_threads_left;
 static uint32_t restore_done;
 
 void ckpt_restore_rendezvous(void) {
-  if (__atomic_sub_fetch(&ckpt_restore_threads_left, 1, __ATOMIC_SEQ_CST) == 0) {
+  uint32_t left =
+      __atomic_sub_fetch(&ckpt_restore_threads_left, 1, __ATOMIC_SEQ_CST);
+  /* Every thread blocks every signal until it leaves. Once all are here,
+   * one raises the pending signals and arms the timers (sigstate.c): the
+   * main thread if it runs (only it may queue a signal as sent by kill or
+   * the kernel), else the last to arrive. */
+  int main_runs = ckpt_main_thread.state != CKPT_THREAD_EXITED;
+  if (main_runs ? ckpt_self == &ckpt_main_thread : left == 0) {
+    while ((left = __atomic_load_n(&ckpt_restore_threads_left,
+                                   __ATOMIC_SEQ_CST)) != 0)
+      ckpt_futex_wait(&ckpt_restore_threads_left, left, NULL, 0);
+    ckpt_sigstate_rearm();
     __atomic_store_n(&restore_done, 1, __ATOMIC_SEQ_CST);
     ckpt_futex_wake(&restore_done, INT_MAX);
     ckpt_launcher_stderr_release();
     return;
   }
+  if (left == 0)
+    ckpt_futex_wake(&ckpt_restore_threads_left, INT_MAX);
   while (!__atomic_load_n(&restore_done, __ATOMIC_SEQ_CST))
     ckpt_futex_wait(&restore_done, 0, NULL, 0);
 }
@@ -481,13 +498,13 @@ void ckpt_resume_saved_thread(struct ckpt_thread *t) {
     if (ckpt_config.dir[0] && ckpt_coordinator_start() != 0)
       ckpt_fatal("cannot start the checkpoint coordinator");
   }
+  ckpt_sigstate_thread_resume(t);
   if (c) {
     /* Stopped by signal: every register as it was, at the very
-     * instruction, with the signal mask it had (the context is in the
+     * instruction, with the signal mask set just above (the context is in the
      * system heap, far from the stack it resumes on; it is not freed, as
      * nothing runs here after the resume). */
     t->restore_context = NULL;
-    pthread_sigmask(SIG_SETMASK, &t->stop_mask, NULL);
     ckpt_context_resume(c);
   }
   ckpt_call_point_resume(&t->park_point, 0);

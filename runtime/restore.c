@@ -354,10 +354,7 @@ static void read_context(struct ckpt_section_reader *r, struct ckpt_thread *t,
   get(r, c->fp, c->fp_len);
   uint64_t mask;
   get(r, &mask, sizeof mask);
-  sigemptyset(&t->stop_mask);
-  for (int sig = 1; sig <= 64; sig++)
-    if (mask & (1ull << (sig - 1)))
-      sigaddset(&t->stop_mask, sig);
+  ckpt_sigset_from_bits(&t->stop_mask, mask);
   t->restore_context = c;
 }
 
@@ -512,6 +509,40 @@ static void restore_threads(void) {
     FAIL("the main thread has no frames");
 }
 
+/* Masks, pending signals, alternate stacks and timers (sigstate.c), after
+ * the threads they belong to. */
+static void restore_signals(void) {
+  struct ckpt_section_reader *r = open_section(CKPT_SEC_SIGNALS);
+  struct ckpt_signals_head head;
+  char msg[300];
+  get(r, &head, sizeof head);
+  if (head.nthreads > CKPT_STACK_MAX_SLOTS || head.npending > 1u << 20 ||
+      head.ntimers > 1u << 20 || head.reserved)
+    FAIL("the signals section is damaged");
+  for (uint32_t i = 0; i < head.nthreads; i++) {
+    struct ckpt_thread_signals_rec t;
+    get(r, &t, sizeof t);
+    if (ckpt_sigstate_restore_thread(&t, msg, sizeof msg) != 0)
+      FAIL("%s", msg);
+  }
+  struct ckpt_pending_rec *pending =
+      malloc((head.npending + 1) * sizeof *pending);
+  struct ckpt_timer_rec *timers = malloc((head.ntimers + 1) * sizeof *timers);
+  if (!pending || !timers)
+    FAIL("out of memory for the signals section");
+  get(r, pending, head.npending * sizeof *pending);
+  for (uint32_t i = 0; i < head.npending; i++)
+    if (pending[i].signo < 1 || pending[i].signo > 64 || pending[i].has_info > 1)
+      FAIL("the signals section is damaged (pending signal %u)", i);
+  get(r, timers, head.ntimers * sizeof *timers);
+  finish(r);
+  if (ckpt_sigstate_restore_process(&head, pending, msg, sizeof msg) != 0 ||
+      ckpt_sigstate_restore_timers(timers, head.ntimers, msg, sizeof msg) != 0)
+    FAIL("%s", msg);
+  free(pending);
+  free(timers);
+}
+
 void ckpt_restore_and_run(void) {
   ckpt_launcher_stderr_keep();
   restore_path = ckpt_config.restore_path;
@@ -538,6 +569,7 @@ void ckpt_restore_and_run(void) {
   uint32_t nfiles;
   struct ckpt_file_state *files = read_files(&nfiles);
   restore_threads();
+  restore_signals();
   ckpt_image_close(image);
   char msg[600];
   if (ckpt_files_restore(files, (int)nfiles, msg, sizeof msg) != 0)

@@ -201,6 +201,17 @@ struct ckpt_thread {
    * it to end, not a stack walk each. */
   int64_t poll_walk_after_ns;
   uint64_t poll_refused_rip; /* the poll that was refused */
+  /* Signal state a checkpoint keeps (sigstate.c). wait_mask: the program's
+   * mask of a thread waiting in ckpt_wait_while_pending (which blocks every
+   * signal meanwhile), valid while wait_mask_known. altstack: what the
+   * program last gave sigaltstack (altstack_set 0: never called). */
+  sigset_t wait_mask;
+  int wait_mask_known;
+  int altstack_set;
+  stack_t altstack;
+  /* Restart: the mask the thread resumes with, when restore_mask_known. */
+  int restore_mask_known;
+  sigset_t restore_mask;
 };
 
 /* A thread's cancellation state: the program's cleanup buffers
@@ -537,6 +548,40 @@ void ckpt_signals_thread_reset(void);
 int ckpt_in_signal_handler(void);
 /* Install the program's handlers again after a restore. */
 int ckpt_signals_restore(char *msg, size_t msglen);
+
+/* ---- Masks, pending signals, sigaltstack, timers (sigstate.c) ------------ */
+struct ckpt_signals_head;
+struct ckpt_thread_signals_rec;
+struct ckpt_pending_rec;
+struct ckpt_timer_rec;
+uint64_t ckpt_sigset_bits(const sigset_t *set); /* bit n-1 = signal n */
+void ckpt_sigset_from_bits(sigset_t *set, uint64_t bits);
+/* With the program stopped: 0 when captured; 1 when a signal is about to
+ * be delivered (resume, let it through and try again); -1 on an error. msg
+ * says why in both cases. */
+int ckpt_sigstate_capture(char *msg, size_t msglen);
+struct ckpt_sigstate_view {
+  const struct ckpt_signals_head *head;
+  const struct ckpt_thread_signals_rec *threads;
+  const struct ckpt_pending_rec *pending;
+  const struct ckpt_timer_rec *timers;
+};
+/* What the last capture found (the writer saves it). */
+void ckpt_sigstate_captured(struct ckpt_sigstate_view *v);
+/* Restart: read back from section SIGNALS. */
+int ckpt_sigstate_restore_thread(const struct ckpt_thread_signals_rec *r,
+                                 char *msg, size_t msglen);
+int ckpt_sigstate_restore_process(const struct ckpt_signals_head *head,
+                                  const struct ckpt_pending_rec *pending,
+                                  char *msg, size_t msglen);
+int ckpt_sigstate_restore_timers(const struct ckpt_timer_rec *recs, size_t n,
+                                 char *msg, size_t msglen);
+/* Restart, every thread back and blocking every signal: raise the pending
+ * signals, arm the timers. */
+void ckpt_sigstate_rearm(void);
+/* Restart, in thread t before it runs the program: its alternate signal
+ * stack and mask. */
+void ckpt_sigstate_thread_resume(struct ckpt_thread *t);
 
 /* ---- Exit handlers (atexit.c) --------------------------------------------- */
 int ckpt_exit_handlers_restore(char *msg, size_t msglen);

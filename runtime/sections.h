@@ -180,8 +180,10 @@ struct ckpt_thread_signals_rec {
   uint64_t altstack_sp, altstack_size; /* sigaltstack */
 };
 struct ckpt_pending_rec {
-  uint32_t signo, reserved;
-  uint8_t info[128]; /* the siginfo_t the kernel delivered it with */
+  uint32_t signo;
+  uint32_t has_info; /* 1: info is the siginfo_t the kernel had queued
+                        (realtime signals); 0: the number only */
+  uint8_t info[128];
 };
 struct ckpt_timer_rec {
   int32_t id;     /* the kernel's timer id (the program's timer_t) */

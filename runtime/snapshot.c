@@ -545,10 +545,7 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
     /* Stopped by signal: the register context it resumes, its first 192
      * bytes and the FP image in use. */
     if (!rc && by_signal) {
-      uint64_t mask = 0;
-      for (int sig = 1; sig <= 64; sig++)
-        if (sigismember(&t->stop_mask, sig) == 1)
-          mask |= 1ull << (sig - 1);
+      uint64_t mask = ckpt_sigset_bits(&t->stop_mask);
       rc = put(o, t->stop_context,
                offsetof(struct ckpt_cpu_context, fp) +
                    t->stop_context->fp_len) ||
@@ -581,6 +578,19 @@ static int write_files(struct out *o, const struct ckpt_snapshot_input *in) {
       return -1;
   }
   return 0;
+}
+
+/* Captured by the coordinator while the program was stopped (sigstate.c). */
+static int write_signals(struct out *o) {
+  struct ckpt_sigstate_view v;
+  ckpt_sigstate_captured(&v);
+  return put(o, v.head, sizeof *v.head) ||
+         (v.head->nthreads &&
+          put(o, v.threads, v.head->nthreads * sizeof *v.threads)) ||
+         (v.head->npending &&
+          put(o, v.pending, v.head->npending * sizeof *v.pending)) ||
+         (v.head->ntimers &&
+          put(o, v.timers, v.head->ntimers * sizeof *v.timers));
 }
 
 static int write_rtstate(struct out *o) {
@@ -625,6 +635,7 @@ int ckpt_snapshot_write(const struct ckpt_snapshot_input *in, char *path,
                 {CKPT_SEC_GLOBALS, write_globals},
                 {CKPT_SEC_HEAP, write_heap},
                 {CKPT_SEC_MAPS, write_maps},
+                {CKPT_SEC_SIGNALS, write_signals},
                 {CKPT_SEC_EXCLUDED, write_exclusions},
                 {CKPT_SEC_HOOKS, write_hooks}};
   for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {

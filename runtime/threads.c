@@ -278,6 +278,7 @@ static void *thread_start(void *arg) {
       ckpt_resume_saved_thread(t);
     /* Saved before its start routine ran: it starts now, after all. */
     ckpt_restore_rendezvous();
+    ckpt_sigstate_thread_resume(t);
   }
   ckpt_wait_while_pending(t, CKPT_THREAD_NEW);
   ckpt_enter_stack(t->user_top, ckpt_run_thread, t);
@@ -521,6 +522,11 @@ static void recreate_keys(void) {
 }
 
 void ckpt_threads_restore_and_run(void) {
+  /* Until every thread is back and the pending signals are raised again,
+   * no signal reaches the program (threads inherit this mask). */
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, NULL);
   recreate_keys();
   struct ckpt_thread *main_t = &ckpt_main_thread;
   if ((uint64_t)pthread_self() != main_t->ptid)

@@ -4,7 +4,11 @@
 # libckpt*.a) uses into ARCHIVE, as one relocatable object in which only the
 # functions the runtime calls stay global. Every other symbol of those
 # libraries becomes local, so it cannot clash with the program's own names
-# (libsodium's argon2 code defines a global `initialize`, and so does mawk).
+# (libsodium's argon2 code defines a global `initialize`, and so does mawk),
+# and the functions the runtime calls are renamed __ckpt_dep_NAME, in that
+# object and in the runtime's members alike: a program may carry its own
+# zstd or xxHash (the zstd program does: "multiple definition of
+# `ZSTD_isError'").
 # Run by CMake after each build of the archive.
 set -euo pipefail
 archive=$1
@@ -24,4 +28,7 @@ fi
 ld -r -o "$tmp/ckpt_deps.o" $(sed 's/^/-u /' "$tmp/api") \
   --start-group "$@" --end-group
 objcopy $(sed 's/^/--keep-global-symbol=/' "$tmp/api") "$tmp/ckpt_deps.o"
+sed 's/.*/& __ckpt_dep_&/' "$tmp/api" > "$tmp/renames"
+objcopy --redefine-syms="$tmp/renames" "$tmp/ckpt_deps.o"
+objcopy --redefine-syms="$tmp/renames" "$archive"
 ar rs "$archive" "$tmp/ckpt_deps.o"

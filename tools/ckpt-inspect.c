@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +33,10 @@ static void usage(FILE *f) {
 "call each waits in, pthread_t, start routine, TLS, pthread key values)\n"
 "with their frames (innermost first; source lines from the executable's\n"
 "DWARF when it is the build that took the checkpoint), the pthread keys,\n"
-"globals, heap, excluded ranges, restart hooks, open files, address layout\n"
-"and the section table (type, compression, stored and raw size, XXH64\n"
-"checksum).\n"
+"globals, heap, the program's own mappings, signal state (masks, pending\n"
+"signals, sigaltstacks, timers), excluded ranges, restart hooks, open files,\n"
+"address layout and the section table (type, compression, stored and raw\n"
+"size, XXH64 checksum).\n"
 "Section contents are decoded for format version 5; for older files\n"
 "only the header, META records and section table are shown.\n"
 "\n"
@@ -298,6 +300,131 @@ static void format_open_flags(int32_t flags, char *out, size_t len) {
   if (rest && used < len)
     snprintf(out + used, len - used, "|0x%" PRIx32, rest);
 }
+
+/* ---- Signals ---------------------------------------------------------------
+ * Signal numbers as x86-64 Linux and glibc name them. glibc keeps the
+ * kernel's first two realtime signals (32 and 33) for itself, so a
+ * program's SIGRTMIN is 34; those two have no name and are shown by
+ * number. */
+#define GLIBC_SIGRTMIN 34
+
+static const char *const signal_names[GLIBC_SIGRTMIN] = {
+    NULL,      "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",    "SIGTRAP",
+    "SIGABRT", "SIGBUS",  "SIGFPE",    "SIGKILL", "SIGUSR1",   "SIGSEGV",
+    "SIGUSR2", "SIGPIPE", "SIGALRM",   "SIGTERM", "SIGSTKFLT", "SIGCHLD",
+    "SIGCONT", "SIGSTOP", "SIGTSTP",   "SIGTTIN", "SIGTTOU",   "SIGURG",
+    "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",  "SIGIO",
+    "SIGPWR",  "SIGSYS",  NULL,        NULL};
+
+/* Signal SIGNO (1 to 64) as "SIGUSR1", as "SIGRTMIN+3" or "SIGRTMAX-2"
+ * (the nearer end, as bash's kill -l writes them), or as "32". */
+static void format_signal(uint32_t signo, char *out, size_t len) {
+  if (signo < GLIBC_SIGRTMIN && signal_names[signo])
+    snprintf(out, len, "%s", signal_names[signo]);
+  else if (signo < GLIBC_SIGRTMIN || signo > SIGNAL_MAX)
+    snprintf(out, len, "%" PRIu32, signo);
+  else if (signo == GLIBC_SIGRTMIN)
+    snprintf(out, len, "SIGRTMIN");
+  else if (signo == SIGNAL_MAX)
+    snprintf(out, len, "SIGRTMAX");
+  else if (signo - GLIBC_SIGRTMIN <= (SIGNAL_MAX - GLIBC_SIGRTMIN) / 2)
+    snprintf(out, len, "SIGRTMIN+%" PRIu32, signo - GLIBC_SIGRTMIN);
+  else
+    snprintf(out, len, "SIGRTMAX-%" PRIu32, SIGNAL_MAX - signo);
+}
+
+/* The signals of SET (bit n-1: signal n) by name, separated by commas;
+ * realtime signals in a run of three or more as the run
+ * ("SIGRTMIN+2..SIGRTMIN+6"). */
+static void format_signal_list(uint64_t set, char *out, size_t len) {
+  size_t used = 0;
+  out[0] = '\0';
+  for (uint32_t s = 1; s <= SIGNAL_MAX && used < len; s++) {
+    if (!((set >> (s - 1)) & 1))
+      continue;
+    uint32_t last = s; /* the run's last signal: bit `last` is signal last+1 */
+    if (s >= GLIBC_SIGRTMIN)
+      while (last < SIGNAL_MAX && ((set >> last) & 1))
+        last++;
+    char first[16], end[16];
+    format_signal(s, first, sizeof first);
+    used += (size_t)snprintf(out + used, len - used, "%s%s", used ? "," : "",
+                             first);
+    if (last - s >= 2 && used < len) {
+      format_signal(last, end, sizeof end);
+      used += (size_t)snprintf(out + used, len - used, "..%s", end);
+      s = last;
+    }
+  }
+}
+
+/* A signal set for the text output: "none", the list, or, for a set of
+ * more than half the signals, what it leaves out ("all but SIGKILL,
+ * SIGSTOP"): a thread that blocks everything is common, and 60 names
+ * would fill the screen. */
+static void format_signal_set(uint64_t set, char *out, size_t len) {
+  if (set == 0) {
+    snprintf(out, len, "none");
+  } else if (set == ~(uint64_t)0) {
+    snprintf(out, len, "all");
+  } else if (__builtin_popcountll(set) > SIGNAL_MAX / 2) {
+    int used = snprintf(out, len, "all but ");
+    if (used > 0 && (size_t)used < len)
+      format_signal_list(~set, out + used, len - (size_t)used);
+  } else {
+    format_signal_list(set, out, len);
+  }
+}
+
+/* si_code values the kernel gives every signal (positive ones other than
+ * SI_KERNEL depend on the signal and are shown as numbers). */
+static const char *si_code_name(int32_t code) {
+  switch (code) {
+  case SI_USER: return "SI_USER";
+  case SI_KERNEL: return "SI_KERNEL";
+  case SI_QUEUE: return "SI_QUEUE";
+  case SI_TIMER: return "SI_TIMER";
+  case SI_MESGQ: return "SI_MESGQ";
+  case SI_ASYNCIO: return "SI_ASYNCIO";
+  case SI_SIGIO: return "SI_SIGIO";
+  case SI_TKILL: return "SI_TKILL";
+  default: return NULL;
+  }
+}
+
+/* Did a process send the signal (kill, sigqueue, tgkill)? Only then do
+ * si_pid and si_uid name a sender. */
+static int sent_by_process(const struct pending_info *p) {
+  return p->code == SI_USER || p->code == SI_QUEUE || p->code == SI_TKILL;
+}
+
+static const char *clock_name(int32_t clock) {
+  switch (clock) {
+  case CLOCK_REALTIME: return "CLOCK_REALTIME";
+  case CLOCK_MONOTONIC: return "CLOCK_MONOTONIC";
+  case CLOCK_PROCESS_CPUTIME_ID: return "CLOCK_PROCESS_CPUTIME_ID";
+  case CLOCK_THREAD_CPUTIME_ID: return "CLOCK_THREAD_CPUTIME_ID";
+  case CLOCK_BOOTTIME: return "CLOCK_BOOTTIME";
+  case CLOCK_REALTIME_ALARM: return "CLOCK_REALTIME_ALARM";
+  case CLOCK_BOOTTIME_ALARM: return "CLOCK_BOOTTIME_ALARM";
+  case CLOCK_TAI: return "CLOCK_TAI";
+  default: return NULL; /* negative: a process's or thread's CPU clock */
+  }
+}
+
+static const char *notify_name(int32_t notify) {
+  switch (notify) {
+  case SIGEV_NONE: return "SIGEV_NONE";
+  case SIGEV_SIGNAL: return "SIGEV_SIGNAL";
+  case SIGEV_THREAD_ID: return "SIGEV_THREAD_ID";
+  default: return "unknown";
+  }
+}
+
+/* ckpt_signals_head.itimers, in order. */
+static const char *const itimer_names[3] = {"ITIMER_REAL", "ITIMER_VIRTUAL",
+                                            "ITIMER_PROF"};
+static const char *const itimer_json_keys[3] = {"real", "virtual", "prof"};
 
 /* UTC ISO 8601 with milliseconds, or "" if out of range. */
 static void format_time(uint64_t ns, char *out, size_t len) {
@@ -674,6 +801,111 @@ static void print_text_maps(const struct contents *c) {
          c->maps_stored, c->maps_extents);
 }
 
+/* A duration in seconds, to the millisecond. */
+static void text_seconds(uint64_t ns) {
+  printf("%" PRIu64 ".%03" PRIu64 " s", ns / 1000000000u,
+         ns / 1000000u % 1000u);
+}
+
+/* "1.500 s to go, every 0.250 s" or "..., once"; "disarmed". */
+static void text_timer_time(const struct ckpt_itimer_rec *t) {
+  if (t->value_ns == 0) {
+    fputs("disarmed", stdout);
+    return;
+  }
+  text_seconds(t->value_ns);
+  fputs(" to go, ", stdout);
+  if (t->interval_ns == 0) {
+    fputs("once", stdout);
+    return;
+  }
+  fputs("every ", stdout);
+  text_seconds(t->interval_ns);
+}
+
+static void print_text_signals(const struct contents *c) {
+  if (text_absent(c, CKPT_SEC_SIGNALS, "signals:"))
+    return;
+  const struct ckpt_signals_head *h = &c->signals;
+  char set[1024], name[16];
+  puts("signals:");
+  for (uint32_t i = 0; i < h->nthreads; i++) {
+    const struct ckpt_thread_signals_rec *t = &c->signal_threads[i];
+    format_signal_set(t->mask, set, sizeof set);
+    printf("  thread in slot %" PRIu32 ": blocked %s; ", t->slot, set);
+    format_signal_set(t->pending, set, sizeof set);
+    printf("pending %s; altstack ", set);
+    uint32_t flags = (uint32_t)t->altstack_flags;
+    if (flags & SS_DISABLE) {
+      puts("none");
+      continue;
+    }
+    printf("0x%" PRIx64 " (%" PRIu64 " bytes%s%s)\n", t->altstack_sp,
+           t->altstack_size, (flags & SS_ONSTACK) ? ", in use" : "",
+           (flags & KERNEL_SS_AUTODISARM) ? ", SS_AUTODISARM" : "");
+  }
+  if (h->npending == 0)
+    printf("  %-12s none\n", "pending:");
+  else
+    printf("  %-12s %" PRIu32 " signal%s\n", "pending:", h->npending,
+           h->npending == 1 ? "" : "s");
+  for (uint32_t i = 0; i < h->npending; i++) {
+    const struct pending_info *p = &c->pending[i];
+    const char *code = si_code_name(p->code);
+    format_signal(p->signo, name, sizeof name);
+    printf("    %s (%" PRIu32 "): ", name, p->signo);
+    if (!p->has_info) {
+      puts("by number (no siginfo kept)");
+      continue;
+    }
+    fputs("si_code ", stdout);
+    if (code)
+      printf("%s (%" PRId32 ")", code, p->code);
+    else
+      printf("%" PRId32, p->code);
+    if (sent_by_process(p))
+      printf(", from pid %" PRId32, p->pid);
+    putchar('\n');
+  }
+  int armed = 0;
+  for (int k = 0; k < 3; k++)
+    armed += h->itimers[k].value_ns != 0;
+  if (armed)
+    puts("  itimers:");
+  else
+    printf("  %-12s none\n", "itimers:");
+  for (int k = 0; k < 3; k++) {
+    if (h->itimers[k].value_ns == 0)
+      continue;
+    printf("    %s: ", itimer_names[k]);
+    text_timer_time(&h->itimers[k]);
+    putchar('\n');
+  }
+  if (h->ntimers == 0)
+    printf("  %-12s none\n", "timers:");
+  else
+    printf("  %-12s %" PRIu32 "\n", "timers:", h->ntimers);
+  for (uint32_t i = 0; i < h->ntimers; i++) {
+    const struct ckpt_timer_rec *t = &c->timers[i];
+    const char *clock = clock_name(t->clock);
+    printf("    timer %" PRId32 ": ", t->id);
+    if (clock)
+      fputs(clock, stdout);
+    else
+      printf("clock %" PRId32, t->clock);
+    printf(", %s", notify_name(t->notify));
+    if (t->notify != SIGEV_NONE) {
+      format_signal((uint32_t)t->signo, name, sizeof name);
+      printf(" %s", name);
+    }
+    if (t->notify == SIGEV_THREAD_ID)
+      printf(" to the thread in slot %" PRIu32, t->thread_slot);
+    fputs(", ", stdout);
+    text_timer_time(&t->time);
+    putchar('\n');
+  }
+}
+
 static void print_text_excluded(const struct contents *c) {
   if (text_absent(c, CKPT_SEC_EXCLUDED, "excluded:"))
     return;
@@ -783,6 +1015,7 @@ static void print_text(const char *path, const struct ckpt_image *img,
     print_text_globals(c);
     print_text_heap(c);
     print_text_maps(c);
+    print_text_signals(c);
     print_text_excluded(c);
     print_text_hooks(c);
     print_text_files(c);
@@ -1060,6 +1293,106 @@ static void print_json_maps(const struct contents *c) {
          c->maps_extents);
 }
 
+/* "KEY":[names] of the signals of SET, each by itself (no runs). */
+static void json_signal_names(const char *key, uint64_t set) {
+  char name[16];
+  printf(",\"%s\":[", key);
+  int first = 1;
+  for (uint32_t s = 1; s <= SIGNAL_MAX; s++) {
+    if (!((set >> (s - 1)) & 1))
+      continue;
+    format_signal(s, name, sizeof name);
+    printf("%s\"%s\"", first ? "" : ",", name);
+    first = 0;
+  }
+  putchar(']');
+}
+
+static void json_itimer(const char *key, const struct ckpt_itimer_rec *t) {
+  printf("\"%s\":{\"value_ns\":%" PRIu64 ",\"interval_ns\":%" PRIu64 "}",
+         key, t->value_ns, t->interval_ns);
+}
+
+static void print_json_signals(const struct contents *c) {
+  if (!json_key(c, CKPT_SEC_SIGNALS, "signals"))
+    return;
+  const struct ckpt_signals_head *h = &c->signals;
+  char name[16];
+  fputs("{\"threads\":[", stdout);
+  for (uint32_t i = 0; i < h->nthreads; i++) {
+    const struct ckpt_thread_signals_rec *t = &c->signal_threads[i];
+    printf("%s{\"slot\":%" PRIu32 ",\"blocked\":%" PRIu64, i ? "," : "",
+           t->slot, t->mask);
+    json_signal_names("blocked_names", t->mask);
+    printf(",\"pending\":%" PRIu64, t->pending);
+    json_signal_names("pending_names", t->pending);
+    printf(",\"altstack_flags\":%" PRId32 ",\"altstack\":",
+           t->altstack_flags);
+    if ((uint32_t)t->altstack_flags & SS_DISABLE)
+      fputs("null}", stdout);
+    else
+      printf("{\"sp\":%" PRIu64 ",\"size\":%" PRIu64 "}}", t->altstack_sp,
+             t->altstack_size);
+  }
+  fputs("],\"pending\":[", stdout);
+  for (uint32_t i = 0; i < h->npending; i++) {
+    const struct pending_info *p = &c->pending[i];
+    const char *code = si_code_name(p->code);
+    format_signal(p->signo, name, sizeof name);
+    printf("%s{\"signo\":%" PRIu32 ",\"name\":\"%s\",\"has_info\":%s",
+           i ? "," : "", p->signo, name, p->has_info ? "true" : "false");
+    if (!p->has_info) {
+      fputs("}", stdout);
+      continue;
+    }
+    printf(",\"code\":%" PRId32 ",\"code_name\":", p->code);
+    if (code)
+      printf("\"%s\"", code);
+    else
+      fputs("null", stdout);
+    printf(",\"errno\":%" PRId32, p->errno_value);
+    if (sent_by_process(p))
+      printf(",\"sender_pid\":%" PRId32 ",\"sender_uid\":%" PRIu32 "}",
+             p->pid, p->uid);
+    else
+      fputs(",\"sender_pid\":null,\"sender_uid\":null}", stdout);
+  }
+  fputs("],\"itimers\":{", stdout);
+  for (int k = 0; k < 3; k++) {
+    if (k)
+      putchar(',');
+    json_itimer(itimer_json_keys[k], &h->itimers[k]);
+  }
+  fputs("},\"timers\":[", stdout);
+  for (uint32_t i = 0; i < h->ntimers; i++) {
+    const struct ckpt_timer_rec *t = &c->timers[i];
+    const char *clock = clock_name(t->clock);
+    printf("%s{\"id\":%" PRId32 ",\"clock\":%" PRId32 ",\"clock_name\":",
+           i ? "," : "", t->id, t->clock);
+    if (clock)
+      printf("\"%s\"", clock);
+    else
+      fputs("null", stdout);
+    printf(",\"notify\":%" PRId32 ",\"notify_name\":\"%s\",\"signo\":%"
+           PRId32 ",\"signal_name\":", t->notify, notify_name(t->notify),
+           t->signo);
+    if (t->notify != SIGEV_NONE) {
+      format_signal((uint32_t)t->signo, name, sizeof name);
+      printf("\"%s\"", name);
+    } else {
+      fputs("null", stdout);
+    }
+    printf(",\"value\":%" PRIu64 ",\"thread_slot\":", t->value);
+    if (t->notify == SIGEV_THREAD_ID)
+      printf("%" PRIu32, t->thread_slot);
+    else
+      fputs("null", stdout);
+    printf(",\"value_ns\":%" PRIu64 ",\"interval_ns\":%" PRIu64 "}",
+           t->time.value_ns, t->time.interval_ns);
+  }
+  fputs("]}", stdout);
+}
+
 static void print_json_excluded(const struct contents *c) {
   if (!json_key(c, CKPT_SEC_EXCLUDED, "excluded"))
     return;
@@ -1173,6 +1506,7 @@ static void print_json(const char *path, const struct ckpt_image *img,
   print_json_globals(d);
   print_json_heap(d);
   print_json_maps(d);
+  print_json_signals(d);
   print_json_excluded(d);
   print_json_hooks(d);
   print_json_files(d);

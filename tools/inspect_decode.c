@@ -6,6 +6,7 @@
 #include "inspect_decode.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,9 @@ void contents_free(struct contents *c) {
   free(c->files);
   free(c->excluded);
   free(c->hooks);
+  free(c->signal_threads);
+  free(c->pending);
+  free(c->timers);
   free(c->repeated);
   tool_meta_free(&c->meta);
   free(c->meta_buf);
@@ -369,6 +373,117 @@ static int decode_maps(struct sec_in *in, struct contents *c) {
     c->maps_file_pieces += file;
     c->maps_bytes += m.hi - m.lo;
   }
+}
+
+/* SIGNALS: the head, then exactly nthreads thread records, npending
+ * pending signals and ntimers timers. The sizes are checked against the
+ * section's length before anything is allocated, so a damaged count is
+ * named as such instead of as a read past the end. */
+static int decode_signals(struct sec_in *in, struct contents *c) {
+  struct ckpt_signals_head *h = &c->signals;
+  if (in_read(in, h, sizeof *h) < 0)
+    return -1;
+  if (h->reserved != 0)
+    return bad(in, "reserved field is %" PRIu32 ", not 0", h->reserved);
+  uint64_t need =
+      (uint64_t)h->nthreads * sizeof(struct ckpt_thread_signals_rec) +
+      (uint64_t)h->npending * sizeof(struct ckpt_pending_rec) +
+      (uint64_t)h->ntimers * sizeof(struct ckpt_timer_rec);
+  if (need != in_left(in))
+    return bad(in, "nthreads %" PRIu32 ", npending %" PRIu32
+               " and ntimers %" PRIu32 " need %" PRIu64
+               " bytes of records after the header, but %" PRIu64 " follow",
+               h->nthreads, h->npending, h->ntimers, need, in_left(in));
+  c->signal_threads = calloc(h->nthreads ? h->nthreads : 1,
+                             sizeof *c->signal_threads);
+  c->pending = calloc(h->npending ? h->npending : 1, sizeof *c->pending);
+  c->timers = calloc(h->ntimers ? h->ntimers : 1, sizeof *c->timers);
+  if (!c->signal_threads || !c->pending || !c->timers)
+    return bad(in, "out of memory");
+
+  /* Each thread once: a bit per slot. */
+  uint64_t seen[CKPT_STACK_MAX_SLOTS / 64] = {0};
+  for (uint32_t i = 0; i < h->nthreads; i++) {
+    struct ckpt_thread_signals_rec *t = &c->signal_threads[i];
+    if (in_read(in, t, sizeof *t) < 0)
+      return -1;
+    if (t->slot >= CKPT_STACK_MAX_SLOTS)
+      return bad(in, "thread record %" PRIu32 ": slot %" PRIu32
+                 " (at most %d)", i, t->slot, CKPT_STACK_MAX_SLOTS - 1);
+    if (seen[t->slot / 64] & (1ull << (t->slot % 64)))
+      return bad(in, "the thread in slot %" PRIu32 " has two records",
+                 t->slot);
+    seen[t->slot / 64] |= 1ull << (t->slot % 64);
+    uint32_t flags = (uint32_t)t->altstack_flags;
+    if (flags & ~(uint32_t)(SS_ONSTACK | SS_DISABLE | KERNEL_SS_AUTODISARM))
+      return bad(in, "thread in slot %" PRIu32 ": unknown sigaltstack "
+                 "flags 0x%" PRIx32, t->slot, flags);
+    if (!(flags & SS_DISABLE) &&
+        (t->altstack_sp == 0 || t->altstack_size == 0 ||
+         t->altstack_sp + t->altstack_size < t->altstack_sp))
+      return bad(in, "thread in slot %" PRIu32 ": sigaltstack 0x%" PRIx64
+                 "+%" PRIu64 " is empty or wraps around", t->slot,
+                 t->altstack_sp, t->altstack_size);
+  }
+
+  for (uint32_t i = 0; i < h->npending; i++) {
+    struct ckpt_pending_rec p;
+    if (in_read(in, &p, sizeof p) < 0)
+      return -1;
+    if (p.signo < 1 || p.signo > SIGNAL_MAX)
+      return bad(in, "pending signal %" PRIu32 ": signal number %" PRIu32
+                 " (1 to %d)", i, p.signo, SIGNAL_MAX);
+    if (p.has_info > 1)
+      return bad(in, "pending signal %" PRIu32 ": has_info is %" PRIu32
+                 ", not 0 or 1", i, p.has_info);
+    struct pending_info *pi = &c->pending[i];
+    int32_t info_signo;
+    memcpy(&info_signo, p.info + 0, 4);
+    memcpy(&pi->errno_value, p.info + 4, 4);
+    memcpy(&pi->code, p.info + 8, 4);
+    memcpy(&pi->pid, p.info + 16, 4);
+    memcpy(&pi->uid, p.info + 20, 4);
+    pi->signo = p.signo;
+    pi->has_info = p.has_info;
+    /* The kernel fills si_signo in with the signal it queued; a standard
+     * signal is kept by number, with no siginfo (all zero). */
+    if (p.has_info ? info_signo != (int32_t)p.signo
+                   : info_signo || pi->code || pi->pid || pi->uid)
+      return bad(in, "pending signal %" PRIu32 ": signal %" PRIu32
+                 ", but its siginfo's si_signo is %" PRId32, i, p.signo,
+                 info_signo);
+  }
+
+  for (uint32_t i = 0; i < h->ntimers; i++) {
+    struct ckpt_timer_rec *t = &c->timers[i];
+    if (in_read(in, t, sizeof *t) < 0)
+      return -1;
+    /* By id: the kernel's ids are not negative, and each is listed once. */
+    if (t->id < 0)
+      return bad(in, "timer %" PRIu32 ": negative id %" PRId32, i, t->id);
+    if (i > 0 && t->id <= c->timers[i - 1].id)
+      return bad(in, "timer %" PRIu32 ": id %" PRId32 " after id %" PRId32
+                 " (timers are in increasing id order)", i, t->id,
+                 c->timers[i - 1].id);
+    if (t->notify != SIGEV_NONE && t->notify != SIGEV_SIGNAL &&
+        t->notify != SIGEV_THREAD_ID)
+      return bad(in, "timer %" PRId32 ": notification %" PRId32
+                 " (SIGEV_SIGNAL 0, SIGEV_NONE 1 or SIGEV_THREAD_ID 4)",
+                 t->id, t->notify);
+    /* SIGEV_NONE sends nothing: its signal number is not used. */
+    if (t->notify != SIGEV_NONE && (t->signo < 1 || t->signo > SIGNAL_MAX))
+      return bad(in, "timer %" PRId32 ": signal number %" PRId32
+                 " (1 to %d)", t->id, t->signo, SIGNAL_MAX);
+    if (t->notify == SIGEV_THREAD_ID &&
+        t->thread_slot >= CKPT_STACK_MAX_SLOTS)
+      return bad(in, "timer %" PRId32 ": target thread slot %" PRIu32
+                 " (at most %d)", t->id, t->thread_slot,
+                 CKPT_STACK_MAX_SLOTS - 1);
+    if (t->reserved != 0)
+      return bad(in, "timer %" PRId32 ": reserved field is %" PRIu32
+                 ", not 0", t->id, t->reserved);
+  }
+  return 0;
 }
 
 /* Bytes of excluded locals a frame may claim: far more than any real frame
@@ -828,6 +943,7 @@ static decode_fn decoder_for(uint32_t type) {
   case CKPT_SEC_EXCLUDED: return decode_excluded;
   case CKPT_SEC_HOOKS: return decode_hooks;
   case CKPT_SEC_MAPS: return decode_maps;
+  case CKPT_SEC_SIGNALS: return decode_signals;
   default: return NULL;
   }
 }
@@ -883,11 +999,48 @@ static int decode_section(struct ckpt_image *img, const char *path,
   return rc;
 }
 
+/* SIGNALS has a record for every thread of THREADS that has not exited,
+ * and for no other. */
+static int check_signal_threads(const struct contents *c, const char *path,
+                                char *err, size_t errlen) {
+  long sig = c->first[CKPT_SEC_SIGNALS], thr = c->first[CKPT_SEC_THREADS];
+  for (uint32_t i = 0; i < c->signals.nthreads; i++) {
+    uint32_t slot = c->signal_threads[i].slot;
+    const struct thread_info *t = NULL;
+    for (uint32_t k = 0; k < c->nthreads && !t; k++)
+      if (c->threads[k].slot == slot)
+        t = &c->threads[k];
+    if (t && t->state != THREAD_EXITED)
+      continue;
+    snprintf(err, errlen,
+             "%s: section %ld (SIGNALS): a record for slot %" PRIu32
+             ", where section %ld (THREADS) has %s", path, sig, slot, thr,
+             t ? "a thread that has exited" : "no thread");
+    return -1;
+  }
+  for (uint32_t k = 0; k < c->nthreads; k++) {
+    const struct thread_info *t = &c->threads[k];
+    if (t->state == THREAD_EXITED)
+      continue;
+    uint32_t i = 0;
+    while (i < c->signals.nthreads && c->signal_threads[i].slot != t->slot)
+      i++;
+    if (i < c->signals.nthreads)
+      continue;
+    snprintf(err, errlen,
+             "%s: section %ld (SIGNALS): no record for the thread in slot %"
+             PRIu32 " of section %ld (THREADS)", path, sig, t->slot, thr);
+    return -1;
+  }
+  return 0;
+}
+
 /* Sections a restart reads; --verify requires each. */
 static const uint32_t required_types[] = {
     CKPT_SEC_META,    CKPT_SEC_LAYOUT,  CKPT_SEC_GLOBALS,
     CKPT_SEC_HEAP,    CKPT_SEC_THREADS, CKPT_SEC_FILES,
-    CKPT_SEC_RTSTATE, CKPT_SEC_EXCLUDED, CKPT_SEC_HOOKS, CKPT_SEC_MAPS};
+    CKPT_SEC_RTSTATE, CKPT_SEC_EXCLUDED, CKPT_SEC_HOOKS, CKPT_SEC_MAPS,
+    CKPT_SEC_SIGNALS};
 
 /* The format whose section contents this build decodes (version 5: the
  * threads section's frame records changed). Older files still have their
@@ -948,5 +1101,5 @@ int load_contents(struct ckpt_image *img, const char *path,
              c->first[CKPT_SEC_LAYOUT], c->layout.heap_end);
     return -1;
   }
-  return 0;
+  return check_signal_threads(c, path, err, errlen);
 }

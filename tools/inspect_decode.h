@@ -36,6 +36,10 @@ enum {
 };
 /* Largest ckpt_file_rec.kind (0 other, 1 regular, 2 device, 3 directory). */
 #define FILE_KIND_MAX 3
+/* Signal numbers of Linux: 1 to 64 (the kernel's SIGRTMAX). */
+#define SIGNAL_MAX 64
+/* sigaltstack's SS_AUTODISARM (Linux 4.7), which glibc's headers leave out. */
+#define KERNEL_SS_AUTODISARM (1u << 31)
 
 /* abi.h's address constants as uint64_t (they are unsigned long long, which
  * PRIx64 does not print on LP64). */
@@ -128,6 +132,17 @@ struct hook_info {
   uint64_t symbol_offset;
 };
 
+/* The fields of a process-pending signal's siginfo_t that are shown (the
+ * layout of glibc's x86-64 siginfo_t: si_signo, si_errno, si_code, then
+ * for a signal a process sent, si_pid and si_uid at offsets 16 and 20). */
+struct pending_info {
+  uint32_t signo;
+  uint32_t has_info; /* 0: kept by number only, no siginfo */
+  int32_t errno_value, code;
+  int32_t pid;  /* the sender's, when code says a process sent it */
+  uint32_t uid;
+};
+
 /* Section index of each decoded section type, -1 while none was seen. Only
  * the first section of a type is shown (it is the one a restart reads);
  * later ones are decoded for their structure and then dropped. */
@@ -155,6 +170,13 @@ struct contents {
 
   uint64_t maps_pieces, maps_bytes, maps_file_pieces; /* MAPS */
   uint64_t maps_stored, maps_extents;
+
+  /* SIGNALS: the head (counts and the three interval timers) and its
+   * records, as many as the head's counts. */
+  struct ckpt_signals_head signals;
+  struct ckpt_thread_signals_rec *signal_threads;
+  struct pending_info *pending;
+  struct ckpt_timer_rec *timers;
 
   struct thread_info *threads;
   uint32_t nthreads;

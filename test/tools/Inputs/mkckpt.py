@@ -65,7 +65,7 @@ def xxh64(data):
 
 
 # ---- Container (docs/format.md, "Container") ----
-META, LAYOUT, GLOBALS, HEAP, THREADS, FILES, RTSTATE, EXCLUDED, HOOKS, MAPS = range(1, 11)
+META, LAYOUT, GLOBALS, HEAP, THREADS, FILES, RTSTATE, EXCLUDED, HOOKS, MAPS, SIGNALS = range(1, 12)
 MMAP_BASE = 0x600000000000  # CKPT_MMAP_BASE
 
 
@@ -367,11 +367,98 @@ def maps(shared_bytes=False):
     return out + struct.pack("<QQQIIII", 0, 0, 0, 0, 0, 0, 0)
 
 
+# Signal numbers (x86-64 Linux; glibc's SIGRTMIN is 34), and the constants
+# of ckpt_thread_signals_rec.altstack_flags, ckpt_pending_rec.info's si_code
+# and ckpt_timer_rec.notify and clock.
+SIGINT, SIGKILL, SIGUSR1, SIGUSR2, SIGALRM = 2, 9, 10, 12, 14
+SIGTERM, SIGCHLD, SIGSTOP, SIGRTMIN = 15, 17, 19, 34
+SS_ONSTACK, SS_DISABLE = 1, 2
+SI_USER, SI_QUEUE = 0, -1
+SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID = 0, 1, 4
+CLOCK_REALTIME, CLOCK_MONOTONIC = 0, 1
+
+
+def sigset(*signos):
+    """A signal set: bit n-1 for signal n."""
+    return sum(1 << (n - 1) for n in set(signos))
+
+
+def signal_thread(slot, mask=0, pending=0, altstack=None, flags=None):
+    """A ckpt_thread_signals_rec; altstack (sp, size), or none (SS_DISABLE)."""
+    sp, size = altstack or (0, 0)
+    if flags is None:
+        flags = 0 if altstack else SS_DISABLE
+    return struct.pack("<IiQQQQ", slot, flags, mask, pending, sp, size)
+
+
+def pending_signal(signo, code=SI_USER, pid=4242, uid=1000, info_signo=None, has_info=1):
+    """A ckpt_pending_rec: the signal, has_info, and its 128-byte siginfo_t
+    (si_signo, si_errno, si_code, then si_pid and si_uid at 16 and 20); all
+    zero when has_info is 0 (a standard signal kept by number)."""
+    info = b""
+    if has_info:
+        info = struct.pack("<iii4xiI", signo if info_signo is None else info_signo, 0,
+                           code, pid, uid)
+    return struct.pack("<II", signo, has_info) + info.ljust(128, b"\0")
+
+
+def posix_timer(id, clock, notify, signo, value=0, slot=0, value_ns=0, interval_ns=0,
+                reserved=0):
+    """A ckpt_timer_rec."""
+    return struct.pack("<iiiiQIIQQ", id, clock, notify, signo, value, slot, reserved,
+                       value_ns, interval_ns)
+
+
+def good_signal_threads():
+    """One record per thread of good_threads() that has not exited: the
+    main thread blocks SIGUSR1, the worker and the new thread nothing."""
+    return [signal_thread(0, mask=sigset(SIGUSR1)), signal_thread(1), signal_thread(2)]
+
+
+def signals(thread_recs=None, pending=(), itimers=((0, 0),) * 3, timers=(), counts=None,
+            reserved=0):
+    """SIGNALS (sections.h ckpt_signals_head): the thread records, pending
+    signals and timers given (already packed), the three interval timers as
+    (value_ns, interval_ns); counts (nthreads, npending, ntimers) default to
+    those of the records."""
+    thread_recs = good_signal_threads() if thread_recs is None else thread_recs
+    n = counts or (len(thread_recs), len(pending), len(timers))
+    out = struct.pack("<IIII", *n, reserved)
+    for value, interval in itimers:
+        out += struct.pack("<QQ", value, interval)
+    return out + b"".join(thread_recs) + b"".join(pending) + b"".join(timers)
+
+
+def busy_signals():
+    """Every part of SIGNALS in use: a thread blocking nearly everything,
+    one with a run of realtime signals blocked, signals pending for a thread
+    and for the process, a sigaltstack, two interval timers and three POSIX
+    timers (signal, thread, none)."""
+    everything = (1 << 64) - 1 & ~sigset(SIGKILL, SIGSTOP, 32, 33)
+    thread_recs = [
+        signal_thread(0, mask=everything, altstack=(MMAP_BASE + 0x10000, 0x10000)),
+        signal_thread(1, mask=sigset(SIGINT, SIGTERM, *range(SIGRTMIN + 2, SIGRTMIN + 7)),
+                      pending=sigset(SIGUSR2, SIGRTMIN + 20),
+                      altstack=(MMAP_BASE + 0x30000, 0x8000), flags=SS_ONSTACK),
+        signal_thread(2, mask=sigset(64))]
+    pending = [pending_signal(SIGUSR2, code=SI_QUEUE, pid=4243),
+               pending_signal(SIGRTMIN + 3, code=SI_USER, pid=1, uid=0),
+               pending_signal(SIGCHLD, code=1, pid=4300),
+               pending_signal(SIGUSR1, has_info=0)]
+    itimers = [(1500000000, 250000000), (0, 0), (10000000, 0)]
+    timers = [posix_timer(0, CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGRTMIN + 2, value=0x99,
+                          value_ns=750000000, interval_ns=1000000000),
+              posix_timer(3, CLOCK_REALTIME, SIGEV_THREAD_ID, SIGALRM, slot=1,
+                          interval_ns=5000000000),
+              posix_timer(7, -6, SIGEV_NONE, 0, value_ns=2000123456)]
+    return signals(thread_recs, pending, itimers, timers)
+
+
 def good_sections(exe):
     return [(META, meta(exe)), (LAYOUT, layout()), (RTSTATE, rtstate()),
             (GLOBALS, globals_()), (HEAP, heap()), (FILES, files()),
             (THREADS, threads()), (EXCLUDED, excluded()), (HOOKS, hooks()),
-            (MAPS, maps())]
+            (MAPS, maps()), (SIGNALS, signals())]
 
 
 def replace(sections, typ, raw):
@@ -398,8 +485,8 @@ def variants(exe):
         # sections read as version 5's but THREADS, whose layout changed:
         # left out.
         "v1": container([(META, meta(exe, exe_hash=False)), (HEAP, b"\x01" * 24)], version=1),
-        "v3": container([s for s in good if s[0] not in (THREADS, MAPS)], version=3),
-        "v4": container([s for s in good if s[0] not in (THREADS, MAPS)], version=4),
+        "v3": container([s for s in good if s[0] not in (THREADS, MAPS, SIGNALS)], version=3),
+        "v4": container([s for s in good if s[0] not in (THREADS, MAPS, SIGNALS)], version=4),
         # Container-valid files whose sections break a rule.
         "global-extent-order": container(replace(good, GLOBALS, globals_(((32, b"U" * 16), (0, b"T" * 16))))),
         "global-extent-past-end": container(replace(good, GLOBALS, globals_(((0, b"T" * 16), (56, b"U" * 16))))),
@@ -461,7 +548,8 @@ def variants(exe):
             1, stack=[(worker["save_lo"], user_top(1) - worker["save_lo"] + 0x40)])))),
         "tls-cut-short": container(replace(good, THREADS, threads(changed(3, tls=b"V" * 16, key_values=[], tls_len=16))[:-10])),
         # Every kind of call a thread can wait in.
-        "calls": container(replace(good, THREADS, threads(call_threads()))),
+        "calls": container(replace(replace(good, THREADS, threads(call_threads())), SIGNALS,
+                                   signals([signal_thread(k) for k in range(6)]))),
         "file-same-as": container(replace(good, FILES, files(same_as_2=3))),
         "excluded-overlap": container(replace(good, EXCLUDED, excluded(((0x404070, 16), (0x404078, 8))))),
         "hooks-left-over": container(replace(good, HOOKS, hooks(extra=b"\0" * 8))),
@@ -470,6 +558,44 @@ def variants(exe):
         "no-hooks": container([s for s in good if s[0] != HOOKS]),
         "no-maps": container([s for s in good if s[0] != MAPS]),
         "maps-shared-bytes": container(replace(good, MAPS, maps(shared_bytes=True))),
+        # SIGNALS: in full use; absent (a file from before it); one file per
+        # rule of its records, and per rule tying it to THREADS.
+        "signals-busy": container(replace(good, SIGNALS, busy_signals())),
+        "no-signals": container([s for s in good if s[0] != SIGNALS]),
+        "signals-length": container(replace(good, SIGNALS, signals(counts=(3, 1, 0)))),
+        "signals-reserved": container(replace(good, SIGNALS, signals(reserved=1))),
+        "signals-slot-big": container(replace(good, SIGNALS, signals(
+            good_signal_threads() + [signal_thread(4096)]))),
+        "signals-slot-twice": container(replace(good, SIGNALS, signals(
+            good_signal_threads() + [signal_thread(1)]))),
+        "signals-altstack-flags": container(replace(good, SIGNALS, signals(
+            [signal_thread(0, flags=SS_DISABLE | 4)] + good_signal_threads()[1:]))),
+        "signals-altstack-empty": container(replace(good, SIGNALS, signals(
+            [signal_thread(0, flags=0)] + good_signal_threads()[1:]))),
+        "signals-signo": container(replace(good, SIGNALS, signals(pending=[pending_signal(65)]))),
+        "signals-signo-zero": container(replace(good, SIGNALS, signals(
+            pending=[pending_signal(0)]))),
+        "signals-pending-reserved": container(replace(good, SIGNALS, signals(
+            pending=[pending_signal(SIGUSR1, has_info=3)]))),
+        "signals-siginfo": container(replace(good, SIGNALS, signals(
+            pending=[pending_signal(SIGUSR1, info_signo=SIGUSR2)]))),
+        "signals-timer-order": container(replace(good, SIGNALS, signals(timers=[
+            posix_timer(3, CLOCK_MONOTONIC, SIGEV_NONE, 0),
+            posix_timer(3, CLOCK_MONOTONIC, SIGEV_NONE, 0)]))),
+        "signals-timer-notify": container(replace(good, SIGNALS, signals(timers=[
+            posix_timer(0, CLOCK_MONOTONIC, 2, SIGALRM)]))),
+        "signals-timer-signo": container(replace(good, SIGNALS, signals(timers=[
+            posix_timer(0, CLOCK_MONOTONIC, SIGEV_SIGNAL, 0)]))),
+        "signals-timer-slot": container(replace(good, SIGNALS, signals(timers=[
+            posix_timer(0, CLOCK_MONOTONIC, SIGEV_THREAD_ID, SIGALRM, slot=5000)]))),
+        "signals-timer-reserved": container(replace(good, SIGNALS, signals(timers=[
+            posix_timer(0, CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGALRM, reserved=1)]))),
+        "signals-exited-thread": container(replace(good, SIGNALS, signals(
+            good_signal_threads() + [signal_thread(3)]))),
+        "signals-no-thread": container(replace(good, SIGNALS, signals(
+            good_signal_threads() + [signal_thread(9)]))),
+        "signals-thread-missing": container(replace(good, SIGNALS, signals(
+            good_signal_threads()[:2]))),
         "repeated-heap": container(good + [(HEAP, heap())]),
         "unknown-type": container(good + [(42, b"future")]),
         "checksum": bytes(flipped),
@@ -515,7 +641,8 @@ def program(exe, addrs_path, other_build):
                     flags=EXACT_PC)]
     main_thread = thread(0, IN_CALL, frames, rip=runtime_fn, call_kind=CALL_CHECKPOINT,
                          callee=runtime_fn)
-    sections = replace(good_sections(exe), THREADS, threads([main_thread], keys=[]))
+    sections = replace(replace(good_sections(exe), THREADS, threads([main_thread], keys=[])),
+                       SIGNALS, signals(good_signal_threads()[:1]))
     build_id = elf_build_id(exe)
     if other_build:
         build_id = bytes(b ^ 0xff for b in build_id)
