@@ -41,6 +41,15 @@ struct RedirectLibraryCallsPass
   static bool isRequired() { return true; }
 };
 
+/// Calls the module's constructors through the runtime, which runs them
+/// with the program's heap at a first start and skips them in a restart
+/// (Constructors.cpp).
+struct ProgramConstructorsPass
+    : llvm::PassInfoMixin<ProgramConstructorsPass> {
+  llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &);
+  static bool isRequired() { return true; }
+};
+
 /// True for declarations of library functions known never to call back into
 /// the program nor to block for long, so calls to them need no safe-point
 /// bookkeeping (SafeCalls.cpp).

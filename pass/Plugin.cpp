@@ -17,6 +17,9 @@ static void addCkptPipeline(ModulePassManager &MPM) {
   MPM.addPass(ckpt::FramesPass());
   // After the frames pass, which knows mmap and friends as library calls.
   MPM.addPass(ckpt::RedirectLibraryCallsPass());
+  // After the frames pass: the wrappers are the runtime's business, not
+  // the program's code.
+  MPM.addPass(ckpt::ProgramConstructorsPass());
   // Last: until then the user's main is main, the name clang looks its
   // declaration up by to place an error about it.
   MPM.addPass(ckpt::MainTakeoverPass());
@@ -47,6 +50,10 @@ extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
                   }
                   if (Name == "ckpt-redirect") {
                     MPM.addPass(ckpt::RedirectLibraryCallsPass());
+                    return true;
+                  }
+                  if (Name == "ckpt-ctors") {
+                    MPM.addPass(ckpt::ProgramConstructorsPass());
                     return true;
                   }
                   if (Name == "ckpt-frames") {

@@ -129,6 +129,28 @@ int ckpt_map_stack(uint32_t slot, uint64_t size, uintptr_t *lo,
   return 0;
 }
 
+int ckpt_in_program_ctor;
+
+/* The program's constructors (pass/Constructors.cpp) run with the
+ * application heap, so what they allocate is saved; in a process that
+ * restores a checkpoint they do not run at all: the checkpoint has what
+ * they did (globals, heap, mappings, exit handlers), and running them again
+ * would reset it and repeat their output. */
+void CKPT_NAME(run_program_ctor)(void (*ctor)(void)) {
+  const char *restore = secure_getenv(CKPT_ENV_RESTORE);
+  if (restore && *restore)
+    return;
+  if (ckpt_heap_init_app() != 0)
+    ckpt_fatal("cannot reserve the application heap at %#llx",
+               (unsigned long long)CKPT_HEAP_BASE);
+  int saved = ckpt_heap_use_app;
+  ckpt_heap_use_app = 1;
+  ckpt_in_program_ctor++;
+  ctor();
+  ckpt_in_program_ctor--;
+  ckpt_heap_use_app = saved;
+}
+
 void ckpt_run_user_main(void *unused) {
   (void)unused;
   struct ckpt_thread *t = ckpt_self;

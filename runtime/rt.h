@@ -548,6 +548,8 @@ void ckpt_signals_thread_reset(void);
 int ckpt_in_signal_handler(void);
 /* Install the program's handlers again after a restore. */
 int ckpt_signals_restore(char *msg, size_t msglen);
+/* Non-zero while a constructor of the program runs (main.c). */
+extern int ckpt_in_program_ctor;
 
 /* ---- Masks, pending signals, sigaltstack, timers (sigstate.c) ------------ */
 struct ckpt_signals_head;
