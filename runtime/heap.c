@@ -18,7 +18,7 @@
  * another free chunk or the top chunk. Bins: exact sizes in 16-byte steps up
  * to 1 KiB, then 8 log-spaced bins per power of two; a bitmap finds the next
  * non-empty bin. Free chunks of at least RELEASE_THRESHOLD bytes have their
- * interior returned with MADV_DONTNEED (in 64 KiB granules), as is written
+ * interior returned with MADV_DONTNEED (in 512 KiB granules), as is written
  * memory above a top chunk that moved down, so calloc knows they are zero
  * and the process does not keep them -- except that up to retain_limit
  * bytes of such chunks (flagged DIRTY), and as much above the top, stay
@@ -79,7 +79,7 @@ __attribute__((used)) static void *(*const heap_interpose_anchor)(size_t) =
 /* Free chunks at least this large give their interior pages back, in
  * aligned granules of RELEASE_GRANULE bytes (see release_free_interior). */
 #define RELEASE_THRESHOLD ((size_t)256 * 1024)
-#define RELEASE_GRANULE ((size_t)64 * 1024)
+#define RELEASE_GRANULE ((size_t)512 * 1024)
 /* How much of that memory a heap keeps resident instead, in DIRTY free
  * chunks and, separately, above its top. A tunable of the process, not
  * allocator state (the unit test changes it). */

@@ -35,9 +35,9 @@
 
 #define MIB ((size_t)1 << 20)
 #define PAGE 4096u
-/* A large free chunk is released in aligned 64 KiB granules, so up to one
+/* A large free chunk is released in aligned 512 KiB granules, so up to one
  * partial granule at each end stays resident. */
-#define RELEASE_SLACK_PAGES (2 * 16 + 2)
+#define RELEASE_SLACK_PAGES (2 * 128 + 2)
 
 static const struct ckpt_heap_arena_head *const app_head =
     (const struct ckpt_heap_arena_head *)(uintptr_t)CKPT_HEAP_BASE;
