@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -255,31 +256,61 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   }
   pid_t parent = getpid();
   writer_forking = 1;
-  pid_t pid = fork();
-  writer_forking = 0;
+  /* The writer must stay out of the program's sight: a wait() or
+   * waitpid(-1) of the program must not reap it, nor its exit send the
+   * program a SIGCHLD. A child cloned with no exit signal is a "clone
+   * child", which only waits with __WCLONE or __WALL see and whose exit
+   * signals nobody. glibc's fork cannot make one, and a bare clone leaves
+   * glibc's data for the calling thread stale in the child, so that child
+   * (the keeper) only forks the writer with glibc's fork, which sets the
+   * writer up properly, waits for it and passes its exit status on. Both die
+   * with the process: the keeper when the coordinator's thread does, the
+   * writer when the keeper does. The copy the writer saves is the keeper's,
+   * made here while the program is stopped. */
+  pid_t pid = (pid_t)syscall(SYS_clone, 0 /* no exit signal */, NULL, NULL,
+                             NULL, NULL);
+  writer_forking = pid == 0;
   if (pid > 0) {
     snprintf(writer_tmp, sizeof writer_tmp, "%s", tmp_name);
     __atomic_store_n(&writer_pid, pid, __ATOMIC_SEQ_CST);
   }
   if (pid == 0) {
-    /* The writer: a frozen copy of the program. It dies with the process
-     * (a half-written temporary never replaces a good checkpoint). */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
       _exit(1);
-    ckpt_pagemap_close(); /* must read this process's own pagemap */
     close(errpipe[0]);
-    char wmsg[512] = "";
-    char wpath[4096];
-    int rc = ckpt_snapshot_write(&in, wpath, sizeof wpath, wmsg, sizeof wmsg);
-    /* The verdict goes through the pipe: the program may reap this child
-     * itself (a SIGCHLD handler calling wait), so its exit status may never
-     * reach us. */
-    if (rc != 0)
+    pid_t keeper = getpid();
+    pid_t writer = fork();
+    if (writer < 0) {
+      char wmsg[128];
+      snprintf(wmsg, sizeof wmsg, "fork: %s", strerror(errno));
       ckpt_write_all(errpipe[1], wmsg, strlen(wmsg));
-    else
-      ckpt_write_all(errpipe[1], WRITER_OK, sizeof WRITER_OK - 1);
-    _exit(rc != 0);
+      _exit(1);
+    }
+    if (writer == 0) {
+      /* The writer: a frozen copy of the program. It dies with the process
+       * (a half-written temporary never replaces a good checkpoint). */
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != keeper)
+        _exit(1);
+      ckpt_pagemap_close(); /* must read this process's own pagemap */
+      char wmsg[512] = "";
+      char wpath[4096];
+      int rc =
+          ckpt_snapshot_write(&in, wpath, sizeof wpath, wmsg, sizeof wmsg);
+      /* The verdict goes through the pipe, the exit status is only for
+       * the keeper. */
+      if (rc != 0)
+        ckpt_write_all(errpipe[1], wmsg, strlen(wmsg));
+      else
+        ckpt_write_all(errpipe[1], WRITER_OK, sizeof WRITER_OK - 1);
+      _exit(rc != 0);
+    }
+    close(errpipe[1]);
+    int status = 0;
+    while (syscall(SYS_wait4, writer, &status, 0, NULL) < 0 && errno == EINTR)
+      ;
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
   }
   /* The program runs again from the release on; waking many threads can
    * keep this thread off the CPU for a while, which is not a pause. */
@@ -307,7 +338,7 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   msg[got] = 0;
   close(errpipe[0]);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+  while (syscall(SYS_wait4, pid, &status, __WALL, NULL) < 0 && errno == EINTR)
     ;
   __atomic_store_n(&writer_pid, 0, __ATOMIC_SEQ_CST);
   if (strcmp(msg, WRITER_OK) != 0) {
