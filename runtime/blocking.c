@@ -158,19 +158,29 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
   } while (0)
 
 
+/* Set once the program reads its stdin itself (files.c names a stdin
+ * pipe read before a checkpoint; stdio's reads show in stdin's buffer). */
+int ckpt_stdin_read;
+
 ssize_t read(int fd, void *buf, size_t n) {
+  if (fd == 0)
+    ckpt_stdin_read = 1;
   IO_CALL(read, fd, CP3(SYS_read, fd, buf, n));
 }
 ssize_t write(int fd, const void *buf, size_t n) {
   IO_CALL(write, fd, CP3(SYS_write, fd, buf, n));
 }
 ssize_t readv(int fd, const struct iovec *iov, int n) {
+  if (fd == 0)
+    ckpt_stdin_read = 1;
   IO_CALL(readv, fd, CP3(SYS_readv, fd, iov, n));
 }
 ssize_t writev(int fd, const struct iovec *iov, int n) {
   IO_CALL(writev, fd, CP3(SYS_writev, fd, iov, n));
 }
 ssize_t recv(int fd, void *buf, size_t n, int flags) {
+  if (fd == 0)
+    ckpt_stdin_read = 1;
   IO_CALL(recv, fd, CP6(SYS_recvfrom, fd, buf, n, flags, NULL, NULL));
 }
 ssize_t send(int fd, const void *buf, size_t n, int flags) {

@@ -221,7 +221,7 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   }
   if (ckpt_mappings_freeze_shared() != 0) {
     ckpt_resume_world();
-    free(in.files);
+    ckpt_files_release(in.files, in.nfiles);
     snprintf(msg, msglen, "out of memory to copy the program's shared "
              "mappings");
     return -1;
@@ -238,7 +238,7 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   if (ckpt_image_tmp_name(tmp_name, sizeof tmp_name, name,
                           ckpt_start.run_id) < 0) {
     ckpt_resume_world();
-    free(in.files);
+    ckpt_files_release(in.files, in.nfiles);
     snprintf(msg, msglen, "no random bytes for a temporary name: %s",
              strerror(errno));
     return -1;
@@ -250,7 +250,7 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   int errpipe[2];
   if (pipe2(errpipe, O_CLOEXEC) != 0) {
     ckpt_resume_world();
-    free(in.files);
+    ckpt_files_release(in.files, in.nfiles);
     snprintf(msg, msglen, "pipe: %s", strerror(errno));
     return -1;
   }
@@ -316,7 +316,7 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
    * keep this thread off the CPU for a while, which is not a pause. */
   clock_gettime(CLOCK_MONOTONIC, &t_resumed);
   ckpt_resume_world();
-  free(in.files);
+  ckpt_files_release(in.files, in.nfiles);
   ckpt_mappings_release_frozen();
   close(errpipe[1]);
   if (pid < 0) {

@@ -6,6 +6,7 @@
  * one error line and exit status 70: a restore never half-runs the
  * program. */
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +309,43 @@ static void restore_rtstate(void) {
   finish(r);
 }
 
+/* A file the program had unlinked: made again unlinked (O_TMPFILE) in its
+ * directory, else in $TMPDIR or /tmp, and filled with its saved content;
+ * returns the descriptor, moved out of the program's range. */
+static int make_deleted_file(struct ckpt_section_reader *r,
+                             const struct ckpt_file_state *f) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", f->path);
+  char *suffix = strstr(dir, " (deleted)");
+  if (suffix && suffix[10] == 0)
+    *suffix = 0;
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    *(slash == dir ? slash + 1 : slash) = 0;
+  const char *tmpdir = secure_getenv("TMPDIR");
+  const char *dirs[] = {dir, tmpdir && *tmpdir ? tmpdir : "/tmp", "/tmp"};
+  int fd = -1, err = 0;
+  for (size_t i = 0; i < 3 && fd < 0; i++) {
+    fd = open(dirs[i], O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 && !err)
+      err = errno;
+  }
+  if (fd < 0)
+    FAIL("cannot make the deleted file %s (fd %d) again in %s: %s", f->path,
+         f->fd, dir, strerror(err));
+  fd = ckpt_hide_fd(fd);
+  static char buf[1 << 16];
+  for (uint64_t at = 0; at < f->size;) {
+    size_t n = f->size - at < sizeof buf ? (size_t)(f->size - at) : sizeof buf;
+    get(r, buf, n);
+    if (pwrite(fd, buf, n, (off_t)at) != (ssize_t)n)
+      FAIL("cannot write the deleted file %s (fd %d) again: %s", f->path,
+           f->fd, strerror(errno));
+    at += n;
+  }
+  return fd;
+}
+
 /* Read the FILES section; applied only once the image is closed, since the
  * image's own descriptor may have a number the program used. */
 static struct ckpt_file_state *read_files(uint32_t *count) {
@@ -322,7 +360,9 @@ static struct ckpt_file_state *read_files(uint32_t *count) {
   for (uint32_t i = 0; i < head[0]; i++) {
     struct ckpt_file_rec f;
     get(r, &f, sizeof f);
-    if (f.path_len >= sizeof files[i].path || f.fd < 0 || f.kind > CKPT_FILE_DIR)
+    if (f.path_len >= sizeof files[i].path || f.fd < 0 ||
+        f.kind > CKPT_FILE_DELETED ||
+        (f.mode && f.kind != CKPT_FILE_DELETED) || f.mode > 07777)
       FAIL("the files section is damaged");
     files[i].fd = f.fd;
     files[i].kind = (int)f.kind;
@@ -330,9 +370,14 @@ static struct ckpt_file_state *read_files(uint32_t *count) {
     files[i].offset = f.offset;
     files[i].size = f.size;
     files[i].same_as = f.same_as;
+    files[i].mode = f.mode;
+    files[i].content_hash = f.content_hash;
+    files[i].copy_fd = -1;
     if (f.same_as >= f.fd || f.same_as < -1)
       FAIL("the files section is damaged");
     get(r, files[i].path, f.path_len);
+    if (f.kind == CKPT_FILE_DELETED)
+      files[i].copy_fd = make_deleted_file(r, &files[i]);
   }
   finish(r);
   *count = head[0];

@@ -510,6 +510,8 @@ enum ckpt_file_kind {
   CKPT_FILE_REGULAR = 1, /* reopened by path; cut back if written */
   CKPT_FILE_DEVICE = 2,  /* character device (/dev/null, a tty): reopened */
   CKPT_FILE_DIR = 3,     /* directory: reopened */
+  CKPT_FILE_DELETED = 4, /* regular file unlinked while open: its content is
+                            saved, a restart makes it again, unlinked */
 };
 struct ckpt_file_state {
   int fd;
@@ -517,8 +519,21 @@ struct ckpt_file_state {
   int flags; /* fcntl(F_GETFL), plus FD_CLOEXEC as O_CLOEXEC */
   int same_as; /* a lower fd sharing the same open file (dup), or -1 */
   uint64_t offset, size;
+  uint32_t mode;         /* CKPT_FILE_DELETED: permission bits */
+  uint64_t content_hash; /* CKPT_FILE_REGULAR: see ckpt_file_rec */
+  /* CKPT_FILE_DELETED: a copy of the content, made while the program was
+   * stopped (checkpoint), or the file made again (restart); -1 if none. */
+  int copy_fd;
   char path[4096];
 };
+/* A hash of the first `size` bytes of the file at path: its first and
+ * last 64 KiB and the size (enough to see a header or a tail rewritten
+ * in place, cheap enough for the pause). 0 if it cannot be read. */
+uint64_t ckpt_file_content_hash(const char *path, uint64_t size);
+/* The program has read fd 0 itself (blocking.c). */
+extern int ckpt_stdin_read;
+/* Close the copies capture made and free the array. */
+void ckpt_files_release(struct ckpt_file_state *files, int count);
 #define CKPT_MAX_SAVED_FILES 4096
 /* Record the program's open descriptors (a malloc'ed array
  * in *files). Called with the world stopped. */

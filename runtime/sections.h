@@ -136,7 +136,7 @@ enum ckpt_frame_kind {
 #define CKPT_FRAME_EXACT_PC 1u
 
 /* FILES: uint32_t count, uint32_t reserved, then count x (ckpt_file_rec +
- * path). */
+ * path, and for a CKPT_FILE_DELETED file its `size` bytes of content). */
 struct ckpt_file_rec {
   int32_t fd;
   uint32_t kind; /* enum ckpt_file_kind (rt.h) */
@@ -144,7 +144,10 @@ struct ckpt_file_rec {
   uint32_t path_len;
   uint64_t offset, size;
   int32_t same_as; /* lower fd sharing this open file (dup, 2>&1), or -1 */
-  uint32_t reserved;
+  uint32_t mode;   /* CKPT_FILE_DELETED: its permission bits; else 0 */
+  uint64_t content_hash; /* CKPT_FILE_REGULAR: ckpt_file_content_hash of
+                            its first `size` bytes at the checkpoint (0: not
+                            known); else 0 */
 };
 
 /* RTSTATE: uint64_t length, then the bytes of section ckpt_rtstate. */

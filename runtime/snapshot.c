@@ -571,11 +571,26 @@ static int write_files(struct out *o, const struct ckpt_snapshot_input *in) {
     return -1;
   for (int i = 0; i < in->nfiles; i++) {
     const struct ckpt_file_state *f = &in->files[i];
-    struct ckpt_file_rec r = {f->fd, (uint32_t)f->kind, f->flags,
-                              (uint32_t)strlen(f->path), f->offset, f->size,
-                              f->same_as, 0};
+    struct ckpt_file_rec r = {f->fd,           (uint32_t)f->kind,
+                              f->flags,        (uint32_t)strlen(f->path),
+                              f->offset,       f->size,
+                              f->same_as,      0,
+                              f->content_hash};
+    if (f->kind == CKPT_FILE_DELETED)
+      r.mode = f->mode;
     if (put(o, &r, sizeof r) || put(o, f->path, r.path_len))
       return -1;
+    /* A deleted file's content, from the copy made while the program was
+     * stopped. */
+    static char buf[1 << 16];
+    for (uint64_t at = 0; f->kind == CKPT_FILE_DELETED && at < f->size;) {
+      size_t want = f->size - at < sizeof buf ? (size_t)(f->size - at)
+                                              : sizeof buf;
+      ssize_t n = pread(f->copy_fd, buf, want, (off_t)at);
+      if (n <= 0 || put(o, buf, (size_t)n))
+        return -1;
+      at += (uint64_t)n;
+    }
   }
   return 0;
 }

@@ -52,7 +52,7 @@ static void usage(FILE *f) {
 
 /* ckpt_file_rec.kind as shown, by number (0 to FILE_KIND_MAX). */
 static const char *const file_kind_names[] = {"other", "regular", "device",
-                                              "directory"};
+                                              "directory", "deleted"};
 
 /* Name the functions of the restart hooks, the threads' start routines,
  * the pthread keys' destructors and the frames from the executable's symbol

@@ -827,9 +827,25 @@ static int decode_files(struct sec_in *in, struct contents *c) {
     const struct ckpt_file_rec *r = &f->rec;
     if (r->fd < 0)
       return bad(in, "file %" PRIu32 ": descriptor %" PRId32, i, r->fd);
-    if (r->kind > FILE_KIND_MAX || r->reserved != 0)
-      return bad(in, "fd %" PRId32 ": unknown kind %" PRIu32
-                 " or non-zero reserved field", r->fd, r->kind);
+    if (r->kind > FILE_KIND_MAX)
+      return bad(in, "fd %" PRId32 ": unknown kind %" PRIu32, r->fd, r->kind);
+    /* Permission bits only for a deleted file (made again with them), a
+     * content hash only for a regular one (checked at a restart). */
+    if (r->kind == CKPT_FILE_KIND_DELETED ? r->mode > 07777 : r->mode != 0)
+      return bad(in, "fd %" PRId32 ": mode %#" PRIo32 " for a file of kind %"
+                 PRIu32, r->fd, r->mode, r->kind);
+    if (r->content_hash && r->kind != CKPT_FILE_KIND_REGULAR)
+      return bad(in, "fd %" PRId32 ": a content hash for a file of kind %"
+                 PRIu32, r->fd, r->kind);
+    /* A deleted file's content follows its path. */
+    if (r->kind == CKPT_FILE_KIND_DELETED) {
+      if (r->size > in_left(in))
+        return bad(in, "fd %" PRId32 ": a deleted file of %" PRIu64
+                   " bytes, %" PRIu64 " left in the section", r->fd, r->size,
+                   in_left(in));
+      if (in_skip(in, r->size) < 0)
+        return -1;
+    }
     int same_found = r->same_as == -1;
     for (uint32_t j = 0; j < i; j++) {
       if (c->files[j].rec.fd == r->fd)

@@ -35,7 +35,9 @@ enum {
   CALL_MAX = 6
 };
 /* Largest ckpt_file_rec.kind (0 other, 1 regular, 2 device, 3 directory). */
-#define FILE_KIND_MAX 3
+#define FILE_KIND_MAX 4
+#define CKPT_FILE_KIND_REGULAR 1
+#define CKPT_FILE_KIND_DELETED 4
 /* Signal numbers of Linux: 1 to 64 (the kernel's SIGRTMAX). */
 #define SIGNAL_MAX 64
 /* sigaltstack's SS_AUTODISARM (Linux 4.7), which glibc's headers leave out. */

@@ -327,14 +327,25 @@ def changed(index, **kw):
 O_WRONLY, O_RDWR, O_APPEND, O_CLOEXEC, O_LARGEFILE = 1, 2, 0o2000, 0o2000000, 0o100000
 
 
-def files(same_as_2=1):
-    recs = [(0, 2, O_RDWR | O_LARGEFILE, 0, 0, -1, b"/dev/null"),
-            (1, 1, O_WRONLY | O_APPEND, 12, 12, -1, b"/tmp/out.txt"),
-            (2, 1, O_WRONLY | O_APPEND, 12, 12, same_as_2, b"/tmp/out.txt"),
-            (3, 1, O_CLOEXEC, 5, 100, -1, b"/data/in put.txt")]
+def files(same_as_2=1, deleted=None, mode=0o600, hash_on=None, deleted_size=None):
+    """FILES; deleted: the content of a deleted file at fd 4 (kind 4, with
+    its permission bits); hash_on: the kind of the file given a content
+    hash (1, regular, is right; others are damage)."""
+    recs = [(0, 2, O_RDWR | O_LARGEFILE, 0, 0, -1, b"/dev/null", 0, 0, b""),
+            (1, 1, O_WRONLY | O_APPEND, 12, 12, -1, b"/tmp/out.txt", 0,
+             0x1234567890abcdef, b""),
+            (2, 1, O_WRONLY | O_APPEND, 12, 12, same_as_2, b"/tmp/out.txt", 0, 0, b""),
+            (3, 1, O_CLOEXEC, 5, 100, -1, b"/data/in put.txt", 0, 0, b"")]
+    if deleted is not None:
+        size = len(deleted) if deleted_size is None else deleted_size
+        recs.append((4, 4, O_RDWR, 3, size, -1, b"/tmp/#spill (deleted)", mode,
+                     0, deleted))
+    if hash_on is not None:
+        recs = [r[:8] + ((7 if r[1] == hash_on else 0),) + r[9:] for r in recs]
     out = struct.pack("<II", len(recs), 0)
-    for fd, kind, flags, off, size, same, path in recs:
-        out += struct.pack("<iIiIQQiI", fd, kind, flags, len(path), off, size, same, 0) + path
+    for fd, kind, flags, off, size, same, path, mode_, chash, content in recs:
+        out += struct.pack("<iIiIQQiIQ", fd, kind, flags, len(path), off, size, same,
+                           mode_, chash) + path + content
     return out
 
 
@@ -551,6 +562,11 @@ def variants(exe):
         "calls": container(replace(replace(good, THREADS, threads(call_threads())), SIGNALS,
                                    signals([signal_thread(k) for k in range(6)]))),
         "file-same-as": container(replace(good, FILES, files(same_as_2=3))),
+        "file-deleted": container(replace(good, FILES, files(deleted=b"spilled rows\n"))),
+        "file-deleted-short": container(replace(good, FILES, files(deleted=b"spill",
+                                                                     deleted_size=100))),
+        "file-mode": container(replace(good, FILES, files(deleted=b"x", mode=0o10000))),
+        "file-hash-kind": container(replace(good, FILES, files(hash_on=2))),
         "excluded-overlap": container(replace(good, EXCLUDED, excluded(((0x404070, 16), (0x404078, 8))))),
         "hooks-left-over": container(replace(good, HOOKS, hooks(extra=b"\0" * 8))),
         "globals-cut-short": container(replace(good, GLOBALS, globals_()[:-20])),
