@@ -212,6 +212,7 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
   }
   /* Everything the writer needs is captured while the program is stopped. */
   ckpt_stdio_capture();
+  ckpt_procstate_capture();
   struct ckpt_snapshot_input in;
   memset(&in, 0, sizeof in);
   if (ckpt_files_capture(&in.files, &in.nfiles) != 0) {
@@ -316,6 +317,8 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
    * keep this thread off the CPU for a while, which is not a pause. */
   clock_gettime(CLOCK_MONOTONIC, &t_resumed);
   ckpt_resume_world();
+  if (pid > 0)
+    ckpt_procstate_after_checkpoint(pid);
   ckpt_files_release(in.files, in.nfiles);
   ckpt_mappings_release_frozen();
   close(errpipe[1]);

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <linux/kcmp.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -121,6 +122,16 @@ void ckpt_unregister_runtime_fd(int fd) {
       runtime_fds[i] = runtime_fds[--num_runtime_fds];
       return;
     }
+}
+
+int ckpt_runtime_fd_is_file(unsigned maj, unsigned min, unsigned long ino) {
+  for (int i = 0; i < num_runtime_fds; i++) {
+    struct stat st;
+    if (fstat(runtime_fds[i], &st) == 0 && st.st_ino == ino &&
+        major(st.st_dev) == maj && minor(st.st_dev) == min)
+      return 1;
+  }
+  return 0;
 }
 
 int ckpt_is_runtime_fd(int fd) {

@@ -187,6 +187,7 @@ void ckpt_enter_main_thread(void) {
 int main(int argc, char **argv, char **envp) {
   (void)argc;
   read_config();
+  ckpt_procstate_start();
   ckpt_tls_init();
   ckpt_copy_globals_init();
   /* Stack walks (which threads can be stopped, and their frames) need the

@@ -610,6 +610,7 @@ void ckpt_restore_and_run(void) {
   restore_globals();
   ckpt_pagemap_close(); /* never inherited by a later checkpoint's writer */
   restore_rtstate();
+  ckpt_procstate_restore();
   restore_exclusions_and_hooks();
   uint32_t nfiles;
   struct ckpt_file_state *files = read_files(&nfiles);

@@ -530,6 +530,18 @@ struct ckpt_file_state {
  * last 64 KiB and the size (enough to see a header or a tail rewritten
  * in place, cheap enough for the pause). 0 if it cannot be read. */
 uint64_t ckpt_file_content_hash(const char *path, uint64_t size);
+/* ---- Process attributes (procstate.c) ------------------------------------ */
+/* At every start: what a new thread's name is. */
+void ckpt_procstate_start(void);
+/* With the program stopped: rlimits, nice, CPU affinity into the runtime
+ * state the checkpoint saves. */
+void ckpt_procstate_capture(void);
+/* After the program resumed: warnings for children alive and thread names
+ * (keeper: the checkpoint's own child, not named). */
+void ckpt_procstate_after_checkpoint(pid_t keeper);
+/* Restart, after the runtime state is back: set them again. */
+void ckpt_procstate_restore(void);
+
 /* The program has read fd 0 itself (blocking.c). */
 extern int ckpt_stdin_read;
 /* Close the copies capture made and free the array. */
@@ -538,6 +550,9 @@ void ckpt_files_release(struct ckpt_file_state *files, int count);
 /* Record the program's open descriptors (a malloc'ed array
  * in *files). Called with the world stopped. */
 int ckpt_files_capture(struct ckpt_file_state **files, int *count);
+/* Whether a descriptor the runtime holds is that file (/proc/locks'
+ * device and inode). */
+int ckpt_runtime_fd_is_file(unsigned maj, unsigned min, unsigned long ino);
 /* Descriptors the runtime itself holds (never saved or restored). */
 void ckpt_register_runtime_fd(int fd);
 void ckpt_unregister_runtime_fd(int fd);

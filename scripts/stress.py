@@ -3,8 +3,12 @@
 test's RUN lines (test/e2e/*.test) again with many more random
 checkpoint/kill/restart trials and longer restart chains. Prints one line per
 run and a summary of trials, mismatches, crashes and hangs.
-Usage: scripts/stress.py [--trials N] [--chain K] [--filter SUBSTRING]
-(build first: scripts/build.sh)."""
+Usage: scripts/stress.py [--trials N] [--chain K] [--filter SUB[,SUB...]]
+       scripts/stress.py --exactness   (issue 11's programs: signals, mapped
+                                        memory, constructors, child waits,
+                                        unlinked files, condition waits)
+(build first: scripts/build.sh). A cycle is one checkpoint, kill -9 and
+restart: a trial makes --chain of them."""
 import argparse, glob, os, re, shlex, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -21,15 +25,22 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--chain", type=int, default=3)
-    ap.add_argument("--filter", default="")
+    ap.add_argument("--filter", default="",
+                    help="comma-separated substrings of test names")
+    ap.add_argument("--exactness", action="store_true",
+                    help="the exact-restart programs (issue 11), 500+ cycles")
     a = ap.parse_args()
+    if a.exactness:
+        a.filter = "signals,mappings,ctors,waitchild,tmpfiles,threads-condexact"
+        a.trials = max(a.trials, 15)  # x 3 links x 14 RUN lines: 600+ cycles
+    filters = [f for f in a.filter.split(",")] or [""]
     env = dict(os.environ)
     env["PATH"] = os.path.join(ROOT, "build", "bin") + os.pathsep + env["PATH"]
     e2e_dir = os.path.join(ROOT, "test", "e2e")
     totals = {"trials": 0, "mismatch": 0, "crash": 0, "hang": 0, "other": 0}
     start = time.time()
     for test in sorted(glob.glob(os.path.join(e2e_dir, "*.test"))):
-        if a.filter not in os.path.basename(test):
+        if not any(f in os.path.basename(test) for f in filters):
             continue
         for line in run_lines(test):
             line = (line.replace("%e2e", f"{sys.executable} {e2e_dir}/e2e.py")
@@ -44,7 +55,10 @@ def main():
             out = (p.stdout + p.stderr).splitlines()
             results = [l for l in out if l.startswith("e2e: PASS") or l.startswith("e2e: FAIL")]
             last = results[-1] if results else "e2e: FAIL (no result)"
-            totals["trials"] += sum(1 for l in out if re.match(r"trial \d+/\d+: ok", l))
+            oks = sum(1 for l in out if re.match(r"trial \d+/\d+: ok", l))
+            totals["trials"] += oks
+            chain = int(args[args.index("--chain") + 1])
+            totals["cycles"] = totals.get("cycles", 0) + oks * chain
             if p.returncode != 0:
                 totals["trials"] += 1
                 low = last.lower()
@@ -55,10 +69,13 @@ def main():
             mode = args[args.index("--mode") + 1] if "--mode" in args else "kill"
             opt = args[args.index("--opt") + 1] if "--opt" in args else "O2"
             print(f"{os.path.basename(test)} -{opt} {mode}: {last}", flush=True)
-    print(f"\nstress: {totals['trials']} trials, {totals['mismatch']} mismatches, "
+    failed = totals["mismatch"] + totals["crash"] + totals["hang"] + totals["other"]
+    print(f"\nstress: {totals['trials']} trials ({totals.get('cycles', 0)} checkpoint/kill/"
+          f"restart cycles), {totals['mismatch']} mismatches, "
           f"{totals['crash']} crashes, {totals['hang']} hangs, {totals['other']} other "
           f"failures in {time.time() - start:.0f} s")
-    return 1 if any(totals[k] for k in ("mismatch", "crash", "hang", "other")) else 0
+    print(f"{totals['trials'] - failed} passed, {failed} failed")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
