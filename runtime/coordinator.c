@@ -114,6 +114,8 @@ static void record_stats(const char *path, const struct timespec *request,
  * not a failure to report (the coordinator may still run for a moment). */
 static volatile int program_exiting;
 
+void ckpt_note_main_returned(void) { program_exiting = 1; }
+
 __attribute__((destructor)) static void stop_writer_at_exit(void) {
   program_exiting = 1;
   pid_t pid = __atomic_exchange_n(&writer_pid, 0, __ATOMIC_SEQ_CST);

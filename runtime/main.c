@@ -158,6 +158,7 @@ void ckpt_run_user_main(void *unused) {
   ckpt_thread_set_state(t, CKPT_THREAD_RUNNING);
   int rc = CKPT_NAME(main)(ckpt_start.argc, ckpt_start.argv, ckpt_start.envp);
   ckpt_thread_set_state(t, CKPT_THREAD_OUTSIDE);
+  ckpt_note_main_returned(); /* a periodic checkpoint now fails quietly */
   exit(rc);
 }
 

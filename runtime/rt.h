@@ -530,6 +530,9 @@ struct ckpt_file_state {
  * last 64 KiB and the size (enough to see a header or a tail rewritten
  * in place, cheap enough for the pause). 0 if it cannot be read. */
 uint64_t ckpt_file_content_hash(const char *path, uint64_t size);
+/* main returned: the process is exiting (coordinator.c). */
+void ckpt_note_main_returned(void);
+
 /* ---- Process attributes (procstate.c) ------------------------------------ */
 /* At every start: what a new thread's name is. */
 void ckpt_procstate_start(void);

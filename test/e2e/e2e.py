@@ -40,6 +40,7 @@ still alive are killed on exit.
 import argparse
 import os
 import random
+import re
 import shlex
 import shutil
 import signal
@@ -469,6 +470,18 @@ def checkpoint_by_program(ctx, seg, ckdir, known, rng, done, links_left, backoff
     return frac, "file@%.2fs+%.2f" % (t_file - seg.start, extra)
 
 
+def strip_expected_warnings(ctx, data):
+    """The ckpt warning lines the test declared expected (--expect-warning):
+    state the program has that a checkpoint names but cannot keep."""
+    if not ctx.expected_warnings:
+        return data
+    keep = [line for line in data.splitlines(keepends=True)
+            if not (line.startswith(b"ckpt: warning: ") and
+                    any(re.search(p, line.decode(errors="replace"))
+                        for p in ctx.expected_warnings))]
+    return b"".join(keep)
+
+
 def verify(ctx, segs, rc):
     """Compare a finished trial with the reference; None or what is wrong."""
     problems = []
@@ -476,19 +489,23 @@ def verify(ctx, segs, rc):
         problems.append("exit status: expected %s, got %s" % (status_str(ctx.ref_rc), status_str(rc)))
     if ctx.mode == "pipe":
         for name, ref, parts in (("stdout", ctx.ref_out, [bytes(s.out) for s in segs]),
-                                 ("stderr", ctx.ref_err, [bytes(s.err) for s in segs])):
+                                 ("stderr", ctx.ref_err,
+                                  [strip_expected_warnings(ctx, bytes(s.err)) for s in segs])):
             d = check_pipe_segments(name, ref, parts)
             if d:
                 problems.append(d)
     else:
         for name, ref, path in (("stdout", ctx.ref_out, segs[0].out_path),
                                 ("stderr", ctx.ref_err, segs[0].err_path)):
-            d = compare(name, ref, read_bytes(path))
+            data = read_bytes(path)
+            if name == "stderr":
+                data = strip_expected_warnings(ctx, data)
+            d = compare(name, ref, data)
             if d:
                 problems.append(d)
         for s in segs[1:]:
             for path in (s.out_path, s.err_path):
-                data = read_bytes(path)
+                data = strip_expected_warnings(ctx, read_bytes(path))
                 if data:
                     problems.append("%s (ckpt-run --restart's own stream) should be empty, has %d "
                                     "bytes: %s" % (os.path.basename(path), len(data),
@@ -570,6 +587,9 @@ def main():
     ap.add_argument("--ckpt-run", dest="ckpt_run", help="default: ckpt-run on PATH")
     ap.add_argument("--workdir", help="where to make the temporary directory (default: TMPDIR)")
     ap.add_argument("--keep-temps", action="store_true")
+    ap.add_argument("--expect-warning", action="append", default=[], metavar="REGEX",
+                    help="a ckpt warning the program may get (state a checkpoint names "
+                         "but cannot keep): such lines are left out of the comparison")
     a = ap.parse_args()
 
     seed = int(os.environ.get("CKPT_E2E_SEED") or time.time_ns() % 1000000007)
@@ -596,6 +616,7 @@ def main():
     try:
         ctx = Ctx()
         ctx.mode, ctx.chain = a.mode, a.chain
+        ctx.expected_warnings = a.expect_warning
         ctx.args = shlex.split(a.args)
         ctx.env = dict(os.environ)
         for var in ("CKPT_DIR", "CKPT_INTERVAL", "CKPT_KEEP", "CKPT_RESTORE"):

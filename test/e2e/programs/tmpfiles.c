@@ -72,7 +72,7 @@ int main(int argc, char **argv) {
       if (!fgets(line, sizeof line, log) || atoi(line + 5) != step - 10)
         bad++;
     }
-    for (volatile long spin = 0; spin < 12000000 * scale; spin++)
+    for (volatile long spin = 0; spin < 25000000 * scale; spin++)
       ;
     if (step % (STEPS / 10) == 0)
       printf("step %d: spill %016llx log %016llx\n", step,
