@@ -265,8 +265,10 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
    * child", which only waits with __WCLONE or __WALL see and whose exit
    * signals nobody. glibc's fork cannot make one, and a bare clone leaves
    * glibc's data for the calling thread stale in the child, so that child
-   * (the keeper) only forks the writer with glibc's fork, which sets the
-   * writer up properly, waits for it and passes its exit status on. Both die
+   * (the keeper) only forks the writer with glibc's _Fork, which sets the
+   * writer up properly, waits for it and passes its exit status on. _Fork,
+   * not fork: fork runs the program's pthread_atfork handlers, and one that
+   * takes a mutex a stopped thread holds would wait forever. Both die
    * with the process: the keeper when the coordinator's thread does, the
    * writer when the keeper does. The copy the writer saves is the keeper's,
    * made here while the program is stopped. */
@@ -283,7 +285,7 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
       _exit(1);
     close(errpipe[0]);
     pid_t keeper = getpid();
-    pid_t writer = fork();
+    pid_t writer = _Fork();
     if (writer < 0) {
       char wmsg[128];
       snprintf(wmsg, sizeof wmsg, "fork: %s", strerror(errno));
