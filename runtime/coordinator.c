@@ -548,15 +548,11 @@ int ckpt_checkpoint(void) {
     return CKPT_FAILED;
   }
   /* Parked: no signal handler may run while the snapshot is taken. */
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  t->wait_mask = old; /* the program's, for the checkpoint */
-  __atomic_store_n(&t->wait_mask_known, 1, __ATOMIC_SEQ_CST);
+  sigset_t old;
+  ckpt_block_signals_while_stopped(t, &old);
   while (call_pending)
     pthread_cond_wait(&call_done, &call_lock);
-  __atomic_store_n(&t->wait_mask_known, 0, __ATOMIC_SEQ_CST);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  ckpt_unblock_signals_after_stop(t, &old);
   int rc = call_result;
   snprintf(msg, sizeof msg, "%s", call_msg);
   pthread_mutex_unlock(&call_lock);

@@ -184,12 +184,18 @@ int ckpt_walk_stack(const struct ckpt_thread *t,
   }
 }
 
-/* Blocks every signal while stopped: no handler may change the program's
- * memory while the snapshot is taken; they run once the thread goes on. */
-static void block_signals(sigset_t *old) {
+void ckpt_block_signals_while_stopped(struct ckpt_thread *t, sigset_t *old) {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, old);
+  t->wait_mask = *old;
+  __atomic_store_n(&t->wait_mask_known, 1, __ATOMIC_SEQ_CST);
+}
+
+void ckpt_unblock_signals_after_stop(struct ckpt_thread *t,
+                                     const sigset_t *old) {
+  __atomic_store_n(&t->wait_mask_known, 0, __ATOMIC_SEQ_CST);
+  pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
 void ckpt_wait_while_pending(struct ckpt_thread *t, int state) {
@@ -205,15 +211,11 @@ void ckpt_wait_while_pending(struct ckpt_thread *t, int state) {
     __atomic_store_n(&t->state, state, __ATOMIC_SEQ_CST);
     note_park_event();
     sigset_t old;
-    block_signals(&old);
-    /* The program's mask, for the checkpoint (sigstate.c). */
-    t->wait_mask = old;
-    __atomic_store_n(&t->wait_mask_known, 1, __ATOMIC_SEQ_CST);
+    ckpt_block_signals_while_stopped(t, &old);
     while (__atomic_load_n(&release_epoch, __ATOMIC_SEQ_CST) == epoch &&
            __atomic_load_n(&CKPT_NAME(pending), __ATOMIC_SEQ_CST))
       ckpt_futex_wait(&release_epoch, epoch, NULL, 0);
-    __atomic_store_n(&t->wait_mask_known, 0, __ATOMIC_SEQ_CST);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    ckpt_unblock_signals_after_stop(t, &old);
   }
 }
 

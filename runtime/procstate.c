@@ -52,13 +52,19 @@ static struct {
 /* The program's name, as a new thread of this executable shows it. */
 static char start_comm[16];
 
+/* The first line of a small file (a /proc comm), without its newline;
+ * buf is left as it was if the file cannot be read. */
+static void read_first_line(const char *path, char *buf, size_t len) {
+  FILE *f = fopen(path, "re");
+  if (!f)
+    return;
+  if (fgets(buf, (int)len, f))
+    buf[strcspn(buf, "\n")] = 0;
+  fclose(f);
+}
+
 void ckpt_procstate_start(void) {
-  FILE *f = fopen("/proc/self/comm", "re");
-  if (f) {
-    if (fgets(start_comm, sizeof start_comm, f))
-      start_comm[strcspn(start_comm, "\n")] = 0;
-    fclose(f);
-  }
+  read_first_line("/proc/self/comm", start_comm, sizeof start_comm);
 }
 
 /* Children of any of the process's threads (the keeper that forks the
@@ -85,12 +91,7 @@ static void warn_children(pid_t keeper) {
         continue;
       char comm[64] = "?";
       snprintf(path, sizeof path, "/proc/%ld/comm", pid);
-      FILE *c = fopen(path, "re");
-      if (c) {
-        if (fgets(comm, sizeof comm, c))
-          comm[strcspn(comm, "\n")] = 0;
-        fclose(c);
-      }
+      read_first_line(path, comm, sizeof comm);
       CKPT_WARN("child process %ld (%s) is not part of the checkpoint: after "
                 "a restart the program has no such child (a wait for it "
                 "fails with ECHILD)",
@@ -112,13 +113,8 @@ static void warn_thread_names(void) {
       continue;
     char path[64], comm[32] = "";
     snprintf(path, sizeof path, "/proc/self/task/%d/comm", t->tid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-      continue;
-    if (fgets(comm, sizeof comm, f))
-      comm[strcspn(comm, "\n")] = 0;
-    fclose(f);
-    if (strcmp(comm, start_comm) != 0) {
+    read_first_line(path, comm, sizeof comm);
+    if (comm[0] && strcmp(comm, start_comm) != 0) {
       CKPT_WARN("thread %u is named \"%s\" (pthread_setname_np): thread "
                 "names are not kept; after a restart it is \"%s\"",
                 t->slot, comm, start_comm);

@@ -530,6 +530,13 @@ struct ckpt_file_state {
  * last 64 KiB and the size (enough to see a header or a tail rewritten
  * in place, cheap enough for the pause). 0 if it cannot be read. */
 uint64_t ckpt_file_content_hash(const char *path, uint64_t size);
+/* A thread waiting for a checkpoint to finish blocks every signal (no
+ * handler may change memory during the snapshot) and keeps the mask it
+ * replaced as the program's for the checkpoint (frames.c, sigstate.c). */
+void ckpt_block_signals_while_stopped(struct ckpt_thread *t, sigset_t *old);
+void ckpt_unblock_signals_after_stop(struct ckpt_thread *t,
+                                     const sigset_t *old);
+
 /* main returned: the process is exiting (coordinator.c). */
 void ckpt_note_main_returned(void);
 

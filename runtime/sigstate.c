@@ -66,6 +66,9 @@ void ckpt_sigset_from_bits(sigset_t *set, uint64_t bits) {
 
 static uint64_t sig_bit(int sig) { return 1ull << (sig - 1); }
 
+/* The interval timers, in ckpt_signals_head.itimers order. */
+static const int itimer_which[3] = {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF};
+
 static int64_t ts_ns(const struct timespec *ts) {
   return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
@@ -229,6 +232,37 @@ static const char *signal_name(int sig, char *buf, size_t len) {
   return buf;
 }
 
+/* A zeroed record for one more process-pending signal, or NULL (msg set)
+ * if out of memory. */
+static struct ckpt_pending_rec *add_pending(size_t *npending, int sig,
+                                            char *msg, size_t msglen) {
+  if (ckpt_grow_mapped_array((void **)&captured_pending, &cap_captured_pending,
+                             *npending + 1, sizeof *captured_pending) != 0) {
+    snprintf(msg, msglen, "out of memory for the pending signals");
+    return NULL;
+  }
+  struct ckpt_pending_rec *p = &captured_pending[(*npending)++];
+  memset(p, 0, sizeof *p);
+  p->signo = (uint32_t)sig;
+  return p;
+}
+
+/* Queue a signal taken off the process's queue again, with its siginfo.
+ * The kernel lets only the process's main thread queue a siginfo that
+ * claims to come from kill() or the kernel: from here such a signal goes
+ * back as kill() from the program itself. */
+static int requeue(pid_t pid, const siginfo_t *info, char *msg,
+                   size_t msglen) {
+  int sig = info->si_signo;
+  if (syscall(SYS_rt_sigqueueinfo, pid, sig, info) == 0 ||
+      (errno == EPERM && kill(pid, sig) == 0))
+    return 0;
+  char name[32];
+  snprintf(msg, msglen, "cannot queue pending signal %s again: %s",
+           signal_name(sig, name, sizeof name), strerror(errno));
+  return -1;
+}
+
 /* Process-pending realtime signals in `held`: off the queue with their
  * siginfo, recorded, and queued again in the same order. */
 static int take_realtime_signals(uint64_t held, size_t *npending, char *msg,
@@ -237,41 +271,39 @@ static int take_realtime_signals(uint64_t held, size_t *npending, char *msg,
   ckpt_sigset_from_bits(&set, held);
   size_t first = *npending;
   struct timespec zero = {0, 0};
+  pid_t pid = getpid();
+  int rc = 0;
+  siginfo_t unrecorded; /* taken, but out of memory to record it */
+  int have_unrecorded = 0;
   for (;;) {
     siginfo_t info;
     int sig = sigtimedwait(&set, &info, &zero);
     if (sig < 0)
       break;
-    if (ckpt_grow_mapped_array((void **)&captured_pending,
-                               &cap_captured_pending, *npending + 1,
-                               sizeof *captured_pending) != 0) {
-      snprintf(msg, msglen, "out of memory for the pending signals");
-      return -1; /* the one taken is requeued below with the rest */
+    struct ckpt_pending_rec *p = add_pending(npending, sig, msg, msglen);
+    if (!p) {
+      unrecorded = info;
+      have_unrecorded = 1;
+      rc = -1;
+      break;
     }
-    struct ckpt_pending_rec *p = &captured_pending[(*npending)++];
-    memset(p, 0, sizeof *p);
-    p->signo = (uint32_t)sig;
     p->has_info = 1;
     _Static_assert(sizeof info == sizeof p->info, "siginfo_t is 128 bytes");
     memcpy(p->info, &info, sizeof info);
   }
-  pid_t pid = getpid();
+  /* Everything taken goes back, in order, whatever happens. */
+  char err[200];
   for (size_t i = first; i < *npending; i++) {
     siginfo_t info;
     memcpy(&info, captured_pending[i].info, sizeof info);
-    int sig = (int)captured_pending[i].signo;
-    /* The kernel lets only the process's main thread queue a siginfo that
-     * claims to come from kill() or the kernel: from here such a signal
-     * goes back as kill() from the program itself. */
-    if (syscall(SYS_rt_sigqueueinfo, pid, sig, &info) != 0 &&
-        (errno != EPERM || kill(pid, sig) != 0)) {
-      char name[32];
-      snprintf(msg, msglen, "cannot queue pending signal %s again: %s",
-               signal_name(sig, name, sizeof name), strerror(errno));
-      return -1;
+    if (requeue(pid, &info, err, sizeof err) != 0 && rc == 0) {
+      snprintf(msg, msglen, "%s", err);
+      rc = -1;
     }
   }
-  return 0;
+  if (have_unrecorded)
+    requeue(pid, &unrecorded, err, sizeof err);
+  return rc;
 }
 
 int ckpt_sigstate_capture(char *msg, size_t msglen) {
@@ -335,27 +367,17 @@ int ckpt_sigstate_capture(char *msg, size_t msglen) {
   }
   /* Standard signals: the number only (see the top of this file). */
   for (int sig = 1; sig < SIGRTMIN; sig++) {
-    if (!(shared & sig_bit(sig)))
-      continue;
-    if (ckpt_grow_mapped_array((void **)&captured_pending,
-                               &cap_captured_pending, npending + 1,
-                               sizeof *captured_pending) != 0) {
-      snprintf(msg, msglen, "out of memory for the pending signals");
+    if ((shared & sig_bit(sig)) && !add_pending(&npending, sig, msg, msglen))
       return -1;
-    }
-    struct ckpt_pending_rec *p = &captured_pending[npending++];
-    memset(p, 0, sizeof *p);
-    p->signo = (uint32_t)sig;
   }
   uint64_t realtime = shared & ~(sig_bit(SIGRTMIN) - 1);
   if (realtime && take_realtime_signals(realtime, &npending, msg, msglen))
     return -1;
 
-  static const int which[3] = {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF};
   for (int i = 0; i < 3; i++) {
     struct itimerval v;
-    if (getitimer(which[i], &v) != 0) {
-      snprintf(msg, msglen, "getitimer(%d): %s", which[i], strerror(errno));
+    if (getitimer(itimer_which[i], &v) != 0) {
+      snprintf(msg, msglen, "getitimer(%d): %s", itimer_which[i], strerror(errno));
       return -1;
     }
     captured_head.itimers[i] = (struct ckpt_itimer_rec){
@@ -563,14 +585,13 @@ void ckpt_sigstate_rearm(void) {
                    "again: %s",
                    sig, slot, strerror(errno));
   }
-  static const int which[3] = {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF};
   for (int i = 0; i < 3; i++) {
     const struct ckpt_itimer_rec *r = &restored_head.itimers[i];
     if (!r->value_ns)
       continue;
     struct itimerval v = {ns_tv(r->interval_ns), ns_tv(r->value_ns)};
-    if (setitimer(which[i], &v, NULL) != 0)
-      ckpt_fatal("restore: cannot set interval timer %d again: %s", which[i],
+    if (setitimer(itimer_which[i], &v, NULL) != 0)
+      ckpt_fatal("restore: cannot set interval timer %d again: %s", itimer_which[i],
                  strerror(errno));
   }
   create_and_arm_timers();
