@@ -43,7 +43,6 @@ static volatile sig_atomic_t alarms, timer1_hits, timer1_bad, timer3_hits,
 static volatile int rt2_values[8];
 static volatile sig_atomic_t rt2_count;
 static pthread_t worker_a;
-static volatile pid_t worker_a_tid;
 static timer_t timer3;
 static char altstack_mem[1 << 16];
 static int failures;
@@ -150,7 +149,18 @@ static void *run_a(void *arg) {
   sigaddset(&s, SIGRTMIN + 4);
   pthread_sigmask(SIG_UNBLOCK, &s, NULL); /* timer 3's signal: only here */
   pthread_kill(pthread_self(), SIGUSR2);
-  worker_a_tid = gettid();
+  /* Timer 3 aims at this thread by kernel id, which a restart changes: a
+   * restart between gettid() and timer_create() leaves an id of the old
+   * process (EINVAL), so the id is asked again. */
+  struct sigevent ev;
+  memset(&ev, 0, sizeof ev);
+  ev.sigev_notify = SIGEV_THREAD_ID;
+  ev.sigev_signo = SIGRTMIN + 4;
+  do
+    ev._sigev_un._tid = gettid();
+  while (timer_create(CLOCK_MONOTONIC, &ev, &timer3) != 0);
+  struct itimerspec period40 = {{0, 40000000}, {0, 40000000}};
+  timer_settime(timer3, 0, &period40, NULL);
   for (int step = 0; step < STEPS; step++)
     w->sum = work(w->sum, 6000000 * scale);
   while (timer3_hits < TICK_TARGET)
@@ -241,17 +251,8 @@ int main(int argc, char **argv) {
   timer_create(CLOCK_MONOTONIC, &ev, &t2);
   struct itimerspec period30 = {{0, 30000000}, {0, 30000000}};
   struct itimerspec long_one = {{0, 0}, {1000, 0}};
-  struct itimerspec period40 = {{0, 40000000}, {0, 40000000}};
   timer_settime(t1, 0, &period30, NULL);
   timer_settime(t2, 0, &long_one, NULL);
-  while (!worker_a_tid)
-    nap();
-  memset(&ev, 0, sizeof ev);
-  ev.sigev_notify = SIGEV_THREAD_ID;
-  ev.sigev_signo = SIGRTMIN + 4;
-  ev._sigev_un._tid = worker_a_tid;
-  timer_create(CLOCK_MONOTONIC, &ev, &timer3);
-  timer_settime(timer3, 0, &period40, NULL);
 
   uint64_t sum = 3;
   for (int step = 0; step < STEPS; step++) {
