@@ -492,7 +492,7 @@ const char *ckpt_context_walk(
     uintptr_t pc = r.rip, func_start;
     pcs[(*n)++] = pc;
     int result = ckpt_unwind_step(&r, exact, stack_lo, stack_hi, &func_start);
-    if (result == CKPT_UNWIND_NOT_EXE)
+    if (result == CKPT_UNWIND_NOT_PROGRAM)
       return exact ? "in a shared library" : "called from a shared library";
     if (result != CKPT_UNWIND_OK && result != CKPT_UNWIND_BOTTOM)
       return "in a function without unwind information";

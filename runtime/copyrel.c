@@ -13,7 +13,9 @@
  * build) reaches such a variable through the GOT instead (R_X86_64_GLOB_DAT):
  * no copy is made and the variable stays in the library's data. It is saved
  * and restored there, at the address ld.so resolved; the libraries are at the
- * same addresses after a restart (restore.c checks it). */
+ * same addresses after a restart (restore.c checks it). The GOTs of the
+ * libraries built with ckpt-cc -shared that were loaded with the program are
+ * read the same way (modules.c). */
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
@@ -62,13 +64,28 @@ static int is_writable(const void *addr, size_t len) {
 
 static int find_copies(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
-  (void)data;
+  int *first = data;
   const ElfW(Dyn) *dyn = NULL;
-  for (int i = 0; i < info->dlpi_phnum; i++)
-    if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
-      dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+  uintptr_t lo = UINTPTR_MAX;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type == PT_DYNAMIC)
+      dyn = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr);
+    else if (ph->p_type == PT_LOAD && info->dlpi_addr + ph->p_vaddr < lo)
+      lo = info->dlpi_addr + ph->p_vaddr;
+  }
+  /* The executable, then the libraries built with ckpt-cc -shared: their
+   * code is the program's too, and reaches other libraries' variables
+   * through its own GOT. */
+  int is_exe = *first;
+  *first = 0;
+  if (!is_exe) {
+    const struct ckpt_module *m = ckpt_module_of(lo);
+    if (!m || !m->info)
+      return 0;
+  }
   if (!dyn)
-    return 1; /* a static executable: no copies */
+    return 0; /* a static executable: no copies */
   const ElfW(Rela) *rela = NULL;
   const ElfW(Sym) *symtab = NULL;
   const char *strtab = NULL;
@@ -102,11 +119,14 @@ static int find_copies(struct dl_phdr_info *info, size_t size, void *data) {
       size = 0;
       if (!addr)
         continue; /* an undefined weak reference */
-    } else if (type != R_X86_64_COPY || size == 0) {
+      const struct ckpt_module *m = ckpt_module_of((uintptr_t)addr);
+      if (m && m->info)
+        continue; /* a global of a library built with ckpt-cc: saved as such */
+    } else if (type != R_X86_64_COPY || size == 0 || !is_exe) {
       continue;
     }
     if (ncopies == MAX_COPY_GLOBALS)
-      ckpt_fatal("the executable uses more than %d variables of shared "
+      ckpt_fatal("the program uses more than %d variables of shared "
                  "libraries; ckpt cannot save them all",
                  MAX_COPY_GLOBALS);
     copies[ncopies++] = (struct ckpt_global_desc){
@@ -115,7 +135,7 @@ static int find_copies(struct dl_phdr_info *info, size_t size, void *data) {
         .name = (void *)(strtab + sym->st_name),
     };
   }
-  return 1; /* the executable is the first object: stop */
+  return 0;
 }
 
 /* The size of the library variable at addr, reached through the GOT, from
@@ -135,7 +155,8 @@ static size_t got_variable_size(void *addr) {
  * again): sizes for the GOT's variables, each variable once (environ and
  * __environ are one). */
 void ckpt_copy_globals_init(void) {
-  dl_iterate_phdr(find_copies, NULL);
+  int first = 1;
+  dl_iterate_phdr(find_copies, &first);
   size_t kept = 0;
   for (size_t i = 0; i < ncopies; i++) {
     struct ckpt_global_desc d = copies[i];

@@ -90,6 +90,20 @@ static int table_add(uintptr_t lo, uintptr_t hi) {
   return 0;
 }
 
+struct global_holding {
+  uintptr_t addr;
+  const struct ckpt_global_desc *g;
+};
+
+static int holds(void *ctx, const struct ckpt_global_desc *g) {
+  struct global_holding *in = ctx;
+  uintptr_t a = (uintptr_t)g->addr;
+  if (in->addr < a || in->addr >= a + g->size)
+    return 0;
+  in->g = g;
+  return 1;
+}
+
 /* Where a range the program names may be excluded: inside one live heap
  * block, one global variable the checkpoint saves, or one range of memory
  * the program mapped. Anything else (a stack, libc's data) is refused: an
@@ -106,12 +120,11 @@ static const char *check_range(uintptr_t lo, uintptr_t hi) {
       return "runs past the end of its heap block";
     return NULL;
   }
-  for (const struct ckpt_global_desc *g = __start_ckpt_globals;
-       g && g < __stop_ckpt_globals; g++) {
-    uintptr_t a = (uintptr_t)g->addr;
-    if (lo >= a && lo < a + g->size)
-      return hi <= a + g->size ? NULL : "runs past the end of its global variable";
-  }
+  struct global_holding in = {lo, NULL};
+  if (ckpt_for_each_program_global(holds, &in))
+    return hi <= (uintptr_t)in.g->addr + in.g->size
+               ? NULL
+               : "runs past the end of its global variable";
   if (lo >= CKPT_STACK_BASE &&
       lo < CKPT_STACK_BASE + CKPT_STACK_MAX_SLOTS * CKPT_STACK_SLOT_STRIDE)
     return "is on a thread's stack (use #pragma ckpt exclude or CKPT_EXCLUDE "

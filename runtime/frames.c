@@ -66,10 +66,17 @@ static void note_park_event(void) {
 
 extern int CKPT_NAME(main)(int, char **, char **);
 
-/* The descriptors by function address, for lookups during stack walks. */
+/* The descriptors of every loaded module by function address, for lookups
+ * during stack walks. A library opened or closed with dlopen/dlclose makes
+ * a new table; the table and its count are published as one pointer, and
+ * an old table is never freed, since a stack walk on another thread may
+ * still be reading it (a few bytes per function, per dlopen). */
 int ckpt_unwind_usable;
-static const struct ckpt_func_desc **funcs_by_addr;
-static size_t nfuncs;
+struct func_table {
+  size_t n;
+  const struct ckpt_func_desc *by_addr[];
+};
+static struct func_table *funcs_table;
 
 static int cmp_desc_fn(const void *a, const void *b) {
   uintptr_t x = (uintptr_t)(*(const struct ckpt_func_desc *const *)a)->fn;
@@ -78,27 +85,40 @@ static int cmp_desc_fn(const void *a, const void *b) {
 }
 
 int ckpt_funcs_init(void) {
-  size_t n = (size_t)(__stop_ckpt_funcs - __start_ckpt_funcs);
-  if (n == 0)
-    return 0;
-  /* Called before the program's heap is in use: the system heap. */
-  funcs_by_addr = malloc(n * sizeof *funcs_by_addr);
-  if (!funcs_by_addr)
+  size_t n = 0, count = ckpt_module_count();
+  for (size_t i = 0; i < count; i++) {
+    const struct ckpt_module *m = ckpt_module_at(i);
+    if (m && m->funcs)
+      n += (size_t)(m->funcs_end - m->funcs);
+  }
+  /* Runtime records live in the system heap, never in the program's. */
+  int saved = ckpt_heap_use_app;
+  ckpt_heap_use_app = 0;
+  struct func_table *t = malloc(sizeof *t + n * sizeof t->by_addr[0]);
+  ckpt_heap_use_app = saved;
+  if (!t)
     return -1;
-  for (size_t i = 0; i < n; i++)
-    funcs_by_addr[i] = &__start_ckpt_funcs[i];
-  qsort(funcs_by_addr, n, sizeof *funcs_by_addr, cmp_desc_fn);
-  nfuncs = n;
+  size_t k = 0;
+  for (size_t i = 0; i < count; i++) {
+    const struct ckpt_module *m = ckpt_module_at(i);
+    for (const struct ckpt_func_desc *d = m ? m->funcs : NULL;
+         d && d < m->funcs_end && k < n; d++)
+      t->by_addr[k++] = d;
+  }
+  t->n = k;
+  qsort(t->by_addr, k, sizeof t->by_addr[0], cmp_desc_fn);
+  __atomic_store_n(&funcs_table, t, __ATOMIC_RELEASE);
   return 0;
 }
 
 const struct ckpt_func_desc *ckpt_func_desc_at(uintptr_t fn) {
-  size_t lo = 0, hi = nfuncs;
+  const struct func_table *t = __atomic_load_n(&funcs_table, __ATOMIC_ACQUIRE);
+  size_t lo = 0, hi = t ? t->n : 0;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    uintptr_t at = (uintptr_t)funcs_by_addr[mid]->fn;
+    uintptr_t at = (uintptr_t)t->by_addr[mid]->fn;
     if (at == fn)
-      return funcs_by_addr[mid];
+      return t->by_addr[mid];
     if (at < fn)
       lo = mid + 1;
     else
@@ -115,7 +135,7 @@ void ckpt_call_point_unwind_regs(const struct ckpt_call_point *p,
 
 static const char *unwind_refusal(int result) {
   switch (result) {
-  case CKPT_UNWIND_NOT_EXE:
+  case CKPT_UNWIND_NOT_PROGRAM:
     return "inside a call from a shared library (a callback of qsort, a "
            "signal handler...)";
   case CKPT_UNWIND_BOTTOM:

@@ -190,10 +190,11 @@ int main(int argc, char **argv, char **envp) {
   read_config();
   ckpt_procstate_start();
   ckpt_tls_init();
-  ckpt_copy_globals_init();
   /* Stack walks (which threads can be stopped, and their frames) need the
    * executable's CFI and the program's function descriptors. */
   ckpt_unwind_usable = ckpt_unwind_init() == 0;
+  ckpt_modules_init();
+  ckpt_copy_globals_init();
   if (ckpt_sigstop_init() != 0)
     ckpt_fatal("cannot install the handler of signal %d: %s",
                CKPT_STOP_SIGNAL, strerror(errno));

@@ -188,11 +188,23 @@ static void restore_maps(void) {
   finish(r);
 }
 
+struct global_at {
+  uint64_t addr;
+  const struct ckpt_global_desc *found;
+};
+
+static int match_global(void *ctx, const struct ckpt_global_desc *g) {
+  struct global_at *at = ctx;
+  if ((uint64_t)(uintptr_t)g->addr != at->addr)
+    return 0;
+  at->found = g;
+  return 1;
+}
+
 static const struct ckpt_global_desc *find_global(uint64_t addr) {
-  for (const struct ckpt_global_desc *g = __start_ckpt_globals;
-       g && g < __stop_ckpt_globals; g++)
-    if ((uint64_t)(uintptr_t)g->addr == addr)
-      return g;
+  struct global_at at = {addr, NULL};
+  if (ckpt_for_each_program_global(match_global, &at))
+    return at.found;
   const struct ckpt_global_desc *copies;
   size_t n = ckpt_copy_globals(&copies);
   for (size_t i = 0; i < n; i++)
@@ -474,7 +486,7 @@ static void restore_threads(void) {
         (has_frames && tr.park_kind != CKPT_PARK_POLL &&
          tr.park_kind != CKPT_PARK_CALL && tr.park_kind != CKPT_PARK_SIGNAL) ||
         (tr.slot == 0) != (tr.start_fn == 0) ||
-        tr.tls_len != (tr.tls_block ? ckpt_tls_size : 0) ||
+        tr.tls_len != (tr.tls_block ? ckpt_tls_saved_size : 0) ||
         tr.nkey_values > head[1])
       FAIL("the threads section is damaged (thread in slot %u)", tr.slot);
     uintptr_t slot_top =

@@ -342,8 +342,9 @@ void ckpt_call_point_unwind_regs(const struct ckpt_call_point *p,
 /* The same at the pc a signal interrupted (ucontext: a handler's third
  * argument; sigstop.c). */
 void ckpt_signal_unwind_regs(const void *ucontext, struct ckpt_unwind_regs *r);
-/* The descriptor of the instrumented function starting at fn, or NULL.
- * ckpt_funcs_init (once, at start, single-threaded) sorts them. */
+/* The descriptor of the instrumented function starting at fn, in any
+ * loaded module, or NULL. ckpt_funcs_init sorts them: at start, and again
+ * when a library built with ckpt-cc comes or goes (modules.c). */
 const struct ckpt_func_desc *ckpt_func_desc_at(uintptr_t fn);
 int ckpt_funcs_init(void);
 /* Set at start if the executable's CFI can be walked; else every
@@ -369,6 +370,15 @@ void *ckpt_c11_caller_of(void *pthread_fn);
 /* The executable's TLS block of the calling thread, and its size. */
 uintptr_t ckpt_tls_block(void);
 extern size_t ckpt_tls_size;
+/* What a checkpoint saves of each thread's TLS: the executable's block and
+ * the static blocks of the ckpt-cc -shared libraries loaded with the program
+ * (ckpt_tls_add_static_block, in main before any thread starts). */
+extern size_t ckpt_tls_saved_size;
+int ckpt_tls_add_static_block(uintptr_t block, size_t size);
+/* put(ctx, piece, size) for each saved piece of the thread whose executable
+ * block is exe_block, in order; -1 as soon as put fails. */
+int ckpt_tls_save(uintptr_t exe_block,
+                  int (*put)(void *ctx, const void *p, size_t n), void *ctx);
 void ckpt_tls_init(void);     /* first thing in main */
 void ckpt_threads_init(void); /* before the user's main */
 /* libc's own pthread_create, for the runtime's threads. */
@@ -435,18 +445,52 @@ void ckpt_dir_after_fork_in_child(void);
 #define CKPT_RTSTATE_VAR __attribute__((section(CKPT_SECTION_RTSTATE), used))
 
 /* The descriptor sections of the executable (the linker defines the bounds;
- * weak, so a program with no instrumented global still links) and the start
- * of its .bss. */
-extern const struct ckpt_global_desc __start_ckpt_globals[]
-    __attribute__((weak));
-extern const struct ckpt_global_desc __stop_ckpt_globals[]
-    __attribute__((weak));
-extern const struct ckpt_func_desc __start_ckpt_funcs[] __attribute__((weak));
-extern const struct ckpt_func_desc __stop_ckpt_funcs[] __attribute__((weak));
-extern char __start_ckpt_rtstate[] __attribute__((weak));
-extern char __stop_ckpt_rtstate[] __attribute__((weak));
+ * weak, so a program with no instrumented global still links; hidden, so
+ * that they are never bound to the bounds a shared library exports) and the
+ * start of its .bss. */
+#define CKPT_SECTION_BOUND __attribute__((weak, visibility("hidden")))
+extern const struct ckpt_global_desc __start_ckpt_globals[] CKPT_SECTION_BOUND;
+extern const struct ckpt_global_desc __stop_ckpt_globals[] CKPT_SECTION_BOUND;
+extern const struct ckpt_func_desc __start_ckpt_funcs[] CKPT_SECTION_BOUND;
+extern const struct ckpt_func_desc __stop_ckpt_funcs[] CKPT_SECTION_BOUND;
+extern char __start_ckpt_rtstate[] CKPT_SECTION_BOUND;
+extern char __stop_ckpt_rtstate[] CKPT_SECTION_BOUND;
 extern char __bss_start[];
 extern char _end[];
+
+/* ---- The program's objects (modules.c) -----------------------------------
+ * Slot 0 is the executable; the others are shared libraries built with
+ * ckpt-cc -shared, in the order they registered (a slot a dlclose'd library
+ * left is reused). */
+#define CKPT_MAX_MODULES 64
+struct ckpt_module {
+  const struct ckpt_module_info *info; /* NULL for the executable */
+  const struct ckpt_func_desc *funcs, *funcs_end;
+  const struct ckpt_global_desc *globals, *globals_end;
+  char path[256];     /* as the loader names it; "" for the executable */
+  uintptr_t base;     /* load bias */
+  uintptr_t lo, hi;   /* its PT_LOAD segments, all of them */
+  size_t tls_size;    /* its PT_TLS block, 0 if none */
+  uintptr_t tls_block; /* the main thread's block when it registered */
+  int tls_saved;      /* its block is saved with each thread (static TLS) */
+  int loaded_at_start; /* linked with the program, not opened with dlopen */
+  int live;
+};
+/* Called by each library's constructor (runtime/dso/ckpt_dso.c). */
+void CKPT_NAME(register_module)(const struct ckpt_module_info *info);
+void CKPT_NAME(unregister_module)(const struct ckpt_module_info *info);
+/* In main, after ckpt_unwind_init and ckpt_tls_init, before
+ * ckpt_funcs_init: the executable, then the libraries queued before main. */
+void ckpt_modules_init(void);
+size_t ckpt_module_count(void);
+/* Slot i if it holds a loaded module, else NULL. */
+const struct ckpt_module *ckpt_module_at(size_t i);
+/* The library whose segments hold addr, else the executable's slot. */
+const struct ckpt_module *ckpt_module_of(uintptr_t addr);
+/* visit(ctx, g) for every global of every loaded module, until one returns
+ * nonzero; returns that value or 0. */
+int ckpt_for_each_program_global(
+    int (*visit)(void *ctx, const struct ckpt_global_desc *g), void *ctx);
 
 /* Whether addr is in the executable's .bss, whose pages not yet touched
  * hold zeros (elsewhere they may still hold a file's initial values). */
@@ -457,8 +501,8 @@ static inline int ckpt_in_exe_bss(uintptr_t addr) {
 /* The shared libraries' variables the program uses (optind, optarg, environ,
  * stdout...): copied into the executable (R_X86_64_COPY), or reached through
  * the GOT by -fPIC/-fPIE code (R_X86_64_GLOB_DAT). Described like globals so
- * they are saved and restored with them (copyrel.c). init once, first thing
- * in main. */
+ * they are saved and restored with them (copyrel.c). init once, in main
+ * after ckpt_modules_init. */
 void ckpt_copy_globals_init(void);
 size_t ckpt_copy_globals(const struct ckpt_global_desc **descs);
 

@@ -70,7 +70,7 @@ static void stop_handler(int sig, siginfo_t *info, void *uctx) {
      * once the program's threads have stopped (frames.c). */
     if (!__atomic_load_n(&ckpt_library_stop, __ATOMIC_SEQ_CST))
       goto out;
-    if (ckpt_unwind_in_exe(regs.rip)) {
+    if (ckpt_unwind_in_program(regs.rip)) {
       t->stop_refusal = "a library's thread running code of the executable "
                         "(a parallel region, or the runtime)";
       goto out;

@@ -26,6 +26,10 @@ static int put(struct out *o, const void *buf, size_t len) {
   return ckpt_image_write(o->w, buf, len);
 }
 
+static int put_piece(void *o, const void *buf, size_t len) {
+  return put(o, buf, len);
+}
+
 static int put_meta(struct out *o, uint32_t tag, const void *buf,
                     uint32_t len) {
   uint32_t hdr[2] = {tag, len};
@@ -197,11 +201,13 @@ static int write_global(struct out *o, const struct ckpt_global_desc *g) {
 
 /* The program's globals, then the libraries' variables copied into the
  * executable. */
+static int write_program_global(void *o, const struct ckpt_global_desc *g) {
+  return write_global(o, g);
+}
+
 static int write_globals(struct out *o) {
-  for (const struct ckpt_global_desc *g = __start_ckpt_globals;
-       g && g < __stop_ckpt_globals; g++)
-    if (write_global(o, g))
-      return -1;
+  if (ckpt_for_each_program_global(write_program_global, o))
+    return -1;
   const struct ckpt_global_desc *copies;
   size_t n = ckpt_copy_globals(&copies);
   for (size_t i = 0; i < n; i++)
@@ -512,7 +518,7 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
     tr.start_arg = (uint64_t)(uintptr_t)t->start_arg;
     tr.retval = (uint64_t)(uintptr_t)t->retval;
     tr.tls_block = t->tls_block;
-    tr.tls_len = t->tls_block ? (uint32_t)ckpt_tls_size : 0;
+    tr.tls_len = t->tls_block ? (uint32_t)ckpt_tls_saved_size : 0;
     tr.nkey_values = nkeys;
     tr.call_kind = t->state == CKPT_THREAD_IN_CALL ? t->call_kind : 0;
     if (t->state == CKPT_THREAD_IN_CALL)
@@ -537,7 +543,7 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
       break;
     }
     int rc = put(o, &tr, sizeof tr) ||
-             (tr.tls_len && put(o, (const void *)t->tls_block, tr.tls_len));
+             (tr.tls_len && ckpt_tls_save(t->tls_block, put_piece, o));
     for (uint32_t k = 0; k < nkeys && !rc; k++) {
       uint64_t v = (uint64_t)(uintptr_t)t->key_values[k];
       rc = put(o, &v, sizeof v);

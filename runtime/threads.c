@@ -33,7 +33,19 @@ struct ckpt_key ckpt_keys[CKPT_MAX_KEYS];
 uint32_t ckpt_keys_used;
 size_t ckpt_tls_size;
 static uintptr_t tls_offset; /* thread pointer - TLS block, same in every thread */
-static uintptr_t tls_align_size;
+
+/* The static TLS blocks saved with each thread: the executable's (piece 0),
+ * then those of the libraries built with ckpt-cc -shared that were loaded
+ * with the program. Static blocks sit at fixed distances from the thread
+ * pointer, the same in every thread, so a piece is its distance from the
+ * executable's block. */
+struct tls_piece {
+  intptr_t delta; /* block - the executable's block */
+  size_t size;
+};
+static struct tls_piece tls_pieces[CKPT_MAX_MODULES];
+static size_t tls_npieces;
+size_t ckpt_tls_saved_size;
 
 /* Application threads not yet finished. glibc ends the process when its
  * last thread exits, but the coordinator is a thread too: the runtime does
@@ -111,7 +123,36 @@ static void sys_free(void *p) {
 
 void ckpt_tls_init(void) {
   dl_iterate_phdr(find_exe_tls, NULL);
-  (void)tls_align_size;
+  tls_pieces[0] = (struct tls_piece){0, ckpt_tls_size};
+  tls_npieces = 1;
+  ckpt_tls_saved_size = ckpt_tls_size;
+}
+
+int ckpt_tls_add_static_block(uintptr_t block, size_t size) {
+  uintptr_t exe_block = ckpt_tls_block();
+  if (!exe_block || !block || tls_npieces == CKPT_MAX_MODULES)
+    return -1;
+  tls_pieces[tls_npieces++] =
+      (struct tls_piece){(intptr_t)(block - exe_block), size};
+  ckpt_tls_saved_size += size;
+  return 0;
+}
+
+int ckpt_tls_save(uintptr_t exe_block,
+                  int (*put)(void *ctx, const void *p, size_t n), void *ctx) {
+  for (size_t i = 0; i < tls_npieces; i++)
+    if (put(ctx, (const void *)(exe_block + (uintptr_t)tls_pieces[i].delta),
+            tls_pieces[i].size))
+      return -1;
+  return 0;
+}
+
+static void tls_load(uintptr_t exe_block, const unsigned char *saved) {
+  for (size_t i = 0; i < tls_npieces; i++) {
+    memcpy((void *)(exe_block + (uintptr_t)tls_pieces[i].delta), saved,
+           tls_pieces[i].size);
+    saved += tls_pieces[i].size;
+  }
 }
 
 void ckpt_threads_init(void) {
@@ -231,7 +272,7 @@ static void thread_tls_setup(struct ckpt_thread *t) {
                  "at %#lx",
                  t->slot, (unsigned long)ckpt_tls_block(),
                  (unsigned long)t->tls_block);
-    memcpy((void *)t->tls_block, t->restore_tls, ckpt_tls_size);
+    tls_load(t->tls_block, t->restore_tls);
     sys_free(t->restore_tls);
     t->restore_tls = NULL;
     for (uint32_t k = 0; k < t->key_cap && k < ckpt_keys_used; k++)
@@ -342,7 +383,7 @@ int pthread_create(pthread_t *out, const pthread_attr_t *attr,
   t->start_fn = fn;
   t->start_arg = arg;
   t->detached = detach == PTHREAD_CREATE_DETACHED;
-  if (!ckpt_unwind_in_exe((uintptr_t)fn)) {
+  if (!ckpt_unwind_in_program((uintptr_t)fn)) {
     Dl_info info;
     t->library_thread = 1;
     t->library_name = dladdr((void *)fn, &info) && info.dli_fname

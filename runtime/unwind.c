@@ -89,17 +89,21 @@ enum {
   DW_RA = 16,
 };
 
-/* ---- The executable ---------------------------------------------------------
- * Written once by ckpt_unwind_init, read-only afterwards: that is what makes
- * the steps thread-safe without locks. */
+/* ---- The program's objects ----------------------------------------------------
+ * The executable (objects[0], from ckpt_unwind_init) and every instrumented
+ * shared library (ckpt_unwind_add_object). A slot is filled before the count
+ * that publishes it is raised, and never changed while published but for
+ * `gone` (a dlclose'd library): that is what makes the steps thread-safe
+ * without locks. */
 #define MAX_SEGMENTS 16
+#define MAX_OBJECTS 64
 
 struct range {
   uintptr_t lo, hi;
 };
 
-static struct {
-  struct range text[MAX_SEGMENTS]; /* executable PT_LOADs: ckpt_unwind_in_exe */
+struct cfi_object {
+  struct range text[MAX_SEGMENTS]; /* executable PT_LOADs: ckpt_unwind_in_program */
   int ntext;
   struct range load[MAX_SEGMENTS]; /* every PT_LOAD's file-backed bytes */
   int nload;
@@ -112,7 +116,11 @@ static struct {
   uint64_t fde_count;
   uint8_t table_enc;
   size_t table_entry_size;
-} exe;
+  int gone; /* unloaded: its ranges no longer mean it */
+};
+
+static struct cfi_object objects[MAX_OBJECTS];
+static int nobjects; /* published slots, atomic */
 
 #ifdef CKPT_UNIT_TEST
 int ckpt_unwind_test_lookup;
@@ -234,8 +242,8 @@ static size_t encoded_size(uint8_t enc) {
  * error. textrel, funcrel and aligned are never emitted for x86-64 ELF. An
  * indirect pointer is read from the executable's own memory (a GOT entry);
  * one pointing elsewhere is an error. */
-static uint64_t get_encoded(struct cursor *c, uint8_t enc,
-                            uintptr_t datarel_base) {
+static uint64_t get_encoded(const struct cfi_object *o, struct cursor *c,
+                            uint8_t enc, uintptr_t datarel_base) {
   uintptr_t at = (uintptr_t)c->p;
   uint64_t v;
   switch (enc & PE_FORMAT_MASK) {
@@ -281,7 +289,7 @@ static uint64_t get_encoded(struct cursor *c, uint8_t enc,
     c->bad = 1;
   }
   if ((enc & PE_INDIRECT) && !c->bad) {
-    if (!in_ranges(exe.load, exe.nload, (uintptr_t)v, 8)) {
+    if (!o || !in_ranges(o->load, o->nload, (uintptr_t)v, 8)) {
       c->bad = 1;
       return 0;
     }
@@ -292,32 +300,55 @@ static uint64_t get_encoded(struct cursor *c, uint8_t enc,
 
 /* ---- Initialisation ------------------------------------------------------ */
 
-static int visit_executable(struct dl_phdr_info *info, size_t size,
-                            void *data) {
+struct visit_ctx {
+  struct cfi_object *o;
+  uintptr_t want;    /* an address in the object, 0 for the executable */
+  uintptr_t hdr_len; /* PT_GNU_EH_FRAME's size */
+  int found;
+};
+
+/* The object holding want (or the first one, the executable): its PT_LOAD
+ * ranges and its PT_GNU_EH_FRAME. */
+static int visit_object(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
-  uintptr_t *hdr_len = data;
+  struct visit_ctx *v = data;
+  struct cfi_object *o = v->o;
+  if (v->want) {
+    int holds = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+      const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+      uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+      if (ph->p_type == PT_LOAD && v->want >= start &&
+          v->want < start + ph->p_memsz)
+        holds = 1;
+    }
+    if (!holds)
+      return 0;
+  }
+  v->found = 1;
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     uintptr_t start = info->dlpi_addr + ph->p_vaddr;
     if (ph->p_type == PT_LOAD) {
-      if (exe.nload == MAX_SEGMENTS || exe.ntext == MAX_SEGMENTS)
+      if (o->nload == MAX_SEGMENTS || o->ntext == MAX_SEGMENTS)
         return -1;
-      exe.load[exe.nload++] = (struct range){start, start + ph->p_filesz};
+      o->load[o->nload++] = (struct range){start, start + ph->p_filesz};
       if (ph->p_flags & PF_X)
-        exe.text[exe.ntext++] = (struct range){start, start + ph->p_memsz};
+        o->text[o->ntext++] = (struct range){start, start + ph->p_memsz};
     } else if (ph->p_type == PT_GNU_EH_FRAME) {
-      exe.hdr = (const uint8_t *)start;
-      *hdr_len = ph->p_memsz;
+      o->hdr = (const uint8_t *)start;
+      v->hdr_len = ph->p_memsz;
     }
   }
-  return 1; /* the first object is the executable: stop */
+  return 1; /* without want, the first object is the executable: stop */
 }
 
 /* The PT_LOAD holding p, as a bound for scanning from p. */
-static const uint8_t *segment_end(const uint8_t *p) {
-  for (int i = 0; i < exe.nload; i++)
-    if ((uintptr_t)p >= exe.load[i].lo && (uintptr_t)p < exe.load[i].hi)
-      return (const uint8_t *)exe.load[i].hi;
+static const uint8_t *segment_end(const struct cfi_object *o,
+                                  const uint8_t *p) {
+  for (int i = 0; i < o->nload; i++)
+    if ((uintptr_t)p >= o->load[i].lo && (uintptr_t)p < o->load[i].hi)
+      return (const uint8_t *)o->load[i].hi;
   return NULL;
 }
 
@@ -325,61 +356,106 @@ static const uint8_t *segment_end(const uint8_t *p) {
  * u8 table_enc, eh_frame_ptr, fde_count, then fde_count pairs
  * (initial_location, fde_address) sorted by location. ld and lld write
  * pcrel|sdata4, udata4 and datarel|sdata4. */
-static int parse_eh_frame_hdr(uintptr_t hdr_len) {
-  if (!exe.hdr ||
-      !in_ranges(exe.load, exe.nload, (uintptr_t)exe.hdr, hdr_len) ||
+static int parse_eh_frame_hdr(struct cfi_object *o, uintptr_t hdr_len) {
+  if (!o->hdr ||
+      !in_ranges(o->load, o->nload, (uintptr_t)o->hdr, hdr_len) ||
       hdr_len < 4)
     return -1;
-  exe.hdr_end = exe.hdr + hdr_len;
-  struct cursor c = {exe.hdr, exe.hdr_end, 0};
-  uintptr_t base = (uintptr_t)exe.hdr;
+  o->hdr_end = o->hdr + hdr_len;
+  struct cursor c = {o->hdr, o->hdr_end, 0};
+  uintptr_t base = (uintptr_t)o->hdr;
   uint8_t version = get_u8(&c);
   uint8_t eh_frame_ptr_enc = get_u8(&c);
   uint8_t fde_count_enc = get_u8(&c);
   uint8_t table_enc = get_u8(&c);
   if (version != 1 || eh_frame_ptr_enc == PE_OMIT)
     return -1;
-  exe.eh_frame =
-      (const uint8_t *)(uintptr_t)get_encoded(&c, eh_frame_ptr_enc, base);
-  if (c.bad || !(exe.eh_frame_end = segment_end(exe.eh_frame)))
+  o->eh_frame =
+      (const uint8_t *)(uintptr_t)get_encoded(o, &c, eh_frame_ptr_enc, base);
+  if (c.bad || !(o->eh_frame_end = segment_end(o, o->eh_frame)))
     return -1;
-  exe.table = NULL;
+  o->table = NULL;
   if (fde_count_enc != PE_OMIT && table_enc != PE_OMIT) {
-    uint64_t count = get_encoded(&c, fde_count_enc, base);
+    uint64_t count = get_encoded(o, &c, fde_count_enc, base);
     size_t entry_size = 2 * encoded_size(table_enc);
     /* A table of LEB128 entries cannot be searched; scan instead. */
     if (!c.bad && entry_size &&
-        count <= (uint64_t)(exe.hdr_end - c.p) / entry_size) {
-      exe.table = c.p;
-      exe.fde_count = count;
-      exe.table_enc = table_enc;
-      exe.table_entry_size = entry_size;
+        count <= (uint64_t)(o->hdr_end - c.p) / entry_size) {
+      o->table = c.p;
+      o->fde_count = count;
+      o->table_enc = table_enc;
+      o->table_entry_size = entry_size;
     }
   }
   return 0;
 }
 
-int ckpt_unwind_init(void) {
-  exe.ntext = exe.nload = 0;
-  exe.have_cfi = 0;
-  exe.hdr = NULL;
-  uintptr_t hdr_len = 0;
-  if (dl_iterate_phdr(visit_executable, &hdr_len) != 1) {
-    exe.ntext = exe.nload = 0;
+/* Reads the object holding `want` (0: the executable) into *o. 0, or -1
+ * when it is not loaded or has no usable .eh_frame_hdr. */
+static int load_object(struct cfi_object *o, uintptr_t want) {
+  *o = (struct cfi_object){0};
+  struct visit_ctx v = {o, want, 0, 0};
+  if (dl_iterate_phdr(visit_object, &v) != 1 || !v.found) {
+    o->ntext = o->nload = 0;
     return -1;
   }
-  if (parse_eh_frame_hdr(hdr_len) != 0)
+  if (parse_eh_frame_hdr(o, v.hdr_len) != 0) {
+    o->ntext = 0; /* no CFI: its code cannot be walked, so it is not ours */
     return -1;
-  exe.have_cfi = 1;
+  }
+  o->have_cfi = 1;
   return 0;
 }
 
-int ckpt_unwind_in_exe(uintptr_t pc) {
-  for (int i = 0; i < exe.ntext; i++)
-    if (pc >= exe.text[i].lo && pc < exe.text[i].hi)
-      return 1;
+int ckpt_unwind_init(void) {
+  int rc = load_object(&objects[0], 0);
+  __atomic_store_n(&nobjects, 1, __ATOMIC_RELEASE);
+  return rc;
+}
+
+int ckpt_unwind_add_object(uintptr_t addr) {
+  int n = __atomic_load_n(&nobjects, __ATOMIC_ACQUIRE);
+  for (int i = 1; i < n; i++) /* a slot freed by dlclose is taken again */
+    if (objects[i].gone) {
+      struct cfi_object fresh;
+      if (load_object(&fresh, addr) != 0)
+        return -1;
+      objects[i] = fresh;
+      __atomic_store_n(&objects[i].gone, 0, __ATOMIC_RELEASE);
+      return 0;
+    }
+  if (n == 0 || n == MAX_OBJECTS || load_object(&objects[n], addr) != 0)
+    return -1;
+  __atomic_store_n(&nobjects, n + 1, __ATOMIC_RELEASE);
   return 0;
 }
+
+void ckpt_unwind_remove_object(uintptr_t addr) {
+  int n = __atomic_load_n(&nobjects, __ATOMIC_ACQUIRE);
+  for (int i = 1; i < n; i++)
+    for (int j = 0; j < objects[i].ntext; j++)
+      if (!objects[i].gone && addr >= objects[i].text[j].lo &&
+          addr < objects[i].text[j].hi) {
+        __atomic_store_n(&objects[i].gone, 1, __ATOMIC_RELEASE);
+        return;
+      }
+}
+
+/* The program's object whose code holds pc, or NULL. */
+static const struct cfi_object *object_at(uintptr_t pc) {
+  int n = __atomic_load_n(&nobjects, __ATOMIC_ACQUIRE);
+  for (int k = 0; k < n; k++) {
+    const struct cfi_object *o = &objects[k];
+    if (__atomic_load_n(&o->gone, __ATOMIC_ACQUIRE))
+      continue;
+    for (int i = 0; i < o->ntext; i++)
+      if (pc >= o->text[i].lo && pc < o->text[i].hi)
+        return o;
+  }
+  return NULL;
+}
+
+int ckpt_unwind_in_program(uintptr_t pc) { return object_at(pc) != NULL; }
 
 /* ---- CIEs and FDEs ------------------------------------------------------- */
 
@@ -402,11 +478,11 @@ struct fde_info {
  * follows), then the 4-byte CIE id / CIE pointer that *id_field points at;
  * the record ends at *end. 0 for the zero terminator, -1 if it does not fit
  * in .eh_frame's segment, else 1. */
-static int record_bounds(const uint8_t *rec, const uint8_t **id_field,
+static int record_bounds(const struct cfi_object *o, const uint8_t *rec, const uint8_t **id_field,
                          const uint8_t **end) {
-  if (rec < exe.eh_frame || rec >= exe.eh_frame_end)
+  if (rec < o->eh_frame || rec >= o->eh_frame_end)
     return -1;
-  struct cursor c = {rec, exe.eh_frame_end, 0};
+  struct cursor c = {rec, o->eh_frame_end, 0};
   uint64_t length = get_unsigned(&c, 4);
   if (length == 0xffffffff)
     length = get_unsigned(&c, 8);
@@ -414,7 +490,7 @@ static int record_bounds(const uint8_t *rec, const uint8_t **id_field,
     return -1;
   if (length == 0)
     return 0;
-  if (length < 4 || length > (uint64_t)(exe.eh_frame_end - c.p))
+  if (length < 4 || length > (uint64_t)(o->eh_frame_end - c.p))
     return -1;
   *id_field = c.p;
   *end = c.p + length;
@@ -427,9 +503,10 @@ static int record_bounds(const uint8_t *rec, const uint8_t **id_field,
  * encoding and pointer), R (FDE pointer encoding), S (signal frame: no data;
  * it only matters for frames of signal trampolines, none of which is ours),
  * and the initial instructions. */
-static int parse_cie(const uint8_t *cie, struct cie_info *out) {
+static int parse_cie(const struct cfi_object *o, const uint8_t *cie,
+                     struct cie_info *out) {
   const uint8_t *id_field, *end;
-  if (record_bounds(cie, &id_field, &end) != 1)
+  if (record_bounds(o, cie, &id_field, &end) != 1)
     return -1;
   struct cursor c = {id_field, end, 0};
   if (get_unsigned(&c, 4) != 0)
@@ -465,7 +542,7 @@ static int parse_cie(const uint8_t *cie, struct cie_info *out) {
         /* The personality routine is irrelevant to unwinding: skip it
          * without following an indirect pointer. */
         uint8_t enc = get_u8(&c);
-        get_encoded(&c, enc & (uint8_t)~PE_INDIRECT, 0);
+        get_encoded(o, &c, enc & (uint8_t)~PE_INDIRECT, 0);
         break;
       }
       case 'R':
@@ -495,18 +572,19 @@ static int parse_cie(const uint8_t *cie, struct cie_info *out) {
 /* An FDE: CIE pointer (distance back from the field itself), pc_begin and
  * pc_range in the CIE's 'R' encoding (the range without its application),
  * the augmentation block with 'z', then the instructions. */
-static int parse_fde(const uint8_t *fde, struct fde_info *out) {
+static int parse_fde(const struct cfi_object *o, const uint8_t *fde,
+                     struct fde_info *out) {
   const uint8_t *id_field, *end;
-  if (record_bounds(fde, &id_field, &end) != 1)
+  if (record_bounds(o, fde, &id_field, &end) != 1)
     return -1;
   struct cursor c = {id_field, end, 0};
   uint64_t cie_offset = get_unsigned(&c, 4);
-  if (cie_offset == 0 || cie_offset > (uint64_t)(id_field - exe.eh_frame))
+  if (cie_offset == 0 || cie_offset > (uint64_t)(id_field - o->eh_frame))
     return -1; /* a CIE, or pointing before .eh_frame */
-  if (parse_cie(id_field - cie_offset, &out->cie) != 0)
+  if (parse_cie(o, id_field - cie_offset, &out->cie) != 0)
     return -1;
-  uint64_t pc_begin = get_encoded(&c, out->cie.fde_enc, 0);
-  uint64_t pc_range = get_encoded(&c, out->cie.fde_enc & PE_FORMAT_MASK, 0);
+  uint64_t pc_begin = get_encoded(o, &c, out->cie.fde_enc, 0);
+  uint64_t pc_range = get_encoded(o, &c, out->cie.fde_enc & PE_FORMAT_MASK, 0);
   if (out->cie.has_augmentation_data) {
     uint64_t len = get_uleb(&c);
     if (c.bad || len > (uint64_t)(end - c.p))
@@ -523,10 +601,11 @@ static int parse_fde(const uint8_t *fde, struct fde_info *out) {
 }
 
 /* Without a search table: every FDE in .eh_frame, up to the terminator. */
-static int find_fde_linear(uintptr_t pc, struct fde_info *out) {
-  const uint8_t *rec = exe.eh_frame, *id_field, *end;
-  while (record_bounds(rec, &id_field, &end) == 1) {
-    if (load_le(id_field, 4) != 0 && parse_fde(rec, out) == 0 &&
+static int find_fde_linear(const struct cfi_object *o, uintptr_t pc,
+                           struct fde_info *out) {
+  const uint8_t *rec = o->eh_frame, *id_field, *end;
+  while (record_bounds(o, rec, &id_field, &end) == 1) {
+    if (load_le(id_field, 4) != 0 && parse_fde(o, rec, out) == 0 &&
         pc >= out->pc_begin && pc < out->pc_end)
       return 0;
     rec = end;
@@ -535,10 +614,11 @@ static int find_fde_linear(uintptr_t pc, struct fde_info *out) {
 }
 
 /* The table entry's initial location; the FDE's address in *fde. */
-static uintptr_t table_entry(size_t i, const uint8_t **fde) {
-  const uint8_t *entry = exe.table + i * exe.table_entry_size;
-  uintptr_t base = (uintptr_t)exe.hdr;
-  int fast = exe.table_enc == (PE_DATAREL | PE_SDATA4); /* ld's and lld's */
+static uintptr_t table_entry(const struct cfi_object *o, size_t i,
+                             const uint8_t **fde) {
+  const uint8_t *entry = o->table + i * o->table_entry_size;
+  uintptr_t base = (uintptr_t)o->hdr;
+  int fast = o->table_enc == (PE_DATAREL | PE_SDATA4); /* ld's and lld's */
 #ifdef CKPT_UNIT_TEST
   fast = fast && ckpt_unwind_test_lookup != CKPT_UNWIND_TEST_TABLE_GENERIC;
 #endif
@@ -546,34 +626,35 @@ static uintptr_t table_entry(size_t i, const uint8_t **fde) {
     *fde = (const uint8_t *)(base + (uint64_t)load_s32(entry + 4));
     return base + (uint64_t)load_s32(entry);
   }
-  struct cursor c = {entry, entry + exe.table_entry_size, 0};
-  uintptr_t location = get_encoded(&c, exe.table_enc, base);
-  *fde = (const uint8_t *)(uintptr_t)get_encoded(&c, exe.table_enc, base);
+  struct cursor c = {entry, entry + o->table_entry_size, 0};
+  uintptr_t location = get_encoded(o, &c, o->table_enc, base);
+  *fde = (const uint8_t *)(uintptr_t)get_encoded(o, &c, o->table_enc, base);
   return location;
 }
 
 /* Binary search for the last entry starting at or below pc; its FDE must
  * then cover pc (a gap between functions has no entry of its own). */
-static int find_fde(uintptr_t pc, struct fde_info *out) {
+static int find_fde(const struct cfi_object *o, uintptr_t pc,
+                    struct fde_info *out) {
 #ifdef CKPT_UNIT_TEST
   if (ckpt_unwind_test_lookup == CKPT_UNWIND_TEST_LINEAR_SCAN)
-    return find_fde_linear(pc, out);
+    return find_fde_linear(o, pc, out);
 #endif
-  if (!exe.table)
-    return find_fde_linear(pc, out);
-  size_t lo = 0, hi = exe.fde_count;
+  if (!o->table)
+    return find_fde_linear(o, pc, out);
+  size_t lo = 0, hi = o->fde_count;
   const uint8_t *fde = NULL;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     const uint8_t *mid_fde;
-    if (table_entry(mid, &mid_fde) <= pc) {
+    if (table_entry(o, mid, &mid_fde) <= pc) {
       lo = mid + 1;
       fde = mid_fde;
     } else {
       hi = mid;
     }
   }
-  if (!fde || parse_fde(fde, out) != 0)
+  if (!fde || parse_fde(o, fde, out) != 0)
     return -1;
   return pc >= out->pc_begin && pc < out->pc_end ? 0 : -1;
 }
@@ -618,6 +699,7 @@ struct row {
 #define REMEMBER_DEPTH 8
 
 struct cfa_program {
+  const struct cfi_object *o; /* whose CFI this is */
   const struct cie_info *cie;
   uintptr_t pc;              /* the row wanted is the one covering pc */
   const struct row *initial; /* after the CIE's instructions; NULL in them */
@@ -686,7 +768,7 @@ static int run_cfa_program(struct cfa_program *prog, const uint8_t *p,
     case CFA_nop:
       continue;
     case CFA_set_loc: {
-      uint64_t to = get_encoded(&c, cie->fde_enc, 0);
+      uint64_t to = get_encoded(prog->o, &c, cie->fde_enc, 0);
       if (c.bad || to < loc)
         return -1;
       if (to > prog->pc)
@@ -921,13 +1003,15 @@ int ckpt_unwind_step(struct ckpt_unwind_regs *r, int exact, uintptr_t stack_lo,
   /* A return address follows its call, which may be a function's last
    * instruction (a noreturn call): the call itself is at rip - 1. */
   uintptr_t pc = exact ? r->rip : r->rip - 1;
-  if (!ckpt_unwind_in_exe(pc))
-    return CKPT_UNWIND_NOT_EXE;
+  const struct cfi_object *o = object_at(pc);
+  if (!o)
+    return CKPT_UNWIND_NOT_PROGRAM;
   struct fde_info fde;
-  if (!exe.have_cfi || find_fde(pc, &fde) != 0 || fde.cie.ra_column != DW_RA)
+  if (!o->have_cfi || find_fde(o, pc, &fde) != 0 || fde.cie.ra_column != DW_RA)
     return CKPT_UNWIND_NO_INFO;
 
   struct cfa_program prog;
+  prog.o = o;
   prog.cie = &fde.cie;
   prog.pc = pc;
   prog.initial = NULL;
@@ -957,8 +1041,8 @@ const char *ckpt_unwind_result_name(int result) {
     return "ok";
   case CKPT_UNWIND_BOTTOM:
     return "bottom";
-  case CKPT_UNWIND_NOT_EXE:
-    return "not-exe";
+  case CKPT_UNWIND_NOT_PROGRAM:
+    return "not-program";
   case CKPT_UNWIND_NO_INFO:
     return "no-info";
   default:

@@ -1,17 +1,18 @@
 /* runtime/unwind.h - walking a thread's native frames through the
- * executable's own code with its DWARF call frame information (.eh_frame).
+ * program's own code with its DWARF call frame information (.eh_frame).
  *
  * Native frames are saved byte-for-byte; before saving, the runtime has to
- * know that every frame on a stack belongs to the executable (a shared
- * library calling back into the program, e.g. qsort's comparator, cannot be
- * restored), list them, and find a caller's registers. Only the executable
- * is ever unwound: a return address anywhere else ends the walk with
- * CKPT_UNWIND_NOT_EXE.
+ * know that every frame on a stack belongs to the program (a shared library
+ * ckpt did not build calling back into the program, e.g. qsort's
+ * comparator, cannot be restored), list them, and find a caller's
+ * registers. The program's code is the executable's and that of the shared
+ * libraries built with ckpt-cc -shared (added as they register): a return
+ * address anywhere else ends the walk with CKPT_UNWIND_NOT_PROGRAM.
  *
- * Everything after ckpt_unwind_init() only reads the executable's mapped
+ * Everything after ckpt_unwind_init() only reads the objects' mapped
  * .eh_frame_hdr/.eh_frame and the stack being walked: no allocation, no
  * locks, no libc calls, so it is async-signal-safe and may run on any thread
- * concurrently. Walking another thread's stack is only meaningful while that
+ * concurrently (objects are added and removed with release stores). Walking another thread's stack is only meaningful while that
  * thread is stopped in the frames described by its captured context.
  */
 #ifndef CKPT_UNWIND_H
@@ -32,9 +33,9 @@ enum ckpt_unwind_result {
   /* The frame's CFI marks the return address undefined (.cfi_undefined
    * rip): it is the outermost frame of its stack. */
   CKPT_UNWIND_BOTTOM = 1,
-  /* The pc is not in the executable's text (a shared library, the vdso,
-   * 0, garbage). */
-  CKPT_UNWIND_NOT_EXE = 2,
+  /* The pc is not in the program's code (a shared library ckpt did not
+   * build, the vdso, 0, garbage). */
+  CKPT_UNWIND_NOT_PROGRAM = 2,
   /* No FDE covers the pc, the CFI uses something not supported (DWARF
    * expressions, unknown opcodes or encodings), or the result is not a
    * plausible frame (CFA not 8-aligned, not above rsp, or a slot outside
@@ -48,8 +49,18 @@ enum ckpt_unwind_result {
  * .eh_frame_hdr (the steps then answer CKPT_UNWIND_NO_INFO). */
 int ckpt_unwind_init(void);
 
-/* 1 if pc is inside an executable segment of the executable, else 0. */
-int ckpt_unwind_in_exe(uintptr_t pc);
+/* Adds the loaded object holding addr (an instrumented shared library) to
+ * the program's code. Not async-signal-safe (dl_iterate_phdr); callers
+ * serialise additions and removals. 0, or -1 if it is not loaded, has no
+ * usable .eh_frame_hdr, or the table of objects is full. */
+int ckpt_unwind_add_object(uintptr_t addr);
+
+/* The object whose code holds addr is no longer the program's (dlclose). */
+void ckpt_unwind_remove_object(uintptr_t addr);
+
+/* 1 if pc is inside an executable segment of the executable or of an added
+ * object, else 0. */
+int ckpt_unwind_in_program(uintptr_t pc);
 
 /* One step up the stack. On entry *r describes a frame: r->rip is a return
  * address into it -- the CFI row is looked up at rip - 1, inside the call --

@@ -23,13 +23,20 @@ static void usage(FILE *f) {
 "user's arguments,\n"
 "  -fpass-plugin=PREFIX/lib/ckpt/ckpt.so -fplugin=PREFIX/lib/ckpt/ckpt-clang.so\n"
 "  -I PREFIX/include -D__CKPT__=1 -fno-pie -gline-tables-only\n"
-"(-I and -D only if some input is preprocessed), after them\n"
+"(-I and -D only if some input is preprocessed; -fno-pie not with -shared),\n"
+"after them\n"
 "  -fasynchronous-unwind-tables\n"
-"(only if C or IR is compiled) and, when linking (none of -c -S -E -M -MM\n"
-"-fsyntax-only), after that\n"
-"  -no-pie -pthread -Wl,--build-id=sha1 -Wl,--whole-archive\n"
+"(only if C or IR is compiled) and, when linking an executable (none of -c\n"
+"-S -E -M -MM -fsyntax-only), after that\n"
+"  -no-pie -pthread -Wl,--build-id=sha1\n"
+"  -Wl,--dynamic-list=PREFIX/lib/ckpt/exports.list -Wl,--whole-archive\n"
 "  PREFIX/lib/ckpt/libckpt.a -Wl,--no-whole-archive\n"
 "  -Wl,--push-state,--no-as-needed -lgcc_s -Wl,--pop-state\n"
+"or, when linking a shared library (-shared, also in -Wl, and -Xlinker),\n"
+"  -pthread -Wl,--build-id=sha1 -Wl,-z,start-stop-visibility=hidden\n"
+"  -Wl,--whole-archive PREFIX/lib/ckpt/libckpt-dso.a -Wl,--no-whole-archive\n"
+"A library built so is instrumented like the program; it needs a program\n"
+"built with ckpt-cc, whose runtime saves its state (docs/ckpt-cc.md).\n"
 "PREFIX is the directory above the one ckpt-cc is in. Without input files\n"
 "and -o (--version, -v, -###, -dumpmachine, -print-prog-name=...) the\n"
 "arguments are passed to clang unchanged. Response files (@FILE) are read\n"
@@ -37,9 +44,9 @@ static void usage(FILE *f) {
 "ckpt-clang.so implements `#pragma ckpt exclude` (see docs/pragma.md).\n"
 "\n"
 "Ignored: -static (one warning when linking): ckpt programs are linked\n"
-"dynamically. Refused: -shared (also in -Wl, and -Xlinker), -flto, C++\n"
-"(and Objective-C) inputs, and -pie/-static-pie when linking: the\n"
-"executable must be at a fixed address. -fPIC/-fPIE code is fine.\n"
+"dynamically. Refused: -flto, C++ (and Objective-C) inputs, and\n"
+"-pie/-static-pie when linking an executable: it must be at a fixed\n"
+"address. -fPIC/-fPIE code is fine.\n"
 "See docs/ckpt-cc.md.\n"
 "\n"
 "Options of ckpt-cc itself:\n"
@@ -351,8 +358,7 @@ int main(int argc, char **argv) {
   const char *static_flag = NULL;
   const char *lang = NULL; /* current -x language, NULL = by extension */
   int only_inputs = 0;     /* after "--" */
-  static const char shared_why[] =
-      "ckpt builds executables, not shared libraries";
+  int shared = 0;          /* links a shared library */
   for (size_t i = 0; i < all.n; i++) {
     const char *a = all.v[i];
     if (only_inputs || a[0] != '-' || strcmp(a, "-") == 0) {
@@ -384,10 +390,8 @@ int main(int argc, char **argv) {
         lang = strcmp(v, "none") == 0 ? NULL : v;
         used_x = 1;
       }
-      if (!refused && v && strcmp(a, "-Xlinker") == 0 && is_linker_shared(v)) {
-        refused = "-Xlinker -shared";
-        refused_why = shared_why;
-      }
+      if (v && strcmp(a, "-Xlinker") == 0 && is_linker_shared(v))
+        shared = 1;
       i++;
       continue;
     }
@@ -401,12 +405,10 @@ int main(int argc, char **argv) {
       used_x = 1;
     } else if (is_compile_only(a))
       compile_only = 1;
-    else if (!refused && (strcmp(a, "-shared") == 0 ||
-                          strcmp(a, "--shared") == 0 ||
-                          (strncmp(a, "-Wl,", 4) == 0 && wl_has_shared(a)))) {
-      refused = a;
-      refused_why = shared_why;
-    } else if (is_static(a)) {
+    else if (strcmp(a, "-shared") == 0 || strcmp(a, "--shared") == 0 ||
+             (strncmp(a, "-Wl,", 4) == 0 && wl_has_shared(a)))
+      shared = 1;
+    else if (is_static(a)) {
       if (!static_flag)
         static_flag = a;
     } else if (!refused &&
@@ -425,7 +427,7 @@ int main(int argc, char **argv) {
     tool_die(2, "%s is not supported: %s", refused, refused_why);
   int passthrough = ninputs == 0 && !has_output;
   int linking = !passthrough && !compile_only;
-  if (linking && pie_flag)
+  if (linking && pie_flag && !shared)
     tool_die(2,
              "%s cannot be used when linking: the executable must be at a "
              "fixed address (ckpt links with -no-pie)",
@@ -447,7 +449,8 @@ int main(int argc, char **argv) {
 
   char prefix[PATH_MAX], plugin[PATH_MAX + 32], fe_plugin[PATH_MAX + 32],
       incdir[PATH_MAX + 32], lib[PATH_MAX + 32], plugin_opt[PATH_MAX + 64],
-      fe_plugin_opt[PATH_MAX + 64];
+      fe_plugin_opt[PATH_MAX + 64], exports[PATH_MAX + 32],
+      exports_opt[PATH_MAX + 64];
   if (!passthrough) {
     if (tool_self_prefix(prefix, sizeof prefix) < 0)
       tool_die(1, "cannot find the ckpt installation (/proc/self/exe: %s)",
@@ -455,14 +458,24 @@ int main(int argc, char **argv) {
     snprintf(plugin, sizeof plugin, "%s/lib/ckpt/ckpt.so", prefix);
     snprintf(fe_plugin, sizeof fe_plugin, "%s/lib/ckpt/ckpt-clang.so", prefix);
     snprintf(incdir, sizeof incdir, "%s/include", prefix);
+    /* A shared library gets the registration of its descriptors only: the
+     * runtime is the executable's (runtime/dso/ckpt_dso.c). */
     snprintf(lib, sizeof lib, "%s/lib/ckpt/%s", prefix,
-             test_hooks ? "libckpt-testhooks.a" : "libckpt.a");
+             shared       ? "libckpt-dso.a"
+             : test_hooks ? "libckpt-testhooks.a"
+                          : "libckpt.a");
+    snprintf(exports, sizeof exports, "%s/lib/ckpt/exports.list", prefix);
+    snprintf(exports_opt, sizeof exports_opt, "-Wl,--dynamic-list=%s",
+             exports);
     snprintf(plugin_opt, sizeof plugin_opt, "-fpass-plugin=%s", plugin);
     snprintf(fe_plugin_opt, sizeof fe_plugin_opt, "-fplugin=%s", fe_plugin);
     check_exists(plugin, "pass plugin");
     check_exists(fe_plugin, "frontend plugin");
     if (linking)
-      check_exists(lib, "runtime library");
+      check_exists(lib, shared ? "shared library registration"
+                               : "runtime library");
+    if (linking && !shared)
+      check_exists(exports, "runtime export list");
   }
 
   struct args cmd = {0};
@@ -477,7 +490,11 @@ int main(int argc, char **argv) {
       push_arg(&cmd, incdir);
       push_arg(&cmd, "-D__CKPT__=1");
     }
-    push_arg(&cmd, "-fno-pie");
+    /* An executable's code is at a fixed address (linked -no-pie below); a
+     * shared library's must be position-independent, which the user asks
+     * for with -fPIC as with plain clang. */
+    if (!shared)
+      push_arg(&cmd, "-fno-pie");
     /* Line tables name the source line in the pass's diagnostics and of
      * every site in a checkpoint; they do not change the code. A -g or -g0
      * of the user's comes later and wins. */
@@ -509,9 +526,18 @@ int main(int argc, char **argv) {
       push_arg(&cmd, "-x");
       push_arg(&cmd, "none");
     }
-    push_arg(&cmd, "-no-pie");
+    if (!shared)
+      push_arg(&cmd, "-no-pie");
     push_arg(&cmd, "-pthread");
     push_arg(&cmd, "-Wl,--build-id=sha1");
+    /* The runtime's entry points, for the code of the program's ckpt-cc
+     * -shared libraries (which cannot have a runtime of their own). */
+    if (!shared)
+      push_arg(&cmd, exports_opt);
+    else
+      /* The bounds of the library's descriptor sections stay its own: not
+       * exported, so no other object binds to them. */
+      push_arg(&cmd, "-Wl,-z,start-stop-visibility=hidden");
     push_arg(&cmd, "-Wl,--whole-archive");
     push_arg(&cmd, lib);
     push_arg(&cmd, "-Wl,--no-whole-archive");
@@ -522,9 +548,11 @@ int main(int argc, char **argv) {
      * (docs/dependencies.md), and a restart then needs none of them. */
     /* glibc loads libgcc_s on the first pthread_exit (to unwind); loaded at
      * startup instead, it sits at the same address in a restarted process. */
-    push_arg(&cmd, "-Wl,--push-state,--no-as-needed");
-    push_arg(&cmd, "-lgcc_s");
-    push_arg(&cmd, "-Wl,--pop-state");
+    if (!shared) {
+      push_arg(&cmd, "-Wl,--push-state,--no-as-needed");
+      push_arg(&cmd, "-lgcc_s");
+      push_arg(&cmd, "-Wl,--pop-state");
+    }
     if (i < given->n && used_x && lang) {
       /* The inputs after "--" are in the user's last -x language. */
       push_arg(&cmd, "-x");

@@ -216,6 +216,19 @@ struct ckpt_frame_exclude {
   CKPT_FRAME_EXCLUDE_FIELDS(CKPT_C_FIELD)
 };
 
+/* What a shared library built with ckpt-cc -shared hands the runtime when
+ * it is loaded (runtime/dso/ckpt_dso.c calls CKPT_NAME(register_module) from
+ * its constructor; runtime/modules.c): its function and global descriptors,
+ * as the executable's are found through __start_/__stop_ symbols. The
+ * struct lives in the library's data, so its address also says which
+ * loaded object it is. */
+struct ckpt_module_info {
+  uint32_t abi_version;
+  uint32_t reserved;
+  const struct ckpt_func_desc *funcs, *funcs_end;
+  const struct ckpt_global_desc *globals, *globals_end;
+};
+
 #define CKPT_C_SECTION_ENUM(name, num) CKPT_SEC_##name = num,
 enum ckpt_section_type { CKPT_SECTION_TYPES(CKPT_C_SECTION_ENUM) };
 #undef CKPT_C_SECTION_ENUM

@@ -252,6 +252,43 @@ def multi_tu(work):
           f"OUTPUT {'same' if same else 'DIFFERENT'}", flush=True)
 
 
+def shared_library(work):
+    """A shared library built with ckpt-cc -shared -fPIC (compiled, then
+    linked separately, as libtool does) and a program linked against it: a
+    chain of restarts, each from a checkpoint taken under the library's frames
+    (in the library, or in a program callback it called)."""
+    d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs", "shlib")
+    os.makedirs(os.path.join(work, "ref"))
+    steps = [
+        [CKPT_CC, "-O2", "-fPIC", "-c", os.path.join(d, "shape.c"), "-o", "shape.o"],
+        [CKPT_CC, "-shared", "shape.o", "-o", "libshape.so"],
+        [CKPT_CC, "-O1", os.path.join(d, "app.c"), "-L.", "-lshape", "-Wl,-rpath,$ORIGIN",
+         "-o", "app"],
+        ["clang-19", "-O2", "-fPIC", "-shared", os.path.join(d, "shape.c"), "-o",
+         "ref/libshape.so"],
+        ["clang-19", "-O1", os.path.join(d, "app.c"), "-Lref", "-lshape",
+         "-Wl,-rpath,$ORIGIN", "-o", "ref/app"],
+    ]
+    for cmd in steps:
+        subprocess.run(cmd, check=True, cwd=work)
+    ref = subprocess.run(["ref/app"], cwd=work, capture_output=True, text=True)
+    with open(os.path.join(work, "out.txt"), "w") as o:
+        first = subprocess.run([CKPT_RUN, "--dir", "ck", "--", "./app"], cwd=work, stdout=o)
+    restarts = 0
+    while restarts < 40:
+        rs = subprocess.run([CKPT_RUN, "--restart", "ck"], cwd=work, capture_output=True,
+                            text=True)
+        restarts += 1
+        if rs.returncode != -9:
+            break
+    out = open(os.path.join(work, "out.txt")).read()
+    same = out == ref.stdout
+    print(f"SHARED first={first.returncode} restarts={restarts} last={rs.returncode} "
+          f"OUTPUT {'same' if same else 'DIFFERENT'}", flush=True)
+    if not same or rs.returncode:
+        print(rs.stderr, "--- expected\n" + ref.stdout + "--- got\n" + out, flush=True)
+
+
 if __name__ == "__main__":
     scenario, work = sys.argv[1], sys.argv[2]
     shutil.rmtree(work, ignore_errors=True)

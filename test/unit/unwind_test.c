@@ -349,7 +349,7 @@ static void check_walk(struct chain *ch) {
   if (res == CKPT_UNWIND_BOTTOM)
     last_fn = fn;
   else
-    CHECK(!ckpt_unwind_in_exe(r.rip - 1), "%s: ended at %#" PRIx64, ch->what,
+    CHECK(!ckpt_unwind_in_program(r.rip - 1), "%s: ended at %#" PRIx64, ch->what,
           r.rip);
   CHECK(last_fn == ch->expect_last_fn,
         "%s: outermost function %#" PRIxPTR ", want %#" PRIxPTR, ch->what,
@@ -414,7 +414,7 @@ static void test_this_thread(void) {
   make_chain(&ch, 42, check_walks);
   ch.what = "this thread";
   stack_bounds(pthread_self(), &ch.stack_lo, &ch.stack_hi);
-  ch.expect_end = CKPT_UNWIND_NOT_EXE;
+  ch.expect_end = CKPT_UNWIND_NOT_PROGRAM;
   extern int main(void);
   ch.expect_last_fn = (uintptr_t)main;
   run_here(&ch);
@@ -439,7 +439,7 @@ static void test_other_thread(void) {
   static struct chain ch;
   make_chain(&ch, 34, block_until_walked);
   ch.what = "blocked thread";
-  ch.expect_end = CKPT_UNWIND_NOT_EXE;
+  ch.expect_end = CKPT_UNWIND_NOT_PROGRAM;
   ch.expect_last_fn = (uintptr_t)blocked_thread;
   sem_init(&ch.ready, 0, 0);
   sem_init(&ch.go, 0, 0);
@@ -467,11 +467,11 @@ LEVEL int compare_and_walk(const void *a, const void *b) {
     CHECK(res == CKPT_UNWIND_OK && fn == (uintptr_t)compare_and_walk,
           "qsort: leaving the comparator: %s", ckpt_unwind_result_name(res));
     CHECK(r.rip == (uintptr_t)__builtin_return_address(0) &&
-              !ckpt_unwind_in_exe(r.rip),
+              !ckpt_unwind_in_program(r.rip),
           "qsort: return address %#" PRIx64, r.rip);
     struct ckpt_unwind_regs before = r;
     res = ckpt_unwind_step(&r, 0, lo, hi, &fn);
-    CHECK(res == CKPT_UNWIND_NOT_EXE && fn == 0 &&
+    CHECK(res == CKPT_UNWIND_NOT_PROGRAM && fn == 0 &&
               memcmp(&r, &before, sizeof r) == 0,
           "qsort: step into libc: %s", ckpt_unwind_result_name(res));
   }
@@ -708,17 +708,17 @@ static void test_not_exe(void) {
   volatile long local = 0;
   struct ckpt_unwind_regs r = {0};
   uintptr_t fn = 1;
-  CHECK(ckpt_unwind_in_exe((uintptr_t)capture_here) &&
-            ckpt_unwind_in_exe((uintptr_t)ckpt_unwind_step) &&
-            !ckpt_unwind_in_exe((uintptr_t)&local) && !ckpt_unwind_in_exe(0) &&
-            !ckpt_unwind_in_exe((uintptr_t)&opaque),
-        "ckpt_unwind_in_exe");
-  CHECK(ckpt_unwind_step(&r, 0, 0, UINTPTR_MAX, &fn) == CKPT_UNWIND_NOT_EXE &&
+  CHECK(ckpt_unwind_in_program((uintptr_t)capture_here) &&
+            ckpt_unwind_in_program((uintptr_t)ckpt_unwind_step) &&
+            !ckpt_unwind_in_program((uintptr_t)&local) && !ckpt_unwind_in_program(0) &&
+            !ckpt_unwind_in_program((uintptr_t)&opaque),
+        "ckpt_unwind_in_program");
+  CHECK(ckpt_unwind_step(&r, 0, 0, UINTPTR_MAX, &fn) == CKPT_UNWIND_NOT_PROGRAM &&
             fn == 0,
         "rip 0");
   r.rip = (uintptr_t)&local;
   r.rsp = (uintptr_t)&local;
-  CHECK(ckpt_unwind_step(&r, 1, 0, UINTPTR_MAX, &fn) == CKPT_UNWIND_NOT_EXE,
+  CHECK(ckpt_unwind_step(&r, 1, 0, UINTPTR_MAX, &fn) == CKPT_UNWIND_NOT_PROGRAM,
         "rip on the stack");
   /* A function's address outside the executable is libc's; inside it, a
    * canonical PLT entry (non-PIE), whose CFI is a DWARF expression (ld) or
@@ -726,8 +726,8 @@ static void test_not_exe(void) {
   uintptr_t plt_or_libc = (uintptr_t)&qsort;
   r.rip = plt_or_libc + 6;
   int res = ckpt_unwind_step(&r, 1, 0, UINTPTR_MAX, &fn);
-  CHECK(res == (ckpt_unwind_in_exe(plt_or_libc) ? CKPT_UNWIND_NO_INFO
-                                                : CKPT_UNWIND_NOT_EXE),
+  CHECK(res == (ckpt_unwind_in_program(plt_or_libc) ? CKPT_UNWIND_NO_INFO
+                                                : CKPT_UNWIND_NOT_PROGRAM),
         "qsort at %#" PRIxPTR ": %s", plt_or_libc,
         ckpt_unwind_result_name(res));
 }
@@ -760,7 +760,7 @@ LEVEL void time_walks(struct timing *t) {
            CKPT_UNWIND_OK)
       steps++;
     double ns = (now_ns() - t0) / (double)steps;
-    CHECK(res == CKPT_UNWIND_NOT_EXE && steps > DEEP,
+    CHECK(res == CKPT_UNWIND_NOT_PROGRAM && steps > DEEP,
           "deep walk: %ld steps, %s", steps, ckpt_unwind_result_name(res));
     t->steps = steps;
     if (ns < t->best_ns_per_frame)
