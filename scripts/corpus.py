@@ -17,6 +17,8 @@ Options:
                     killed again after its own next checkpoint
   --seed S          random seed (default: from the clock; printed)
   --scale PCT       multiplies every workload's size (default 100)
+  --reps N          timed runs of the whole job for the CPU ratio, plain and
+                    ckpt interleaved, medians (default 3; 0: the first run)
   --reuse           keep binaries already built in WORK (same source)
   --build-timeout S per build (default 1800)
   --no-setup        do not touch apt (deb-src, build tools)
@@ -43,7 +45,7 @@ failure); exit status 1 on any failure. Failed trials keep their directory
 (checkpoints included) under WORK/trials; passed ones lose their
 checkpoint files.
 """
-import argparse, os, random, shutil, signal, subprocess, sys, time
+import argparse, math, os, random, shutil, signal, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
@@ -52,6 +54,7 @@ import benchlib  # noqa: E402
 
 CKPT_SUFFIX = ".ckpt"
 MAX_MISSES = 5
+MIN_STEP = 1.5   # seconds (plain) for a step to be a trial's
 
 
 def log(msg):
@@ -98,6 +101,20 @@ def wl_glpsol(wdir, scale, src):
             "examples/tiling.mod: MIP (1348 binaries), solution (-o) and display (-y) files")
 
 
+def wl_m4(wdir, scale):
+    """real.py's recursive fib macro, larger: fib(17) runs 16 ms, each +1
+    costs 1.6 times more; fib(29) at scale 100."""
+    n = max(10, 29 + round(math.log(scale / 100) / math.log(1.618)))
+    src = os.path.join(wdir, f"fib-{n}.m4")
+    open(src, "w").write("define(`fib', `ifelse(eval($1 < 2), 1, $1, "
+                         "`eval(fib(decr($1)) + fib(eval($1 - 2)))')')dnl\n"
+                         f"fib({n})\n")
+    return [(["{bin}"], src, "out")], f"recursive macro fib({n})"
+
+
+# Workloads replacing real.py's for the corpus (real.py's are too short).
+WORKLOADS = {"m4": wl_m4}
+
 # Programs that bench/real.py does not measure (their logs carry timings:
 # stderr for fasttree, stdout for glpsol, so only their result files are
 # compared), in real.py's format plus: env, and a workload that may take the
@@ -113,9 +130,9 @@ EXTRA = [
 ]
 
 # Workload sizes (percent of real.py's) so that a step runs a few seconds.
-SCALE = {"sqlite3": 100, "bzip2": 100, "zstd": 100, "xz": 200, "gzip": 100,
-         "yajl json_reformat": 100, "jq": 100, "cmark": 100, "bc": 100, "gawk": 100,
-         "mawk": 100, "m4": 100}
+SCALE = {"sqlite3": 250, "bzip2": 300, "zstd": 100, "xz": 100, "gzip": 100,
+         "yajl json_reformat": 200, "jq": 150, "cmark": 1000, "bc": 300, "gawk": 400,
+         "mawk": 1000, "m4": 100}
 
 ALL = real.PROGRAMS + EXTRA
 
@@ -124,7 +141,7 @@ def job(prog, wdir, scale, src):
     """(steps, description). A step: argv ("{bin}" = the binary), stdin
     path or None, out (name of its stdout), stdout/stderr compared (default
     yes), files it writes in its working directory (compared)."""
-    wl = prog["workload"]
+    wl = WORKLOADS.get(prog["name"], prog["workload"])
     sc = max(1, SCALE.get(prog["name"], 100) * scale // 100)
     steps, desc = wl(wdir, sc, src) if prog.get("wants_src") else wl(wdir, sc)
     norm = []
@@ -390,7 +407,8 @@ class Ctx:
 
 def run_program(ctx, prog, a):
     """Builds, references and trials for one program; a result dict."""
-    r = dict(prog=prog, passed=0, failed=0, misses=0, kills=0, sizes=[], notes=[], errors=[])
+    r = dict(prog=prog, passed=0, failed=0, misses=0, kills=0, sizes=[], notes=[], errors=[],
+             trial_steps=[])
     try:
         src, version = real.fetch_source(prog["pkg"], a.src)
     except RuntimeError as e:
@@ -468,13 +486,32 @@ def run_program(ctx, prog, a):
             r["errors"].append("decompressed output differs from the input")
             r["failed"] += 1
             return r
+    if a.reps > 0:
+        def job_cpu(binary, tag, under_ckpt_run):
+            total = 0.0
+            for i, s in enumerate(steps):
+                argv = [binary if x == "{bin}" else x for x in s["argv"]]
+                d = os.path.join(rdir, f"time-{tag}{i}")
+                if under_ckpt_run:
+                    argv = [ctx.ckpt_run, "--dir", os.path.join(d, "ckpt"), "--"] + argv
+                total += run_once(argv, d, s, env, 30 * s["T"] + 120)[1]
+            return total
+        cpu_plain, cpu_ckpt, _, _ = benchlib.interleaved(
+            lambda: job_cpu(plain, "plain", False), lambda: job_cpu(inst, "ckpt", True), a.reps)
     r["cpu_plain"], r["cpu_ckpt"] = cpu_plain, cpu_ckpt
     r["T"] = [s["plain_wall"] for s in steps]
     rng = random.Random(f"{a.seed}-{prog['name']}")
+    # Trials go round the steps long enough to be killed mid-run (a
+    # decompression of a few tenths of a second is not): those of at least
+    # MIN_STEP s, else the longest.
+    idx = [i for i, s in enumerate(steps) if s["plain_wall"] >= MIN_STEP] or \
+        [max(range(len(steps)), key=lambda i: steps[i]["plain_wall"])]
+    r["trial_steps"] = idx
     for t in range(a.trials):
-        s = steps[t % len(steps)]
+        si = idx[t % len(idx)]
+        s = steps[si]
         # each step in both modes, consecutive trials in different ones
-        mode = ("request", "interval")[(t // len(steps) + t % len(steps)) % 2]
+        mode = ("request", "interval")[(t // len(idx) + t % len(idx)) % 2]
         tdir = os.path.join(ctx.work, "trials", prog["pkg"], f"trial{t}")
         backoff, misses = 1.0, 0
         while True:
@@ -484,7 +521,7 @@ def run_program(ctx, prog, a):
             except Miss as m:
                 misses += 1
                 r["misses"] += 1
-                log(f"{prog['name']}: trial {t} (step {t % len(steps)}): miss: {m}")
+                log(f"{prog['name']}: trial {t} (step {si}): miss: {m}")
                 if misses >= MAX_MISSES:
                     r["failed"] += 1
                     r["errors"].append(f"trial {t}: {misses} misses in a row")
@@ -493,13 +530,13 @@ def run_program(ctx, prog, a):
                 continue
             except Fail as f:
                 r["failed"] += 1
-                r["errors"].append(f"trial {t} (step {t % len(steps)}, {mode}): {f}")
+                r["errors"].append(f"trial {t} (step {si}, {mode}): {f}")
                 log(f"{prog['name']}: trial {t}: FAIL: {f}")
                 break
             r["passed"] += 1
             r["kills"] += kills
             r["sizes"] += sizes
-            log(f"{prog['name']}: trial {t} (step {t % len(steps)}): pass, {kills} kill(s): "
+            log(f"{prog['name']}: trial {t} (step {si}): pass, {kills} kill(s): "
                 f"{note}")
             shutil.rmtree(os.path.join(tdir, "ckpt"), ignore_errors=True)
             break
@@ -520,7 +557,8 @@ def report(results, a, elapsed):
         p = r["prog"]
         kind = p["kind"]
         ratio = f"{r['cpu_ckpt'] / r['cpu_plain']:.2f}" if r.get("cpu_plain") else ""
-        steps = " / ".join(f"{t:.1f}" for t in r.get("T", []))
+        steps = " / ".join(f"{t:.1f}" if i in r["trial_steps"] else f"({t:.1f})"
+                           for i, t in enumerate(r.get("T", [])))
         total = a.trials if r.get("T") else 0
         print(f"| {p['name']} | {kind} | {r.get('src', p['pkg'])} | {p['how']} | "
               f"{r.get('build', 'no')} | {r['passed']}/{total} | {r['kills']} | {r['misses']} | "
@@ -529,6 +567,10 @@ def report(results, a, elapsed):
     for r in results:
         if r.get("workload"):
             print(f"- {r['prog']['name']}: {r['workload']}")
+    print("\n(step s: wall seconds of each step of the job, plain build; in parentheses: "
+          f"too short to be killed mid-run (< {MIN_STEP} s), not a trial's. CPU ratio: "
+          f"CPU seconds of the whole job, ckpt build under ckpt-run without checkpoints "
+          f"over the plain build, medians of {max(1, a.reps)} interleaved runs.)")
     bad = [r for r in results if r["errors"]]
     if bad:
         print("\nFailures:\n")
@@ -552,6 +594,7 @@ def main(argv=None):
     ap.add_argument("--chain", type=int, default=2)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--scale", type=int, default=100)
+    ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--reuse", action="store_true")
     ap.add_argument("--build-timeout", type=int, default=1800)
     ap.add_argument("--no-setup", action="store_true")
