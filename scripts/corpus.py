@@ -45,7 +45,7 @@ failure); exit status 1 on any failure. Failed trials keep their directory
 (checkpoints included) under WORK/trials; passed ones lose their
 checkpoint files.
 """
-import argparse, math, os, random, shutil, signal, subprocess, sys, time
+import argparse, math, os, random, re, shutil, signal, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
@@ -54,7 +54,7 @@ import benchlib  # noqa: E402
 
 CKPT_SUFFIX = ".ckpt"
 MAX_MISSES = 5
-MIN_STEP = 1.5   # seconds (plain) for a step to be a trial's
+MIN_STEP = 1.0   # seconds (plain) for a step to be a trial's
 
 
 def log(msg):
@@ -131,8 +131,18 @@ EXTRA = [
 
 # Workload sizes (percent of real.py's) so that a step runs a few seconds.
 SCALE = {"sqlite3": 250, "bzip2": 300, "zstd": 100, "xz": 100, "gzip": 100,
-         "yajl json_reformat": 200, "jq": 150, "cmark": 1000, "bc": 300, "gawk": 400,
-         "mawk": 1000, "m4": 100}
+         "yajl json_reformat": 400, "jq": 300, "cmark": 1000, "bc": 600, "gawk": 400,
+         "mawk": 1600, "m4": 100}
+
+# ckpt warnings a program's restarts rightly print (docs/limitations.md),
+# removed from its stderr and from ckpt-run --restart's own stream before
+# they are compared, and counted in the table: xz keeps a self-pipe
+# (file_io.c, user_abort_pipe, for its signal handlers) open, and pipes
+# cannot come back after a restart.
+EXPECTED_WARNINGS = {
+    "xz": [r"^ckpt: warning: fd \d+ \(pipe:\[\d+\]\) was not restored: pipes, sockets "
+           r"and similar cannot come back after a restart$"],
+}
 
 ALL = real.PROGRAMS + EXTRA
 
@@ -199,8 +209,23 @@ def run_once(argv, cwd, step, env, timeout):
     return rc, cpu, time.monotonic() - t
 
 
-def compare(step, ref_dir, got_dir):
-    """None, or what differs between two runs' outputs."""
+def strip_warnings(data, patterns):
+    """data without the lines matching one of patterns; (data, lines removed)."""
+    if not patterns:
+        return data, 0
+    keep, n = [], 0
+    for line in data.splitlines(keepends=True):
+        text = line.decode(errors="replace").rstrip("\n")
+        if any(re.search(pat, text) for pat in patterns):
+            n += 1
+        else:
+            keep.append(line)
+    return b"".join(keep), n
+
+
+def compare(step, ref_dir, got_dir, warned=None):
+    """None, or what differs between two runs' outputs. warned: a list to
+    count the expected ckpt warnings removed from stderr in."""
     names = (["stdout"] if step["stdout"] else []) + (["stderr"] if step["stderr"] else []) + \
         list(step["files"])
     problems = []
@@ -210,6 +235,10 @@ def compare(step, ref_dir, got_dir):
             problems.append(f"{n}: missing")
             continue
         da, db = open(a, "rb").read(), open(b, "rb").read()
+        if n == "stderr":
+            db, k = strip_warnings(db, step.get("warnings"))
+            if warned is not None and k:
+                warned.append(k)
         if da != db:
             i = next((k for k in range(min(len(da), len(db))) if da[k] != db[k]),
                      min(len(da), len(db)))
@@ -384,20 +413,25 @@ def trial(ctx, prog, step, ref_dir, T, tdir, mode, rng, backoff):
         p.wait()
         raise Fail(f"the {'restarted ' if restarts else ''}program did not finish within "
                    f"{hang:.0f} s (hang?); kept {tdir}")
-    problems = []
+    problems, warned = [], []
     if rc != step["ref_rc"]:
         problems.append(f"exit status {rc}, expected {step['ref_rc']}")
-    d = compare(step, ref_dir, tdir)
+    d = compare(step, ref_dir, tdir, warned)
     if d:
         problems.append(d)
     for path in [x for pair in restarts for x in pair]:
-        data = open(path, "rb").read()
+        data, k = strip_warnings(open(path, "rb").read(), step.get("warnings"))
+        if k:
+            warned.append(k)
         if data:
             problems.append(f"{os.path.basename(path)} (ckpt-run --restart's own stream) has "
                             f"{len(data)} bytes: {data[:300].decode(errors='replace').strip()}")
     if problems:
         raise Fail("; ".join(problems) + f"; kept {tdir}")
-    return kills, sizes, f"{mode}: " + " -> ".join(notes)
+    note = f"{mode}: " + " -> ".join(notes)
+    if warned:
+        note += f" ({sum(warned)} expected warning line(s) removed)"
+    return kills, sizes, bool(warned), note
 
 
 class Ctx:
@@ -408,7 +442,7 @@ class Ctx:
 def run_program(ctx, prog, a):
     """Builds, references and trials for one program; a result dict."""
     r = dict(prog=prog, passed=0, failed=0, misses=0, kills=0, sizes=[], notes=[], errors=[],
-             trial_steps=[])
+             trial_steps=[], warned=0)
     try:
         src, version = real.fetch_source(prog["pkg"], a.src)
     except RuntimeError as e:
@@ -450,6 +484,7 @@ def run_program(ctx, prog, a):
     cpu_plain = cpu_ckpt = 0.0
     for i, s in enumerate(steps):
         s["variant_bin"] = "ckpt"
+        s["warnings"] = EXPECTED_WARNINGS.get(prog["name"], [])
         s["ref_dir"] = os.path.join(rdir, f"step{i}")
         argv = [plain if x == "{bin}" else x for x in s["argv"]]
         try:
@@ -516,7 +551,7 @@ def run_program(ctx, prog, a):
         backoff, misses = 1.0, 0
         while True:
             try:
-                kills, sizes, note = trial(ctx, prog, s, s["ref_dir"], s["T"], tdir, mode, rng,
+                kills, sizes, warned, note = trial(ctx, prog, s, s["ref_dir"], s["T"], tdir, mode, rng,
                                            backoff)
             except Miss as m:
                 misses += 1
@@ -536,6 +571,7 @@ def run_program(ctx, prog, a):
             r["passed"] += 1
             r["kills"] += kills
             r["sizes"] += sizes
+            r["warned"] += warned
             log(f"{prog['name']}: trial {t} (step {si}): pass, {kills} kill(s): "
                 f"{note}")
             shutil.rmtree(os.path.join(tdir, "ckpt"), ignore_errors=True)
@@ -560,8 +596,10 @@ def report(results, a, elapsed):
         steps = " / ".join(f"{t:.1f}" if i in r["trial_steps"] else f"({t:.1f})"
                            for i, t in enumerate(r.get("T", [])))
         total = a.trials if r.get("T") else 0
+        warned = f" ({r['warned']} with expected warnings)" if r["warned"] else ""
         print(f"| {p['name']} | {kind} | {r.get('src', p['pkg'])} | {p['how']} | "
-              f"{r.get('build', 'no')} | {r['passed']}/{total} | {r['kills']} | {r['misses']} | "
+              f"{r.get('build', 'no')} | {r['passed']}/{total}{warned} | {r['kills']} | "
+              f"{r['misses']} | "
               f"{steps} | {ratio} | {fmt_size(max(r['sizes'])) if r['sizes'] else ''} |")
     print()
     for r in results:
@@ -571,6 +609,10 @@ def report(results, a, elapsed):
           f"too short to be killed mid-run (< {MIN_STEP} s), not a trial's. CPU ratio: "
           f"CPU seconds of the whole job, ckpt build under ckpt-run without checkpoints "
           f"over the plain build, medians of {max(1, a.reps)} interleaved runs.)")
+    for r in results:
+        for pat in EXPECTED_WARNINGS.get(r["prog"]["name"], []) if r["warned"] else []:
+            print(f"\nExpected warnings ({r['prog']['name']}): lines matching `{pat}` are "
+                  "removed from stderr and ckpt-run --restart's stream before comparing.")
     bad = [r for r in results if r["errors"]]
     if bad:
         print("\nFailures:\n")
