@@ -551,8 +551,8 @@ def run_program(ctx, prog, a):
         backoff, misses = 1.0, 0
         while True:
             try:
-                kills, sizes, warned, note = trial(ctx, prog, s, s["ref_dir"], s["T"], tdir, mode, rng,
-                                           backoff)
+                kills, sizes, warned, note = trial(ctx, prog, s, s["ref_dir"], s["T"], tdir,
+                                                   mode, rng, backoff)
             except Miss as m:
                 misses += 1
                 r["misses"] += 1
@@ -586,29 +586,34 @@ def fmt_size(n):
 def report(results, a, elapsed):
     print(f"\n## Real-program corpus: kill/restart trials ({a.trials} per program, chains of "
           f"up to {a.chain} kills; seed {a.seed})\n")
-    print("| program | kind | Debian source | build (CC=ckpt-cc) | builds | trials passed | "
-          "kills | misses | step s (plain) | CPU ratio | largest ckpt |")
-    print("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|")
+    print("| program | Debian source | build system (CC=ckpt-cc) | job | step s (plain) | "
+          "CPU ratio ckpt/plain | trials passed/run | kills | largest ckpt | notes |")
+    print("|---|---|---|---|---:|---:|---:|---:|---:|---|")
     for r in results:
         p = r["prog"]
-        kind = p["kind"]
         ratio = f"{r['cpu_ckpt'] / r['cpu_plain']:.2f}" if r.get("cpu_plain") else ""
         steps = " / ".join(f"{t:.1f}" if i in r["trial_steps"] else f"({t:.1f})"
                            for i, t in enumerate(r.get("T", [])))
         total = a.trials if r.get("T") else 0
-        warned = f" ({r['warned']} with expected warnings)" if r["warned"] else ""
-        print(f"| {p['name']} | {kind} | {r.get('src', p['pkg'])} | {p['how']} | "
-              f"{r.get('build', 'no')} | {r['passed']}/{total}{warned} | {r['kills']} | "
-              f"{r['misses']} | "
-              f"{steps} | {ratio} | {fmt_size(max(r['sizes'])) if r['sizes'] else ''} |")
-    print()
-    for r in results:
-        if r.get("workload"):
-            print(f"- {r['prog']['name']}: {r['workload']}")
+        notes = [p["kind"]]
+        if r.get("build", "no") != "yes":
+            notes.append("**did not build**" if r.get("build", "no") == "no" else r["build"])
+        if r["misses"]:
+            notes.append(f"{r['misses']} miss(es), tried again")
+        if r["warned"]:
+            notes.append(f"{r['warned']} trial(s) with expected warnings removed")
+        if r["errors"]:
+            notes.append(f"**{len(r['errors'])} failure(s)**, below")
+        print(f"| {p['name']} | {r.get('src', p['pkg'])} | {p['how']} | "
+              f"{r.get('workload', '')} | {steps} | {ratio} | {r['passed']}/{total} | "
+              f"{r['kills']} | {fmt_size(max(r['sizes'])) if r['sizes'] else ''} | "
+              f"{'; '.join(notes)} |")
     print("\n(step s: wall seconds of each step of the job, plain build; in parentheses: "
           f"too short to be killed mid-run (< {MIN_STEP} s), not a trial's. CPU ratio: "
           f"CPU seconds of the whole job, ckpt build under ckpt-run without checkpoints "
-          f"over the plain build, medians of {max(1, a.reps)} interleaved runs.)")
+          f"over the plain build, medians of {max(1, a.reps)} interleaved runs. kills: "
+          f"SIGKILLs after a checkpoint, each followed by a restart. largest ckpt: the "
+          f"largest checkpoint file a trial restarted from.)")
     for r in results:
         for pat in EXPECTED_WARNINGS.get(r["prog"]["name"], []) if r["warned"] else []:
             print(f"\nExpected warnings ({r['prog']['name']}): lines matching `{pat}` are "
