@@ -50,6 +50,14 @@ struct ProgramConstructorsPass
   static bool isRequired() { return true; }
 };
 
+/// Makes the module's references to the runtime weak, so a shared library
+/// built with ckpt-cc -shared links with --no-undefined (RuntimeReferences.cpp).
+struct WeakRuntimeReferencesPass
+    : llvm::PassInfoMixin<WeakRuntimeReferencesPass> {
+  llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &);
+  static bool isRequired() { return true; }
+};
+
 /// True for declarations of library functions known never to call back into
 /// the program nor to block for long, so calls to them need no safe-point
 /// bookkeeping (SafeCalls.cpp).

@@ -23,6 +23,8 @@ static void addCkptPipeline(ModulePassManager &MPM) {
   // Last: until then the user's main is main, the name clang looks its
   // declaration up by to place an error about it.
   MPM.addPass(ckpt::MainTakeoverPass());
+  // After every pass that declares a runtime symbol.
+  MPM.addPass(ckpt::WeakRuntimeReferencesPass());
 }
 
 extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {

@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(clang-19 llvm-19-dev libclang-19-dev llvm-19-tools libzstd-dev
           libxxhash-dev libsodium-dev libdw-dev libclang-rt-19-dev libomp-19-dev cmake make gcc g++ python3
+          autoconf automake libtool meson ninja-build
           python3-psutil)
 missing=()
 for p in "${packages[@]}"; do
