@@ -166,7 +166,18 @@ void CKPT_NAME(unregister_module)(const struct ckpt_module_info *info) {
     }
 }
 
+int ckpt_objects_at_start;
+
+static int count_object(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  if (info->dlpi_name && *info->dlpi_name)
+    ++*(int *)data;
+  return 0;
+}
+
 void ckpt_modules_init(void) {
+  ckpt_objects_at_start = 0;
+  dl_iterate_phdr(count_object, &ckpt_objects_at_start);
   struct ckpt_module *exe = &modules[0];
   *exe = (struct ckpt_module){0};
   exe->funcs = __start_ckpt_funcs;

@@ -482,6 +482,10 @@ void CKPT_NAME(unregister_module)(const struct ckpt_module_info *info);
 /* In main, after ckpt_unwind_init and ckpt_tls_init, before
  * ckpt_funcs_init: the executable, then the libraries queued before main. */
 void ckpt_modules_init(void);
+/* How many named objects (shared libraries) the loader had when the runtime
+ * started: the ones a restart loads again, at the same addresses. Objects
+ * after them in the loader's list were opened with dlopen. */
+extern int ckpt_objects_at_start;
 size_t ckpt_module_count(void);
 /* Slot i if it holds a loaded module, else NULL. */
 const struct ckpt_module *ckpt_module_at(size_t i);

@@ -83,7 +83,11 @@ static int write_meta(struct out *o) {
 struct lib_list {
   struct out *o;
   int count, err, writing;
+  const char *opened_later; /* the first library opened with dlopen */
 };
+
+/* Why the layout section could not be written, for the checkpoint's error. */
+static char layout_error[512];
 
 static int visit_lib(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
@@ -91,6 +95,8 @@ static int visit_lib(struct dl_phdr_info *info, size_t size, void *data) {
   const char *name = info->dlpi_name ? info->dlpi_name : "";
   if (!*name)
     return 0; /* the executable and the vdso: fixed by the layout itself */
+  if (l->count >= ckpt_objects_at_start && !l->opened_later)
+    l->opened_later = name;
   if (l->writing) {
     struct ckpt_lib_rec r = {info->dlpi_addr, (uint32_t)strlen(name), 0};
     if (put(l->o, &r, sizeof r) || put(l->o, name, r.path_len))
@@ -101,8 +107,19 @@ static int visit_lib(struct dl_phdr_info *info, size_t size, void *data) {
 }
 
 static int write_layout(struct out *o) {
-  struct lib_list l = {o, 0, 0, 0};
+  struct lib_list l = {o, 0, 0, 0, NULL};
   dl_iterate_phdr(visit_lib, &l);
+  /* A restart loads the program's libraries as the loader does at start and
+   * checks that each is where it was (restore.c); one opened with dlopen
+   * since would be missing, and the restart refused. Refusing the
+   * checkpoint now keeps the good ones taken before it. */
+  if (l.opened_later) {
+    snprintf(layout_error, sizeof layout_error,
+             "%s was opened with dlopen after the program started: a restart "
+             "could not load it where it is (docs/limitations.md)",
+             l.opened_later);
+    return -1;
+  }
   struct ckpt_layout_rec r = {CKPT_HEAP_BASE, ckpt_heap_app_end(),
                               CKPT_STACK_BASE, CKPT_STACK_SLOT_STRIDE,
                               (uint64_t)(uintptr_t)__bss_start,
@@ -674,7 +691,8 @@ int ckpt_snapshot_write(const struct ckpt_snapshot_input *in, char *path,
   return ckpt_image_commit(w, msg, msglen);
 fail:
   if (!msg[0])
-    snprintf(msg, msglen, "%s", ckpt_image_error(w));
+    snprintf(msg, msglen, "%s",
+             layout_error[0] ? layout_error : ckpt_image_error(w));
   ckpt_image_abort(w);
   return -1;
 }
