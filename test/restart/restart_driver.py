@@ -222,6 +222,27 @@ def self_kill(work):
               f"{errs[0] if errs else ''}".rstrip(), flush=True)
 
 
+def build_and_chain(work, steps, ref_cmd, limit):
+    """Runs the build steps, the plain reference ref_cmd, then ./app under
+    ckpt-run and a chain of restarts while each dies of SIGKILL (every round
+    of these programs takes a checkpoint and dies), at most `limit`.
+    Returns (first run's status, restarts, last restart, out.txt, reference
+    stdout)."""
+    for cmd in steps:
+        subprocess.run(cmd, check=True, cwd=work)
+    ref = subprocess.run([ref_cmd], cwd=work, capture_output=True, text=True)
+    with open(os.path.join(work, "out.txt"), "w") as o:
+        first = subprocess.run([CKPT_RUN, "--dir", "ck", "--", "./app"], cwd=work, stdout=o)
+    restarts = 0
+    while restarts < limit:
+        rs = subprocess.run([CKPT_RUN, "--restart", "ck"], cwd=work, capture_output=True,
+                            text=True)
+        restarts += 1
+        if rs.returncode != -9:
+            break
+    return first, restarts, rs, open(os.path.join(work, "out.txt")).read(), ref.stdout
+
+
 def multi_tu(work):
     """Two files compiled separately (-c) with different flags, then linked:
     the checkpoint is taken deep in a recursion in the other file."""
@@ -233,21 +254,8 @@ def multi_tu(work):
         ["clang-19", "-O1", "-DSCALE=2", os.path.join(d, "main.c"), os.path.join(d, "lib.c"),
          "-o", "ref"],
     ]
-    for cmd in steps:
-        subprocess.run(cmd, check=True, cwd=work)
-    ref = subprocess.run(["./ref"], cwd=work, capture_output=True, text=True)
-    with open(os.path.join(work, "out.txt"), "w") as o:
-        first = subprocess.run([CKPT_RUN, "--dir", "ck", "--", "./app"], cwd=work, stdout=o)
-    # Every round takes a checkpoint and dies: a chain of restarts, each from
-    # the checkpoint the previous restart took.
-    restarts = 0
-    while restarts < 20:
-        rs = subprocess.run([CKPT_RUN, "--restart", "ck"], cwd=work, capture_output=True,
-                            text=True)
-        restarts += 1
-        if rs.returncode != -9:
-            break
-    same = open(os.path.join(work, "out.txt")).read() == ref.stdout
+    first, restarts, rs, out, ref = build_and_chain(work, steps, "./ref", 20)
+    same = out == ref
     print(f"MULTI first={first.returncode} restarts={restarts} last={rs.returncode} "
           f"OUTPUT {'same' if same else 'DIFFERENT'}", flush=True)
 
@@ -269,24 +277,12 @@ def shared_library(work):
         ["clang-19", "-O1", os.path.join(d, "app.c"), "-Lref", "-lshape",
          "-Wl,-rpath,$ORIGIN", "-o", "ref/app"],
     ]
-    for cmd in steps:
-        subprocess.run(cmd, check=True, cwd=work)
-    ref = subprocess.run(["ref/app"], cwd=work, capture_output=True, text=True)
-    with open(os.path.join(work, "out.txt"), "w") as o:
-        first = subprocess.run([CKPT_RUN, "--dir", "ck", "--", "./app"], cwd=work, stdout=o)
-    restarts = 0
-    while restarts < 40:
-        rs = subprocess.run([CKPT_RUN, "--restart", "ck"], cwd=work, capture_output=True,
-                            text=True)
-        restarts += 1
-        if rs.returncode != -9:
-            break
-    out = open(os.path.join(work, "out.txt")).read()
-    same = out == ref.stdout
+    first, restarts, rs, out, ref = build_and_chain(work, steps, "ref/app", 40)
+    same = out == ref
     print(f"SHARED first={first.returncode} restarts={restarts} last={rs.returncode} "
           f"OUTPUT {'same' if same else 'DIFFERENT'}", flush=True)
     if not same or rs.returncode:
-        print(rs.stderr, "--- expected\n" + ref.stdout + "--- got\n" + out, flush=True)
+        print(rs.stderr, "--- expected\n" + ref + "--- got\n" + out, flush=True)
 
 
 if __name__ == "__main__":
