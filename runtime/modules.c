@@ -119,6 +119,8 @@ static void take_in(const struct ckpt_module_info *info, int at_start) {
     ckpt_fatal("a shared library built with ckpt-cc registered from %p, "
                "which no loaded object holds",
                (const void *)info);
+  m->build_id_len = (uint32_t)ckpt_object_build_id(
+      (uintptr_t)info, m->build_id, sizeof m->build_id);
   if (ckpt_unwind_add_object((uintptr_t)info) != 0)
     ckpt_fatal("%s: its unwind tables (.eh_frame_hdr) cannot be read, so "
                "its frames could not be found on a stopped thread's stack",

@@ -85,6 +85,66 @@ static int check_lib(struct dl_phdr_info *info, size_t size, void *data) {
   return 0;
 }
 
+/* The libraries built with ckpt-cc -shared must be the builds the
+ * checkpoint was taken with: their globals and frames come back by their
+ * layout. restore_layout has checked that every library is where it was. */
+static void check_modules(void) {
+  struct ckpt_section_reader *r = open_section(CKPT_SEC_META);
+  char matched[CKPT_MAX_MODULES] = {0};
+  while (ckpt_section_remaining(r) > 0) {
+    uint32_t hdr[2];
+    get(r, hdr, sizeof hdr);
+    if (hdr[1] > ckpt_section_remaining(r))
+      FAIL("the meta section is damaged");
+    if (hdr[0] != CKPT_META_MODULE) {
+      uint8_t skip[256];
+      for (uint32_t left = hdr[1]; left;) {
+        uint32_t k = left < sizeof skip ? left : (uint32_t)sizeof skip;
+        get(r, skip, k);
+        left -= k;
+      }
+      continue;
+    }
+    uint8_t rec[4 + 32 + 4096 + 1];
+    uint32_t bid_len;
+    if (hdr[1] < 4 || hdr[1] >= sizeof rec)
+      FAIL("the meta section is damaged");
+    get(r, rec, hdr[1]);
+    memcpy(&bid_len, rec, 4);
+    if (bid_len > 32 || 4 + bid_len > hdr[1])
+      FAIL("the meta section is damaged");
+    char *path = (char *)rec + 4 + bid_len;
+    rec[hdr[1]] = 0;
+    const struct ckpt_module *now = NULL;
+    for (size_t i = 1; i < ckpt_module_count(); i++) {
+      const struct ckpt_module *m = ckpt_module_at(i);
+      if (m && strcmp(m->path, path) == 0) {
+        now = m;
+        matched[i] = 1;
+      }
+    }
+    if (!now)
+      FAIL("%s was a library built with ckpt-cc -shared at the checkpoint "
+           "and is not one now: restart with the library the checkpoint was "
+           "taken with",
+           path);
+    if (now->build_id_len != bid_len ||
+        memcmp(now->build_id, rec + 4, bid_len) != 0)
+      FAIL("%s is not the build the checkpoint was taken with (its build-id "
+           "differs): restart with the library the checkpoint was taken with",
+           path);
+  }
+  finish(r);
+  for (size_t i = 1; i < ckpt_module_count(); i++) {
+    const struct ckpt_module *m = ckpt_module_at(i);
+    if (m && !matched[i])
+      FAIL("%s is built with ckpt-cc -shared now but was not at the "
+           "checkpoint: restart with the library the checkpoint was taken "
+           "with",
+           m->path);
+  }
+}
+
 static uint64_t restore_layout(void) {
   struct ckpt_section_reader *r = open_section(CKPT_SEC_LAYOUT);
   struct ckpt_layout_rec lay;
@@ -617,6 +677,7 @@ void ckpt_restore_and_run(void) {
   if (bid_len != info->build_id_len || memcmp(bid, info->build_id, bid_len))
     FAIL("the checkpoint was taken by a different build of this program");
   uint64_t heap_end = restore_layout();
+  check_modules();
   restore_heap(heap_end);
   restore_maps();
   restore_globals();

@@ -475,6 +475,8 @@ struct ckpt_module {
   int tls_saved;      /* its block is saved with each thread (static TLS) */
   int loaded_at_start; /* linked with the program, not opened with dlopen */
   int live;
+  uint32_t build_id_len; /* its GNU build-id (ckpt-cc links with one) */
+  uint8_t build_id[32];
 };
 /* Called by each library's constructor (runtime/dso/ckpt_dso.c). */
 void CKPT_NAME(register_module)(const struct ckpt_module_info *info);
@@ -768,6 +770,9 @@ int ckpt_grow_mapped_array(void **array, size_t *cap, size_t need, size_t elem);
 int ckpt_hide_fd(int fd);
 /* GNU build-id of the running executable; returns its length (0 if none). */
 size_t ckpt_self_build_id(uint8_t *out, size_t max);
+/* The GNU build-id of the loaded object holding address `within` (0 bytes
+ * if it has none). */
+size_t ckpt_object_build_id(uintptr_t within, uint8_t *out, size_t max);
 /* Memory range saving: calls emit(ctx, addr, len) for each sub-range of
  * [addr, addr+len) that holds non-zero data: all-zero pages are skipped,
  * and, if trust_absent, pages never touched (absent from pagemap) are

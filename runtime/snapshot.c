@@ -36,6 +36,26 @@ static int put_meta(struct out *o, uint32_t tag, const void *buf,
   return put(o, hdr, sizeof hdr) || put(o, buf, len);
 }
 
+/* One MODULE record per library built with ckpt-cc -shared: a restart
+ * refuses to bring its globals and frames back into another build of it
+ * (restore.c, check_modules). */
+static int put_module_meta(struct out *o) {
+  size_t n = ckpt_module_count();
+  for (size_t i = 1; i < n; i++) {
+    const struct ckpt_module *m = ckpt_module_at(i);
+    if (!m)
+      continue;
+    uint8_t rec[4 + sizeof m->build_id + sizeof m->path];
+    uint32_t plen = (uint32_t)strlen(m->path);
+    memcpy(rec, &m->build_id_len, 4);
+    memcpy(rec + 4, m->build_id, m->build_id_len);
+    memcpy(rec + 4 + m->build_id_len, m->path, plen);
+    if (put_meta(o, CKPT_META_MODULE, rec, 4 + m->build_id_len + plen))
+      return -1;
+  }
+  return 0;
+}
+
 static int put_meta_strings(struct out *o, uint32_t tag, char **v) {
   uint32_t len = 0;
   for (char **p = v; *p; p++)
@@ -77,7 +97,8 @@ static int write_meta(struct out *o) {
          put_meta(o, CKPT_META_INTERVAL_MS, &interval, sizeof interval) ||
          put_meta(o, CKPT_META_KEEP, &keep, sizeof keep) ||
          put_meta(o, CKPT_META_UMASK, &um, sizeof um) ||
-         put_meta(o, CKPT_META_EXE_HASH, meta_exe_hash, CKPT_EXE_HASH_LEN);
+         put_meta(o, CKPT_META_EXE_HASH, meta_exe_hash, CKPT_EXE_HASH_LEN) ||
+         put_module_meta(o);
 }
 
 struct lib_list {

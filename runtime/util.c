@@ -110,12 +110,25 @@ int ckpt_hide_fd(int fd) {
 struct build_id_search {
   uint8_t *out;
   size_t max, len;
+  uintptr_t within; /* an address in the object; 0: the executable */
 };
 
 static int find_build_id(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
   struct build_id_search *s = data;
-  /* The first object is the executable. */
+  if (s->within) {
+    int holds = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+      const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+      uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+      if (ph->p_type == PT_LOAD && s->within >= start &&
+          s->within < start + ph->p_memsz)
+        holds = 1;
+    }
+    if (!holds)
+      return 0;
+  }
+  /* Otherwise the first object, which is the executable. */
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type != PT_NOTE)
@@ -139,7 +152,13 @@ static int find_build_id(struct dl_phdr_info *info, size_t size, void *data) {
 }
 
 size_t ckpt_self_build_id(uint8_t *out, size_t max) {
-  struct build_id_search s = {out, max, 0};
+  struct build_id_search s = {out, max, 0, 0};
+  dl_iterate_phdr(find_build_id, &s);
+  return s.len;
+}
+
+size_t ckpt_object_build_id(uintptr_t within, uint8_t *out, size_t max) {
+  struct build_id_search s = {out, max, 0, within};
   dl_iterate_phdr(find_build_id, &s);
   return s.len;
 }

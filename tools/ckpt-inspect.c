@@ -589,6 +589,11 @@ static void print_text_header(const char *path, const struct ckpt_image *img,
   if (m->exe_hash)
     printf("  %-12s %s\n", "exe-hash:",
            tool_hex(m->exe_hash, CKPT_EXE_HASH_LEN, hex, sizeof hex));
+  for (size_t i = 0; i < m->nmodules; i++)
+    printf("  %-12s %s (ckpt-cc -shared, build-id %s)\n", "library:",
+           m->modules[i].path,
+           tool_hex(m->modules[i].build_id, m->modules[i].build_id_len, hex,
+                    sizeof hex));
 }
 
 /* A function named from the symbols: "name" or "name+0xOFF". */
@@ -1161,6 +1166,15 @@ static void print_json_header(const char *path, const struct ckpt_image *img,
   if (m->exe_hash)
     printf(",\"exe_hash\":\"%s\"",
            tool_hex(m->exe_hash, CKPT_EXE_HASH_LEN, hex, sizeof hex));
+  fputs(",\"libraries\":[", stdout);
+  for (size_t i = 0; i < m->nmodules; i++) {
+    printf("%s{\"path\":", i ? "," : "");
+    json_str(m->modules[i].path);
+    printf(",\"build_id\":\"%s\"}",
+           tool_hex(m->modules[i].build_id, m->modules[i].build_id_len, hex,
+                    sizeof hex));
+  }
+  putchar(']');
   putchar('}');
 }
 

@@ -634,6 +634,33 @@ int tool_meta_parse(char *buf, size_t len, const char *what,
       }
       m->exe_hash = (const uint8_t *)data;
       break;
+    case CKPT_META_MODULE: {
+      uint32_t bid_len = 0;
+      if (rlen >= 4)
+        memcpy(&bid_len, data, 4);
+      if (rlen < 4 || bid_len > 32 || bid_len > rlen - 4) {
+        why = "wrong length for a module record";
+        goto bad;
+      }
+      if (m->nmodules == sizeof m->modules / sizeof m->modules[0]) {
+        why = "more than 64 module records";
+        goto bad;
+      }
+      const char *path = data + 4 + bid_len;
+      size_t plen = rlen - 4 - bid_len;
+      if (memchr(path, '\0', plen)) {
+        why = "string contains a NUL byte";
+        goto bad;
+      }
+      struct tool_meta_module *mod = &m->modules[m->nmodules++];
+      mod->build_id = (const uint8_t *)data + 4;
+      mod->build_id_len = bid_len;
+      memcpy(m->strbuf + strpos, path, plen);
+      m->strbuf[strpos + plen] = '\0';
+      mod->path = m->strbuf + strpos;
+      strpos += plen + 1;
+      break;
+    }
     default: break; /* unknown tags are skipped */
     }
     if (str || list || u32 || u64) {

@@ -88,6 +88,13 @@ struct tool_meta {
   uint32_t keep;
   uint32_t umask;
   const uint8_t *exe_hash; /* EXE_HASH: CKPT_EXE_HASH_LEN bytes, or NULL */
+  /* MODULE records: the libraries built with ckpt-cc -shared. */
+  struct tool_meta_module {
+    const char *path;
+    const uint8_t *build_id;
+    uint32_t build_id_len;
+  } modules[64];
+  size_t nmodules;
   size_t num_records;
 };
 

@@ -169,7 +169,10 @@ enum ckpt_global_flags {
   X(INTERVAL_MS, 8) /* u64 checkpoint interval, 0 = none */                   \
   X(KEEP, 9)        /* u32 good checkpoints kept */                           \
   X(UMASK, 10)      /* u32 */                                               \
-  X(EXE_HASH, 11)   /* 32 bytes: BLAKE2b-256 of the executable's contents */
+  X(EXE_HASH, 11)   /* 32 bytes: BLAKE2b-256 of the executable's contents */ \
+  X(MODULE, 12)     /* a library built with ckpt-cc -shared: u32 build-id \
+                       length, the GNU build-id, its path as the loader   \
+                       names it (one record per library) */
 
 /* ---- ckpt-run <-> runtime ---------------------------------------------- */
 /* Environment variables ckpt-run sets for the program. */
