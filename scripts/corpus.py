@@ -124,10 +124,51 @@ EXTRA = [
          binary="fasttreeMP", build=['make fasttreeMP CC="$CC" CFLAGS="$CFLAGS"'],
          how="make fasttreeMP (Debian's Makefile: -DOPENMP -fopenmp)",
          workload=wl_fasttree, env={"OMP_NUM_THREADS": "2"}),
+    # configure's default: libtool builds src/.libs/libglpk.so (ckpt-cc -shared) and
+    # examples/glpsol, its wrapper script, which runs examples/.libs/glpsol with
+    # the library's directory in LD_LIBRARY_PATH; the trials run the wrapper (as
+    # `make check` does), under ckpt-run and by the restart.
     dict(name="glpsol", kind="numerical solver (LP/MIP)", pkg="glpk", binary="examples/glpsol",
-         build=["./configure --disable-shared >configure.log 2>&1", "make -j$JOBS"],
-         how="configure --disable-shared; make", workload=wl_glpsol, wants_src=True),
+         build=["./configure >configure.log 2>&1", "make -j$JOBS"],
+         how="configure; make (libglpk.so shared, built with ckpt-cc -shared; glpsol run "
+             "through libtool's wrapper script)", workload=wl_glpsol, wants_src=True),
 ]
+
+# Corpus-only changes to bench/real.py's entries (whose table the overhead
+# benchmark shares): these programs are built with their build system's
+# default, shared library, configuration, the library linked by ckpt-cc
+# -shared in the ckpt build (docs/ckpt-cc.md, "Shared libraries").
+SHARED_BUILDS = {
+    # Debian's way (debian/patches/makefile.diff, applied by apt-get source):
+    # its Makefile's `bzip2` target links bzip2.o against libbz2.so, made with
+    # `$CC -shared` from the -fPIC objects (*.sho). Debian's `make test` finds
+    # the library with LD_LIBRARY_PATH=.; here the tree's absolute path is the
+    # binary's run path, so it runs from the trial directories and restarts.
+    "bzip2": dict(
+        build=['make -j$JOBS CC="$CC" CFLAGS="$CFLAGS" CPPFLAGS="-D_FILE_OFFSET_BITS=64" '
+               'LDFLAGS="-Wl,-rpath,$(pwd)" bzip2'],
+        how="Debian's Makefile (debian/patches/makefile.diff): make bzip2, linked against "
+            "libbz2.so (shared, built with ckpt-cc -shared from the -fPIC objects; run path: "
+            "the build tree)"),
+    # configure's default (shared and static liblzma); src/xz/xz is libtool's
+    # wrapper script for src/xz/.libs/xz, which needs src/liblzma/.libs.
+    "xz": dict(
+        build=["./configure --disable-nls --disable-doc --disable-scripts "
+               "--disable-xzdec --disable-lzmadec --disable-lzmainfo --disable-lzma-links "
+               ">configure.log 2>&1", "make -j$JOBS"],
+        how="configure; make (liblzma.so shared, built with ckpt-cc -shared; xz run through "
+            "libtool's wrapper script)"),
+    # CMake's default targets: json_reformat is linked against the shared
+    # libyajl (b/yajl-2.1.0/lib/libyajl.so.2), found through CMake's build-tree
+    # RPATH; the executable is b/reformatter/json_reformat (a POST_BUILD step
+    # copies it to b/yajl-2.1.0/bin).
+    "yajl json_reformat": dict(
+        binary="b/reformatter/json_reformat",
+        build=["mkdir -p b && cd b && cmake -DCMAKE_BUILD_TYPE=Release .. >cmake.log 2>&1 "
+               "&& make -j$JOBS"],
+        how="cmake; make (its default targets: json_reformat linked against libyajl.so, "
+            "shared, built with ckpt-cc -shared)"),
+}
 
 # Workload sizes (percent of real.py's) so that a step runs a few seconds.
 SCALE = {"sqlite3": 250, "bzip2": 300, "zstd": 100, "xz": 100, "gzip": 100,
@@ -150,7 +191,7 @@ EXPECTED_WARNINGS = {
            r"^ckpt: warning: fd \d+ \(pipe:\[\d+\]\) cannot be restored after a restart$"],
 }
 
-ALL = real.PROGRAMS + EXTRA
+ALL = [dict(p, **SHARED_BUILDS.get(p["name"], {})) for p in real.PROGRAMS] + EXTRA
 
 
 def job(prog, wdir, scale, src):
