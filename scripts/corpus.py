@@ -19,7 +19,8 @@ Options:
   --scale PCT       multiplies every workload's size (default 100)
   --reps N          timed runs of the whole job for the CPU ratio, plain and
                     ckpt interleaved, medians (default 3; 0: the first run)
-  --reuse           keep binaries already built in WORK (same source)
+  --reuse           keep binaries already built in WORK (same source, same build
+                    commands: a tree without corpus.py's stamp is rebuilt)
   --build-timeout S per build (default 1800)
   --no-setup        do not touch apt (deb-src, build tools)
 
@@ -45,7 +46,7 @@ failure); exit status 1 on any failure. Failed trials keep their directory
 (checkpoints included) under WORK/trials; passed ones lose their
 checkpoint files.
 """
-import argparse, math, os, random, re, shutil, signal, subprocess, sys, time
+import argparse, json, math, os, random, re, shutil, signal, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
@@ -486,6 +487,26 @@ class Ctx:
         return dict(os.environ, **prog.get("env", {}))
 
 
+BUILD_STAMP = ".ckpt-corpus-build"
+
+
+def build_recipe(prog):
+    return json.dumps([prog["build"], prog.get("cflags", "")])
+
+
+def build_program(prog, src, bdir, variant, cc, timeout, reuse):
+    """real.build, whose --reuse only checks the source tree: a build is
+    kept only if its tree's stamp says it was made with the same commands
+    (the corpus overrides some of real.py's, SHARED_BUILDS: a tree built with
+    real.py's is rebuilt, as is one built before the stamp existed)."""
+    stamp = os.path.join(bdir, f"{prog['pkg']}-{variant}", BUILD_STAMP)
+    same = os.path.exists(stamp) and open(stamp).read() == build_recipe(prog)
+    binary, t, err = real.build(prog, src, bdir, variant, cc, "-O2", 1, timeout, reuse and same)
+    if binary and t is not None:
+        open(stamp, "w").write(build_recipe(prog))
+    return binary, t, err
+
+
 def run_program(ctx, prog, a):
     """Builds, references and trials for one program; a result dict."""
     r = dict(prog=prog, passed=0, failed=0, misses=0, kills=0, sizes=[], notes=[], errors=[],
@@ -500,8 +521,9 @@ def run_program(ctx, prog, a):
     bdir = os.path.join(ctx.work, "work")
     os.makedirs(bdir, exist_ok=True)
     log(f"{prog['name']}: building with ckpt-cc ...")
-    inst, ti, err = real.build(prog, src, bdir, "ckpt", ctx.ckpt_cc, "-O2", 1,
-                               min(a.build_timeout, prog.get("timeout", a.build_timeout)), a.reuse)
+    inst, ti, err = build_program(prog, src, bdir, "ckpt", ctx.ckpt_cc,
+                                  min(a.build_timeout, prog.get("timeout", a.build_timeout)),
+                                  a.reuse)
     r["build_ckpt_s"] = ti
     if err:
         r["errors"].append("ckpt-cc build: " + err)
@@ -510,8 +532,8 @@ def run_program(ctx, prog, a):
         log(f"{prog['name']}: {r['errors'][-1]}")
         return r
     log(f"{prog['name']}: building with clang-19 ...")
-    plain, tp, err = real.build(prog, src, bdir, "plain", "clang-19", "-O2", 1,
-                                a.build_timeout, a.reuse)
+    plain, tp, err = build_program(prog, src, bdir, "plain", "clang-19", a.build_timeout,
+                                   a.reuse)
     if err:
         r["errors"].append("clang-19 build: " + err)
         r["build"] = "yes (plain build failed)"
