@@ -19,7 +19,8 @@ Options:
   --scale PCT       multiplies every workload's size (default 100)
   --reps N          timed runs of the whole job for the CPU ratio, plain and
                     ckpt interleaved, medians (default 3; 0: the first run)
-  --reuse           keep binaries already built in WORK (same source)
+  --reuse           keep binaries already built in WORK (same source, same build
+                    commands: a tree without corpus.py's stamp is rebuilt)
   --build-timeout S per build (default 1800)
   --no-setup        do not touch apt (deb-src, build tools)
 
@@ -45,7 +46,7 @@ failure); exit status 1 on any failure. Failed trials keep their directory
 (checkpoints included) under WORK/trials; passed ones lose their
 checkpoint files.
 """
-import argparse, math, os, random, re, shutil, signal, subprocess, sys, time
+import argparse, json, math, os, random, re, shutil, signal, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
@@ -124,10 +125,51 @@ EXTRA = [
          binary="fasttreeMP", build=['make fasttreeMP CC="$CC" CFLAGS="$CFLAGS"'],
          how="make fasttreeMP (Debian's Makefile: -DOPENMP -fopenmp)",
          workload=wl_fasttree, env={"OMP_NUM_THREADS": "2"}),
+    # configure's default: libtool builds src/.libs/libglpk.so (ckpt-cc -shared) and
+    # examples/glpsol, its wrapper script, which runs examples/.libs/glpsol with
+    # the library's directory in LD_LIBRARY_PATH; the trials run the wrapper (as
+    # `make check` does), under ckpt-run and by the restart.
     dict(name="glpsol", kind="numerical solver (LP/MIP)", pkg="glpk", binary="examples/glpsol",
-         build=["./configure --disable-shared >configure.log 2>&1", "make -j$JOBS"],
-         how="configure --disable-shared; make", workload=wl_glpsol, wants_src=True),
+         build=["./configure >configure.log 2>&1", "make -j$JOBS"],
+         how="configure; make (libglpk.so shared, built with ckpt-cc -shared; glpsol run "
+             "through libtool's wrapper script)", workload=wl_glpsol, wants_src=True),
 ]
+
+# Corpus-only changes to bench/real.py's entries (whose table the overhead
+# benchmark shares): these programs are built with their build system's
+# default, shared library, configuration, the library linked by ckpt-cc
+# -shared in the ckpt build (docs/ckpt-cc.md, "Shared libraries").
+SHARED_BUILDS = {
+    # Debian's way (debian/patches/makefile.diff, applied by apt-get source):
+    # its Makefile's `bzip2` target links bzip2.o against libbz2.so, made with
+    # `$CC -shared` from the -fPIC objects (*.sho). Debian's `make test` finds
+    # the library with LD_LIBRARY_PATH=.; here the tree's absolute path is the
+    # binary's run path, so it runs from the trial directories and restarts.
+    "bzip2": dict(
+        build=['make -j$JOBS CC="$CC" CFLAGS="$CFLAGS" CPPFLAGS="-D_FILE_OFFSET_BITS=64" '
+               'LDFLAGS="-Wl,-rpath,$(pwd)" bzip2'],
+        how="Debian's Makefile (debian/patches/makefile.diff): make bzip2, linked against "
+            "libbz2.so (shared, built with ckpt-cc -shared from the -fPIC objects; run path: "
+            "the build tree)"),
+    # configure's default (shared and static liblzma); src/xz/xz is libtool's
+    # wrapper script for src/xz/.libs/xz, which needs src/liblzma/.libs.
+    "xz": dict(
+        build=["./configure --disable-nls --disable-doc --disable-scripts "
+               "--disable-xzdec --disable-lzmadec --disable-lzmainfo --disable-lzma-links "
+               ">configure.log 2>&1", "make -j$JOBS"],
+        how="configure; make (liblzma.so shared, built with ckpt-cc -shared; xz run through "
+            "libtool's wrapper script)"),
+    # CMake's default targets: json_reformat is linked against the shared
+    # libyajl (b/yajl-2.1.0/lib/libyajl.so.2), found through CMake's build-tree
+    # RPATH; the executable is b/reformatter/json_reformat (a POST_BUILD step
+    # copies it to b/yajl-2.1.0/bin).
+    "yajl json_reformat": dict(
+        binary="b/reformatter/json_reformat",
+        build=["mkdir -p b && cd b && cmake -DCMAKE_BUILD_TYPE=Release .. >cmake.log 2>&1 "
+               "&& make -j$JOBS"],
+        how="cmake; make (its default targets: json_reformat linked against libyajl.so, "
+            "shared, built with ckpt-cc -shared)"),
+}
 
 # Workload sizes (percent of real.py's) so that a step runs a few seconds.
 SCALE = {"sqlite3": 250, "bzip2": 300, "zstd": 100, "xz": 100, "gzip": 100,
@@ -150,7 +192,7 @@ EXPECTED_WARNINGS = {
            r"^ckpt: warning: fd \d+ \(pipe:\[\d+\]\) cannot be restored after a restart$"],
 }
 
-ALL = real.PROGRAMS + EXTRA
+ALL = [dict(p, **SHARED_BUILDS.get(p["name"], {})) for p in real.PROGRAMS] + EXTRA
 
 
 def job(prog, wdir, scale, src):
@@ -445,6 +487,26 @@ class Ctx:
         return dict(os.environ, **prog.get("env", {}))
 
 
+BUILD_STAMP = ".ckpt-corpus-build"
+
+
+def build_recipe(prog):
+    return json.dumps([prog["build"], prog.get("cflags", "")])
+
+
+def build_program(prog, src, bdir, variant, cc, timeout, reuse):
+    """real.build, whose --reuse only checks the source tree: a build is
+    kept only if its tree's stamp says it was made with the same commands
+    (the corpus overrides some of real.py's, SHARED_BUILDS: a tree built with
+    real.py's is rebuilt, as is one built before the stamp existed)."""
+    stamp = os.path.join(bdir, f"{prog['pkg']}-{variant}", BUILD_STAMP)
+    same = os.path.exists(stamp) and open(stamp).read() == build_recipe(prog)
+    binary, t, err = real.build(prog, src, bdir, variant, cc, "-O2", 1, timeout, reuse and same)
+    if binary and t is not None:
+        open(stamp, "w").write(build_recipe(prog))
+    return binary, t, err
+
+
 def run_program(ctx, prog, a):
     """Builds, references and trials for one program; a result dict."""
     r = dict(prog=prog, passed=0, failed=0, misses=0, kills=0, sizes=[], notes=[], errors=[],
@@ -459,8 +521,9 @@ def run_program(ctx, prog, a):
     bdir = os.path.join(ctx.work, "work")
     os.makedirs(bdir, exist_ok=True)
     log(f"{prog['name']}: building with ckpt-cc ...")
-    inst, ti, err = real.build(prog, src, bdir, "ckpt", ctx.ckpt_cc, "-O2", 1,
-                               min(a.build_timeout, prog.get("timeout", a.build_timeout)), a.reuse)
+    inst, ti, err = build_program(prog, src, bdir, "ckpt", ctx.ckpt_cc,
+                                  min(a.build_timeout, prog.get("timeout", a.build_timeout)),
+                                  a.reuse)
     r["build_ckpt_s"] = ti
     if err:
         r["errors"].append("ckpt-cc build: " + err)
@@ -469,8 +532,8 @@ def run_program(ctx, prog, a):
         log(f"{prog['name']}: {r['errors'][-1]}")
         return r
     log(f"{prog['name']}: building with clang-19 ...")
-    plain, tp, err = real.build(prog, src, bdir, "plain", "clang-19", "-O2", 1,
-                                a.build_timeout, a.reuse)
+    plain, tp, err = build_program(prog, src, bdir, "plain", "clang-19", a.build_timeout,
+                                   a.reuse)
     if err:
         r["errors"].append("clang-19 build: " + err)
         r["build"] = "yes (plain build failed)"
