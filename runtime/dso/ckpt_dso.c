@@ -37,10 +37,13 @@ static const struct ckpt_module_info module_info = {
     CKPT_ABI_VERSION, 0,  __start_ckpt_funcs, __stop_ckpt_funcs,
     __start_ckpt_globals, __stop_ckpt_globals};
 
-/* Before the library's own constructors (101 is the first priority
- * programs may not use), so the runtime knows the library's functions by
- * the time any of them runs. */
-__attribute__((constructor(101), visibility("hidden"))) void
+/* Before every constructor of the library's own, so the runtime knows the
+ * library's functions by the time any of them runs: priorities up to 100
+ * are the implementation's (ckpt's here), programs use 101 and up. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wprio-ctor-dtor"
+#endif
+__attribute__((constructor(100), visibility("hidden"))) void
 ckpt_dso_register(void) {
   if (!CKPT_NAME(register_module)) {
     Dl_info where;
@@ -61,7 +64,9 @@ ckpt_dso_register(void) {
   CKPT_NAME(register_module)(&module_info);
 }
 
-__attribute__((destructor(101), visibility("hidden"))) void
+/* After every destructor of the library's own (destructors run in the
+ * reverse order of priorities). */
+__attribute__((destructor(100), visibility("hidden"))) void
 ckpt_dso_unregister(void) {
   if (CKPT_NAME(unregister_module))
     CKPT_NAME(unregister_module)(&module_info);
