@@ -49,6 +49,26 @@
 #include <optional>
 
 using namespace llvm;
+
+/// The address a function's descriptor records: the runtime finds a frame's
+/// descriptor by its function's start. In position-independent code an
+/// exported function's address is relocated against its symbol, which a
+/// non-PIE executable that takes the function's address binds to its own
+/// PLT entry (the function's "canonical" address): the descriptor would
+/// then not hold the function's code. A private alias is never preempted.
+/// Functions in a COMDAT or of weak linkage keep their own symbol (a copy
+/// in another object may be the one that stays).
+static Constant *descriptorAddress(Function &F) {
+  Module &M = *F.getParent();
+  // Position-independent code for a shared library: PIC, and not PIE (an
+  // executable's own functions are never preempted).
+  if (M.getPICLevel() == PICLevel::NotPIC ||
+      M.getPIELevel() != PIELevel::Default || !F.hasExternalLinkage() ||
+      F.hasComdat())
+    return &F;
+  return GlobalAlias::create(GlobalValue::PrivateLinkage,
+                             "__ckpt_fn." + F.getName(), &F);
+}
 using namespace ckpt;
 
 #define DEBUG_TYPE "ckpt-frames"
@@ -499,7 +519,7 @@ void FrameInstrumenter::emitDescriptor() {
   Fields[FuncDescField::abi_version] = ConstantInt::get(I32, CKPT_ABI_VERSION);
   Fields[FuncDescField::flags] =
       ConstantInt::get(I32, CallsReturnsTwice ? CKPT_FUNC_RETURNS_TWICE : 0);
-  Fields[FuncDescField::fn] = &F;
+  Fields[FuncDescField::fn] = descriptorAddress(F);
   // The name ckpt-inspect and the runtime's messages show: main for the
   // user's main, whether or not ckpt-main has renamed it yet.
   Fields[FuncDescField::name] = String(sourceName(F), "__ckpt_fname");

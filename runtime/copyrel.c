@@ -62,6 +62,22 @@ static int is_writable(const void *addr, size_t len) {
   return q.writable;
 }
 
+extern char __executable_start[], _end[];
+
+/* A global a library built with ckpt-cc describes, wherever it lives: its
+ * descriptor's address relocation binds to the executable's copy of it. */
+static int described_by_library(const void *addr) {
+  size_t n = ckpt_module_count();
+  for (size_t i = 1; i < n; i++) {
+    const struct ckpt_module *m = ckpt_module_at(i);
+    for (const struct ckpt_global_desc *g = m ? m->globals : NULL;
+         g && g < m->globals_end; g++)
+      if (g->addr == addr)
+        return 1;
+  }
+  return 0;
+}
+
 static int find_copies(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
   int *first = data;
@@ -122,8 +138,12 @@ static int find_copies(struct dl_phdr_info *info, size_t size, void *data) {
       const struct ckpt_module *m = ckpt_module_of((uintptr_t)addr);
       if (m && m->info)
         continue; /* a global of a library built with ckpt-cc: saved as such */
+      if ((char *)addr >= __executable_start && (char *)addr < _end)
+        continue; /* the executable's own, or a copy it holds: found there */
     } else if (type != R_X86_64_COPY || size == 0 || !is_exe) {
       continue;
+    } else if (described_by_library(addr)) {
+      continue; /* a ckpt-cc library's global, copied: saved by its descriptor */
     }
     if (ncopies == MAX_COPY_GLOBALS)
       ckpt_fatal("the program uses more than %d variables of shared "

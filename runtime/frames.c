@@ -70,17 +70,23 @@ extern int CKPT_NAME(main)(int, char **, char **);
  * during stack walks. A library opened or closed with dlopen/dlclose makes
  * a new table; the table and its count are published as one pointer, and
  * an old table is never freed, since a stack walk on another thread may
- * still be reading it (a few bytes per function, per dlopen). */
+ * still be reading it (a few bytes per function, per dlopen). The table
+ * holds each function's address itself: a search never reads a descriptor
+ * of a library dlclose has unmapped since the table was made. */
 int ckpt_unwind_usable;
+struct func_entry {
+  uintptr_t fn;
+  const struct ckpt_func_desc *desc;
+};
 struct func_table {
   size_t n;
-  const struct ckpt_func_desc *by_addr[];
+  struct func_entry by_addr[];
 };
 static struct func_table *funcs_table;
 
-static int cmp_desc_fn(const void *a, const void *b) {
-  uintptr_t x = (uintptr_t)(*(const struct ckpt_func_desc *const *)a)->fn;
-  uintptr_t y = (uintptr_t)(*(const struct ckpt_func_desc *const *)b)->fn;
+static int cmp_entry_fn(const void *a, const void *b) {
+  uintptr_t x = ((const struct func_entry *)a)->fn;
+  uintptr_t y = ((const struct func_entry *)b)->fn;
   return x < y ? -1 : x > y;
 }
 
@@ -103,10 +109,10 @@ int ckpt_funcs_init(void) {
     const struct ckpt_module *m = ckpt_module_at(i);
     for (const struct ckpt_func_desc *d = m ? m->funcs : NULL;
          d && d < m->funcs_end && k < n; d++)
-      t->by_addr[k++] = d;
+      t->by_addr[k++] = (struct func_entry){(uintptr_t)d->fn, d};
   }
   t->n = k;
-  qsort(t->by_addr, k, sizeof t->by_addr[0], cmp_desc_fn);
+  qsort(t->by_addr, k, sizeof t->by_addr[0], cmp_entry_fn);
   __atomic_store_n(&funcs_table, t, __ATOMIC_RELEASE);
   return 0;
 }
@@ -116,9 +122,9 @@ const struct ckpt_func_desc *ckpt_func_desc_at(uintptr_t fn) {
   size_t lo = 0, hi = t ? t->n : 0;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    uintptr_t at = (uintptr_t)t->by_addr[mid]->fn;
+    uintptr_t at = t->by_addr[mid].fn;
     if (at == fn)
-      return t->by_addr[mid];
+      return t->by_addr[mid].desc;
     if (at < fn)
       lo = mid + 1;
     else

@@ -112,7 +112,6 @@ static void take_in(const struct ckpt_module_info *info, int at_start) {
   m->funcs_end = info->funcs_end;
   m->globals = info->globals;
   m->globals_end = info->globals_end;
-  m->loaded_at_start = at_start;
   struct find_object f = {(uintptr_t)info, m, 0};
   dl_iterate_phdr(visit_object, &f);
   if (!f.found)
@@ -125,8 +124,11 @@ static void take_in(const struct ckpt_module_info *info, int at_start) {
     ckpt_fatal("%s: its unwind tables (.eh_frame_hdr) cannot be read, so "
                "its frames could not be found on a stopped thread's stack",
                m->path);
-  if (at_start && m->tls_size && !ckpt_tls_add_static_block(m->tls_block,
-                                                            m->tls_size))
+  /* Registered before main is not loaded at start: a library constructor
+   * may have opened it with dlopen (its TLS is then not static). */
+  m->loaded_at_start = at_start && ckpt_object_loaded_at_start(m->base);
+  if (m->loaded_at_start && m->tls_size &&
+      !ckpt_tls_add_static_block(m->tls_block, m->tls_size))
     m->tls_saved = 1;
   __atomic_store_n(&m->live, 1, __ATOMIC_RELEASE);
   if (slot == n)
@@ -162,24 +164,50 @@ void CKPT_NAME(unregister_module)(const struct ckpt_module_info *info) {
     if (modules[i].live && modules[i].info == info) {
       __atomic_store_n(&modules[i].live, 0, __ATOMIC_RELEASE);
       ckpt_unwind_remove_object((uintptr_t)info);
-      if (modules_ready)
-        (void)ckpt_funcs_init(); /* fewer than before: the old table serves */
+      /* A table without its functions, before dlclose unmaps them. */
+      if (modules_ready && ckpt_funcs_init() != 0)
+        ckpt_fatal("out of memory for the function descriptors after %s was "
+                   "closed",
+                   modules[i].path);
       return;
     }
 }
 
-int ckpt_objects_at_start;
+#define MAX_START_OBJECTS 1024
+static uintptr_t start_objects[MAX_START_OBJECTS];
+static size_t nstart_objects;
+static int start_objects_recorded;
 
-static int count_object(struct dl_phdr_info *info, size_t size, void *data) {
+static int record_start_object(struct dl_phdr_info *info, size_t size,
+                               void *data) {
   (void)size;
-  if (info->dlpi_name && *info->dlpi_name)
-    ++*(int *)data;
+  (void)data;
+  if (info->dlpi_name && *info->dlpi_name &&
+      nstart_objects < MAX_START_OBJECTS)
+    start_objects[nstart_objects++] = info->dlpi_addr;
+  return 0;
+}
+
+/* Before any constructor, the libraries' included (a constructor may open
+ * a library with dlopen): every object mapped now came with the program. */
+static void record_start_objects(void) {
+  if (start_objects_recorded)
+    return;
+  dl_iterate_phdr(record_start_object, NULL);
+  start_objects_recorded = 1;
+}
+__attribute__((section(".preinit_array"), used)) static void (
+    *const record_start_objects_early)(void) = record_start_objects;
+
+int ckpt_object_loaded_at_start(uintptr_t base) {
+  for (size_t i = 0; i < nstart_objects; i++)
+    if (start_objects[i] == base)
+      return 1;
   return 0;
 }
 
 void ckpt_modules_init(void) {
-  ckpt_objects_at_start = 0;
-  dl_iterate_phdr(count_object, &ckpt_objects_at_start);
+  record_start_objects(); /* if .preinit_array did not run it */
   struct ckpt_module *exe = &modules[0];
   *exe = (struct ckpt_module){0};
   exe->funcs = __start_ckpt_funcs;

@@ -484,10 +484,11 @@ void CKPT_NAME(unregister_module)(const struct ckpt_module_info *info);
 /* In main, after ckpt_unwind_init and ckpt_tls_init, before
  * ckpt_funcs_init: the executable, then the libraries queued before main. */
 void ckpt_modules_init(void);
-/* How many named objects (shared libraries) the loader had when the runtime
- * started: the ones a restart loads again, at the same addresses. Objects
- * after them in the loader's list were opened with dlopen. */
-extern int ckpt_objects_at_start;
+/* True if the object loaded at `base` (dlpi_addr) was loaded with the
+ * program, before any constructor ran (recorded from .preinit_array): the
+ * objects a restart loads again, at the same addresses. Any other was
+ * opened with dlopen, maybe by a constructor before main. */
+int ckpt_object_loaded_at_start(uintptr_t base);
 size_t ckpt_module_count(void);
 /* Slot i if it holds a loaded module, else NULL. */
 const struct ckpt_module *ckpt_module_at(size_t i);

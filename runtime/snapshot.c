@@ -116,7 +116,7 @@ static int visit_lib(struct dl_phdr_info *info, size_t size, void *data) {
   const char *name = info->dlpi_name ? info->dlpi_name : "";
   if (!*name)
     return 0; /* the executable and the vdso: fixed by the layout itself */
-  if (l->count >= ckpt_objects_at_start && !l->opened_later)
+  if (!ckpt_object_loaded_at_start(info->dlpi_addr) && !l->opened_later)
     l->opened_later = name;
   if (l->writing) {
     struct ckpt_lib_rec r = {info->dlpi_addr, (uint32_t)strlen(name), 0};

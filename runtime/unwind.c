@@ -420,6 +420,8 @@ int ckpt_unwind_add_object(uintptr_t addr) {
       struct cfi_object fresh;
       if (load_object(&fresh, addr) != 0)
         return -1;
+      /* Still gone while it is written: a walker skips it until then. */
+      fresh.gone = 1;
       objects[i] = fresh;
       __atomic_store_n(&objects[i].gone, 0, __ATOMIC_RELEASE);
       return 0;
@@ -430,15 +432,22 @@ int ckpt_unwind_add_object(uintptr_t addr) {
   return 0;
 }
 
+/* addr is anywhere in the object, as for ckpt_unwind_add_object (a
+ * library's registration record is in its data, not its code). */
 void ckpt_unwind_remove_object(uintptr_t addr) {
   int n = __atomic_load_n(&nobjects, __ATOMIC_ACQUIRE);
-  for (int i = 1; i < n; i++)
-    for (int j = 0; j < objects[i].ntext; j++)
-      if (!objects[i].gone && addr >= objects[i].text[j].lo &&
-          addr < objects[i].text[j].hi) {
-        __atomic_store_n(&objects[i].gone, 1, __ATOMIC_RELEASE);
-        return;
-      }
+  for (int i = 1; i < n; i++) {
+    const struct cfi_object *o = &objects[i];
+    int holds = 0;
+    for (int j = 0; j < o->ntext; j++)
+      holds |= addr >= o->text[j].lo && addr < o->text[j].hi;
+    for (int j = 0; j < o->nload; j++)
+      holds |= addr >= o->load[j].lo && addr < o->load[j].hi;
+    if (holds && !o->gone) {
+      __atomic_store_n(&objects[i].gone, 1, __ATOMIC_RELEASE);
+      return;
+    }
+  }
 }
 
 /* The program's object whose code holds pc, or NULL. */
