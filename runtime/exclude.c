@@ -121,10 +121,12 @@ static const char *check_range(uintptr_t lo, uintptr_t hi) {
     return NULL;
   }
   struct global_holding in = {lo, NULL};
-  if (ckpt_for_each_program_global(holds, &in))
-    return hi <= (uintptr_t)in.g->addr + in.g->size
-               ? NULL
-               : "runs past the end of its global variable";
+  ckpt_modules_read_lock();
+  int in_global = ckpt_for_each_program_global(holds, &in);
+  uintptr_t global_end = in_global ? (uintptr_t)in.g->addr + in.g->size : 0;
+  ckpt_modules_read_unlock();
+  if (in_global)
+    return hi <= global_end ? NULL : "runs past the end of its global variable";
   if (lo >= CKPT_STACK_BASE &&
       lo < CKPT_STACK_BASE + CKPT_STACK_MAX_SLOTS * CKPT_STACK_SLOT_STRIDE)
     return "is on a thread's stack (use #pragma ckpt exclude or CKPT_EXCLUDE "

@@ -21,9 +21,17 @@
 #include "rt.h"
 
 #include <link.h>
+#include <pthread.h>
 #include <string.h>
 
 static struct ckpt_module modules[CKPT_MAX_MODULES];
+/* Held by a program thread reading modules' descriptors (ckpt_exclude) and
+ * by a library's unregistration: dlclose unmaps the descriptors only once
+ * such a reader is done. */
+static pthread_mutex_t readers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void ckpt_modules_read_lock(void) { pthread_mutex_lock(&readers_lock); }
+void ckpt_modules_read_unlock(void) { pthread_mutex_unlock(&readers_lock); }
 static size_t nmodules; /* published slots, atomic */
 
 static const struct ckpt_module_info *queued[CKPT_MAX_MODULES];
@@ -162,7 +170,9 @@ void CKPT_NAME(unregister_module)(const struct ckpt_module_info *info) {
   size_t n = ckpt_module_count();
   for (size_t i = 1; i < n; i++)
     if (modules[i].live && modules[i].info == info) {
+      ckpt_modules_read_lock();
       __atomic_store_n(&modules[i].live, 0, __ATOMIC_RELEASE);
+      ckpt_modules_read_unlock();
       ckpt_unwind_remove_object((uintptr_t)info);
       /* A table without its functions, before dlclose unmaps them. */
       if (modules_ready && ckpt_funcs_init() != 0)

@@ -489,6 +489,10 @@ void ckpt_modules_init(void);
  * objects a restart loads again, at the same addresses. Any other was
  * opened with dlopen, maybe by a constructor before main. */
 int ckpt_object_loaded_at_start(uintptr_t base);
+/* Around a program thread's walk of the modules' descriptors, so that a
+ * concurrent dlclose cannot unmap them under it. */
+void ckpt_modules_read_lock(void);
+void ckpt_modules_read_unlock(void);
 size_t ckpt_module_count(void);
 /* Slot i if it holds a loaded module, else NULL. */
 const struct ckpt_module *ckpt_module_at(size_t i);
