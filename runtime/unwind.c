@@ -307,24 +307,24 @@ struct visit_ctx {
   int found;
 };
 
+int ckpt_object_holds(const struct dl_phdr_info *info, uintptr_t addr) {
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type == PT_LOAD && addr >= start && addr < start + ph->p_memsz)
+      return 1;
+  }
+  return 0;
+}
+
 /* The object holding want (or the first one, the executable): its PT_LOAD
  * ranges and its PT_GNU_EH_FRAME. */
 static int visit_object(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
   struct visit_ctx *v = data;
   struct cfi_object *o = v->o;
-  if (v->want) {
-    int holds = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-      const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-      uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-      if (ph->p_type == PT_LOAD && v->want >= start &&
-          v->want < start + ph->p_memsz)
-        holds = 1;
-    }
-    if (!holds)
-      return 0;
-  }
+  if (v->want && !ckpt_object_holds(info, v->want))
+    return 0;
   v->found = 1;
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];

@@ -49,6 +49,11 @@ enum ckpt_unwind_result {
  * .eh_frame_hdr (the steps then answer CKPT_UNWIND_NO_INFO). */
 int ckpt_unwind_init(void);
 
+/* True if addr lies in one of the PT_LOAD segments of the loaded object
+ * dl_iterate_phdr describes in info. */
+struct dl_phdr_info;
+int ckpt_object_holds(const struct dl_phdr_info *info, uintptr_t addr);
+
 /* Adds the loaded object holding addr (an instrumented shared library) to
  * the program's code. Not async-signal-safe (dl_iterate_phdr); callers
  * serialise additions and removals. 0, or -1 if it is not loaded, has no

@@ -116,18 +116,8 @@ struct build_id_search {
 static int find_build_id(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
   struct build_id_search *s = data;
-  if (s->within) {
-    int holds = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-      const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-      uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-      if (ph->p_type == PT_LOAD && s->within >= start &&
-          s->within < start + ph->p_memsz)
-        holds = 1;
-    }
-    if (!holds)
-      return 0;
-  }
+  if (s->within && !ckpt_object_holds(info, s->within))
+    return 0;
   /* Otherwise the first object, which is the executable. */
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
