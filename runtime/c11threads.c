@@ -8,6 +8,7 @@
  * cnd_t a pthread_cond_t, tss_t a pthread_key_t -- over ckpt's versions. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <threads.h>
 #include <time.h>
@@ -45,6 +46,10 @@ int thrd_join(thrd_t thr, int *res) {
 int thrd_detach(thrd_t thr) { return thrd_result(pthread_detach((pthread_t)thr)); }
 
 _Noreturn void thrd_exit(int res) { pthread_exit((void *)(intptr_t)res); }
+
+/* glibc's calls its internal sched_yield; ckpt's waits out a checkpoint
+ * (sync.c). */
+void thrd_yield(void) { sched_yield(); }
 
 int thrd_sleep(const struct timespec *duration, struct timespec *remaining) {
   if (nanosleep(duration, remaining) == 0)

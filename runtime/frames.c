@@ -181,7 +181,10 @@ int ckpt_walk_stack(const struct ckpt_thread *t,
       /* The runtime's code: the wrapper the thread blocks in, before any
        * program frame; nothing between program frames. */
       if (in_program || !runtime_prefix) {
-        *why = "inside a callback of code ckpt did not instrument";
+        *why = in_program
+                   ? "inside a callback of code ckpt did not instrument"
+                   : "running code ckpt did not instrument (libc, a "
+                     "library, a file not built by ckpt-cc)";
         return -1;
       }
     } else if (f.desc->flags & CKPT_FUNC_RETURNS_TWICE) {
@@ -307,6 +310,18 @@ int ckpt_call_enter_impl(void *callee, uint32_t kind,
   __atomic_store_n(&t->state, CKPT_THREAD_IN_CALL, __ATOMIC_SEQ_CST);
   if (CKPT_NAME(pending))
     note_park_event();
+  return 0;
+}
+
+int ckpt_call_keep_if_stoppable(void) {
+  struct ckpt_thread *t = ckpt_self;
+  struct ckpt_unwind_regs regs;
+  ckpt_call_point_unwind_regs(&t->park_point, &regs);
+  const char *why;
+  if (ckpt_walk_stack(t, &regs, 0, 1, NULL, NULL, &why) == 0)
+    return 1;
+  t->call_kind = CKPT_CALL_NONE;
+  __atomic_store_n(&t->state, CKPT_THREAD_RUNNING, __ATOMIC_SEQ_CST);
   return 0;
 }
 

@@ -58,7 +58,7 @@ static int table_lock; /* 0 free, 1 held: a spin-and-yield lock; rarely contende
 
 static void lock(void) {
   while (__atomic_exchange_n(&table_lock, 1, __ATOMIC_ACQUIRE))
-    sched_yield();
+    ckpt_sched_yield_raw();
 }
 static void unlock(void) { __atomic_store_n(&table_lock, 0, __ATOMIC_RELEASE); }
 

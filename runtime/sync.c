@@ -55,6 +55,23 @@ static uint32_t self_id(void) {
  * (`cancellable`: condition and semaphore waits), ECANCELED: the caller
  * cleans up and calls ckpt_cancel_act. `shared`: the object may be in memory shared with
  * another process. */
+/* A failed try (a trylock, sem_trywait, sched_yield) is where a thread spins
+ * waiting for another, which may be stopped for a checkpoint. Such a loop
+ * spends nearly all its time in the runtime's code (the locked instruction
+ * dominates it), where the stop signal cannot stop it, so it could go on
+ * for many seconds. While a checkpoint is pending the thread waits here
+ * instead, as in a blocking call, and returns its failure after; restarted
+ * here, it returns the failure and the program tries again. Only where
+ * the thread's stack can be saved: not when a library calls (libomp's
+ * spin-waits yield); a library's own thread is held elsewhere (frames.c). */
+static void wait_out_checkpoint(void *callee) {
+  struct ckpt_thread *t = ckpt_self;
+  if (__atomic_load_n(&CKPT_NAME(pending), __ATOMIC_RELAXED) && t &&
+      !t->library_thread && ckpt_call_enter(callee, CKPT_CALL_REISSUE) == 0 &&
+      ckpt_call_keep_if_stoppable())
+    ckpt_call_leave();
+}
+
 static int futex_wait_abs(uint32_t *word, uint32_t val,
                           const struct timespec *abs, int realtime,
                           int shared, int cancellable) {
@@ -228,8 +245,10 @@ int pthread_mutex_trylock(pthread_mutex_t *m) {
   }
   uint32_t expected = 0;
   if (!__atomic_compare_exchange_n(M_LOCK(m), &expected, 1, 0,
-                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+    wait_out_checkpoint((void *)pthread_mutex_trylock);
     return EBUSY;
+  }
   m->__data.__owner = (int)me;
   m->__data.__count = 1;
   return 0;
@@ -602,10 +621,15 @@ int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw, const struct timespec *abs)
   return rw_acquire(rw, 1, abs, (void *)pthread_rwlock_timedwrlock);
 }
 
+int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw);
+int pthread_rwlock_trywrlock(pthread_rwlock_t *rw);
 static int rw_trylock(pthread_rwlock_t *rw, int write) {
   inner_lock(RW_WORD(rw, 0));
   int rc = rw_try(rw, write, 0, 1);
   inner_unlock(RW_WORD(rw, 0));
+  if (rc == EBUSY)
+    wait_out_checkpoint(write ? (void *)pthread_rwlock_trywrlock
+                              : (void *)pthread_rwlock_tryrdlock);
   return rc;
 }
 int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw) { return rw_trylock(rw, 0); }
@@ -643,16 +667,22 @@ int pthread_spin_destroy(pthread_spinlock_t *s) {
   (void)s;
   return 0;
 }
-int pthread_spin_trylock(pthread_spinlock_t *s) {
+static int spin_try(pthread_spinlock_t *s) {
   int expected = 0;
   return __atomic_compare_exchange_n(s, &expected, 1, 0, __ATOMIC_ACQUIRE,
                                      __ATOMIC_RELAXED)
              ? 0
              : EBUSY;
 }
+int pthread_spin_trylock(pthread_spinlock_t *s) {
+  if (spin_try(s) == 0)
+    return 0;
+  wait_out_checkpoint((void *)pthread_spin_trylock);
+  return EBUSY;
+}
 int pthread_spin_lock(pthread_spinlock_t *s) {
   for (unsigned spins = 0;; spins++) {
-    if (pthread_spin_trylock(s) == 0)
+    if (spin_try(s) == 0)
       return 0;
     while (__atomic_load_n(s, __ATOMIC_RELAXED)) {
       __asm__ volatile("pause");
@@ -660,7 +690,7 @@ int pthread_spin_lock(pthread_spinlock_t *s) {
           ckpt_call_enter((void *)pthread_spin_lock, CKPT_CALL_REISSUE) == 0)
         ckpt_call_leave(); /* waits until the checkpoint is over */
       if ((++spins & 1023) == 0)
-        sched_yield();
+        ckpt_sched_yield_raw();
     }
   }
 }
@@ -733,12 +763,19 @@ int sem_destroy(sem_t *s) {
   return 0;
 }
 
-int sem_trywait(sem_t *s) {
+static int sem_try(sem_t *s) {
   uint32_t v = __atomic_load_n(S_VALUE(s), __ATOMIC_RELAXED);
   while (v > 0)
     if (__atomic_compare_exchange_n(S_VALUE(s), &v, v - 1, 1, __ATOMIC_ACQUIRE,
                                     __ATOMIC_RELAXED))
       return 0;
+  return -1;
+}
+
+int sem_trywait(sem_t *s) {
+  if (sem_try(s) == 0)
+    return 0;
+  wait_out_checkpoint((void *)sem_trywait);
   errno = EAGAIN;
   return -1;
 }
@@ -750,7 +787,7 @@ static int sem_wait_until(sem_t *s, const struct timespec *abs, int realtime,
     return -1;
   }
   for (;;) {
-    if (sem_trywait(s) == 0)
+    if (sem_try(s) == 0)
       return 0;
     waiter_add(S_WAITERS(s));
     int rc = blocking_wait(callee, CKPT_CALL_REISSUE, S_VALUE(s), 0, abs,
@@ -763,7 +800,7 @@ static int sem_wait_until(sem_t *s, const struct timespec *abs, int realtime,
       return -1;
     }
     if (rc == ETIMEDOUT) {
-      if (sem_trywait(s) == 0)
+      if (sem_try(s) == 0)
         return 0;
       errno = ETIMEDOUT;
       return -1;
@@ -803,4 +840,15 @@ int sem_post(sem_t *s) {
 int sem_getvalue(sem_t *s, int *value) {
   *value = (int)__atomic_load_n(S_VALUE(s), __ATOMIC_RELAXED);
   return 0;
+}
+
+/* ---- Yielding -------------------------------------------------------------
+ * A loop around sched_yield waits for another thread, maybe one stopped for
+ * a checkpoint; the stop signal finds it in libc, nearly always (the system
+ * call is all of the loop's time). It waits out a pending checkpoint here. */
+int ckpt_sched_yield_raw(void) { return (int)syscall(SYS_sched_yield); }
+
+int sched_yield(void) {
+  wait_out_checkpoint((void *)sched_yield);
+  return ckpt_sched_yield_raw();
 }

@@ -64,6 +64,10 @@ __attribute__((noreturn));
 void ckpt_call_leave(void) {
   fail("ckpt_call_leave called although ckpt_call_enter returned -1");
 }
+int ckpt_call_keep_if_stoppable(void) {
+  fail("ckpt_call_keep_if_stoppable called although ckpt_call_enter "
+       "returned -1");
+}
 
 /* No cancellation here: cancellation points make their system call
  * directly and never act. */
@@ -1495,6 +1499,71 @@ static void test_spin(void) {
   end();
 }
 
+/* A failed try, and sched_yield, enter the call protocol (REISSUE) while a
+ * checkpoint is pending, and only then: the loops around them would not
+ * stop otherwise (the stop signal lands in the runtime's code). A success
+ * never enters it. */
+static void expect_try_entered(const char *what, void *callee, int entered) {
+  CHECK(LOAD(&enter_calls) == (uint32_t)entered, "%s: %u protocol entries, "
+        "expected %d", what, LOAD(&enter_calls), entered);
+  if (entered)
+    CHECK(last_callee == callee && last_kind == CKPT_CALL_REISSUE,
+          "%s: entered for another call or kind", what);
+  STORE(&enter_calls, 0);
+}
+
+static void test_failed_tries(void) {
+  begin("failed tries wait out a pending checkpoint");
+  static struct ckpt_thread me;
+  ckpt_self = &me;
+  pthread_spinlock_t s;
+  pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+  pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+  sem_t sem;
+  EXPECT(pthread_spin_init(&s, PTHREAD_PROCESS_PRIVATE), 0);
+  EXPECT(sem_init(&sem, 0, 0), 0);
+  STORE(&enter_calls, 0);
+  /* No checkpoint pending: failures return at once. */
+  EXPECT(pthread_spin_lock(&s), 0);
+  EXPECT(pthread_spin_trylock(&s), EBUSY);
+  EXPECT(sem_trywait(&sem), -1);
+  EXPECT(sched_yield(), 0);
+  expect_try_entered("no checkpoint pending", NULL, 0);
+  STORE(&CKPT_NAME(pending), 1);
+  EXPECT(pthread_spin_trylock(&s), EBUSY);
+  expect_try_entered("pthread_spin_trylock", (void *)pthread_spin_trylock, 1);
+  EXPECT(pthread_mutex_lock(&m), 0);
+  EXPECT(pthread_mutex_trylock(&m), EBUSY); /* held by this thread */
+  expect_try_entered("pthread_mutex_trylock", (void *)pthread_mutex_trylock,
+                     1);
+  EXPECT(pthread_rwlock_wrlock(&rw), 0);
+  EXPECT(pthread_rwlock_tryrdlock(&rw), EBUSY);
+  expect_try_entered("pthread_rwlock_tryrdlock",
+                     (void *)pthread_rwlock_tryrdlock, 1);
+  EXPECT(pthread_rwlock_trywrlock(&rw), EBUSY);
+  expect_try_entered("pthread_rwlock_trywrlock",
+                     (void *)pthread_rwlock_trywrlock, 1);
+  EXPECT(sem_trywait(&sem), -1);
+  CHECK(errno == EAGAIN, "sem_trywait: errno %d, expected EAGAIN", errno);
+  expect_try_entered("sem_trywait", (void *)sem_trywait, 1);
+  EXPECT(sched_yield(), 0);
+  expect_try_entered("sched_yield", (void *)sched_yield, 1);
+  /* Successes do not. */
+  EXPECT(sem_post(&sem), 0);
+  EXPECT(sem_trywait(&sem), 0);
+  EXPECT(pthread_rwlock_unlock(&rw), 0);
+  EXPECT(pthread_rwlock_tryrdlock(&rw), 0);
+  EXPECT(pthread_rwlock_unlock(&rw), 0);
+  EXPECT(pthread_spin_unlock(&s), 0);
+  EXPECT(pthread_spin_trylock(&s), 0);
+  expect_try_entered("successful tries", NULL, 0);
+  STORE(&CKPT_NAME(pending), 0);
+  EXPECT(pthread_spin_unlock(&s), 0);
+  EXPECT(pthread_mutex_unlock(&m), 0);
+  ckpt_self = NULL;
+  end();
+}
+
 /* ======================================================================== */
 /* Barriers                                                                 */
 /* ======================================================================== */
@@ -2004,6 +2073,7 @@ int main(void) {
   test_rwlock_exclusive();
   test_rwlock_writer_pref();
   test_spin();
+  test_failed_tries();
   test_barrier();
   test_sem_threads();
   test_fork_shared();
