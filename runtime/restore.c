@@ -87,7 +87,8 @@ static int check_lib(struct dl_phdr_info *info, size_t size, void *data) {
 
 /* The libraries built with ckpt-cc -shared must be the builds the
  * checkpoint was taken with: their globals and frames come back by their
- * layout. restore_layout has checked that every library is where it was. */
+ * layout. reopen_libraries has checked that every library is where it
+ * was. */
 static void check_modules(void) {
   struct ckpt_section_reader *r = open_section(CKPT_SEC_META);
   char matched[CKPT_MAX_MODULES] = {0};
@@ -145,6 +146,29 @@ static void check_modules(void) {
   }
 }
 
+/* The checkpoint's libraries (LAYOUT): those loaded with the program come
+ * first, then those its dlopen calls loaded, in the loader's order. */
+static struct lib_check layout_libs;
+static uint32_t layout_start_libs;
+
+/* Every library where the checkpoint has it, and no other: the first
+ * `n` of them (those loaded with the program), or all. */
+static void check_libs(uint32_t n) {
+  struct lib_check *c = &layout_libs;
+  uint32_t all = c->n;
+  c->n = n;
+  c->seen = 0;
+  c->mismatch = 0;
+  dl_iterate_phdr(check_lib, c);
+  if (!c->mismatch && c->seen != c->n)
+    snprintf(c->what, sizeof c->what, "%s was loaded then but is not now",
+             c->paths[c->seen]), c->mismatch = 1;
+  c->n = all;
+  if (c->mismatch)
+    FAIL("%s; restart on a host with the same libraries, under ckpt-run",
+         c->what);
+}
+
 static uint64_t restore_layout(void) {
   struct ckpt_section_reader *r = open_section(CKPT_SEC_LAYOUT);
   struct ckpt_layout_rec lay;
@@ -159,28 +183,91 @@ static uint64_t restore_layout(void) {
   struct lib_check c = {calloc(lay.nlibs + 1, sizeof(struct ckpt_lib_rec)),
                         calloc(lay.nlibs + 1, sizeof(char *)), lay.nlibs, 0, 0,
                         ""};
+  layout_start_libs = 0;
   for (uint32_t i = 0; i < lay.nlibs; i++) {
     get(r, &c.recs[i], sizeof c.recs[i]);
-    if (c.recs[i].path_len > 4096)
+    if (c.recs[i].path_len > 4096 || (c.recs[i].flags & ~CKPT_LIB_DLOPEN) ||
+        (!(c.recs[i].flags & CKPT_LIB_DLOPEN) && layout_start_libs != i))
       FAIL("the layout section is damaged");
+    if (!(c.recs[i].flags & CKPT_LIB_DLOPEN))
+      layout_start_libs = i + 1;
     c.paths[i] = calloc(1, c.recs[i].path_len + 1);
     get(r, c.paths[i], c.recs[i].path_len);
   }
   finish(r);
+  layout_libs = c;
   /* Pointers into shared libraries (stdout, function pointers handed out by
-   * libc) are only valid if every library sits where it was. */
-  dl_iterate_phdr(check_lib, &c);
-  if (!c.mismatch && c.seen != c.n)
-    snprintf(c.what, sizeof c.what, "%s was loaded then but is not now",
-             c.paths[c.seen]), c.mismatch = 1;
-  if (c.mismatch)
-    FAIL("%s; restart on a host with the same libraries, under ckpt-run",
-         c.what);
-  for (uint32_t i = 0; i < lay.nlibs; i++)
-    free(c.paths[i]);
-  free(c.paths);
-  free(c.recs);
+   * libc) are only valid if every library sits where it was: those loaded
+   * with the program now, those it opened with dlopen once they are open
+   * again (reopen_libraries). */
+  check_libs(layout_start_libs);
   return lay.heap_end;
+}
+
+/* The program's dlopen calls (META DLOPEN, DLOPEN_OBJECT), made again with
+ * each library where it was (dlopen.c); then every library must be. */
+static void reopen_libraries(void) {
+  struct ckpt_section_reader *r = open_section(CKPT_SEC_META);
+  struct ckpt_dlopen_call *calls = NULL;
+  struct ckpt_dlopen_object *objs = NULL;
+  size_t ncalls = 0, nobjs = 0;
+  while (ckpt_section_remaining(r) > 0) {
+    uint32_t hdr[2];
+    get(r, hdr, sizeof hdr);
+    if (hdr[1] > ckpt_section_remaining(r) || hdr[1] > 24 + 4096)
+      FAIL("the meta section is damaged");
+    uint8_t *rec = calloc(1, hdr[1] + 1);
+    get(r, rec, hdr[1]);
+    if (hdr[0] == CKPT_META_DLOPEN) {
+      if (hdr[1] < 12)
+        FAIL("the meta section is damaged");
+      calls = realloc(calls, (ncalls + 1) * sizeof *calls);
+      uint32_t flags;
+      memcpy(&calls[ncalls].handle, rec, 8);
+      memcpy(&flags, rec + 8, 4);
+      calls[ncalls].flags = (int)flags;
+      calls[ncalls].path = (const char *)rec + 12;
+      ncalls++;
+    } else if (hdr[0] == CKPT_META_DLOPEN_OBJECT) {
+      if (hdr[1] < 25)
+        FAIL("the meta section is damaged");
+      objs = realloc(objs, (nobjs + 1) * sizeof *objs);
+      uint32_t flags;
+      memcpy(&objs[nobjs].lo, rec, 8);
+      memcpy(&objs[nobjs].hi, rec + 8, 8);
+      memcpy(&flags, rec + 16, 4);
+      memcpy(&objs[nobjs].group, rec + 20, 4);
+      objs[nobjs].flags = (int)flags;
+      objs[nobjs].path = (const char *)rec + 24;
+      if (objs[nobjs].lo >= objs[nobjs].hi || ((objs[nobjs].lo |
+                                                objs[nobjs].hi) & 4095))
+        FAIL("the meta section is damaged");
+      nobjs++;
+    } else {
+      free(rec);
+    }
+  }
+  finish(r);
+  if (nobjs != layout_libs.n - layout_start_libs)
+    FAIL("the meta and layout sections disagree about the libraries opened "
+         "with dlopen");
+  char msg[600];
+  if ((ncalls || nobjs) &&
+      ckpt_dlopen_replay(calls, ncalls, objs, nobjs, msg,
+                                   sizeof msg) != 0)
+    FAIL("%s", msg);
+  check_libs(layout_libs.n);
+  /* Each path points into its record, 12 or 24 bytes in. */
+  for (size_t i = 0; i < ncalls; i++)
+    free((void *)(calls[i].path - 12));
+  for (size_t i = 0; i < nobjs; i++)
+    free((void *)(objs[i].path - 24));
+  free(calls);
+  free(objs);
+  for (uint32_t i = 0; i < layout_libs.n; i++)
+    free(layout_libs.paths[i]);
+  free(layout_libs.paths);
+  free(layout_libs.recs);
 }
 
 static void restore_heap(uint64_t layout_end) {
@@ -677,9 +764,10 @@ void ckpt_restore_and_run(void) {
   if (bid_len != info->build_id_len || memcmp(bid, info->build_id, bid_len))
     FAIL("the checkpoint was taken by a different build of this program");
   uint64_t heap_end = restore_layout();
-  check_modules();
   restore_heap(heap_end);
   restore_maps();
+  reopen_libraries();
+  check_modules();
   restore_globals();
   ckpt_pagemap_close(); /* never inherited by a later checkpoint's writer */
   restore_rtstate();

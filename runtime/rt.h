@@ -486,6 +486,34 @@ struct ckpt_module {
   uint32_t build_id_len; /* its GNU build-id (ckpt-cc links with one) */
   uint8_t build_id[32];
 };
+/* ---- Libraries the program opens with dlopen (dlopen.c) ---------------- */
+struct ckpt_dlopen_call {
+  uint64_t handle; /* as the program holds it */
+  int flags;
+  const char *path; /* the object it names, as the loader names it; "" for
+                       the program itself (dlopen(NULL)) */
+};
+struct ckpt_dlopen_object {
+  uint64_t lo, hi; /* the pages its segments take */
+  int flags;       /* of the call that loaded it */
+  uint32_t group;  /* the same for the objects one call loaded */
+  const char *path;
+};
+/* True if the object loaded at `base` was loaded by a dlopen of the
+ * program's, which a restart makes again; *flags and *group (if not NULL)
+ * get the call's flags and number. */
+int ckpt_dlopen_loaded_by_program(uintptr_t base, int *flags,
+                                  uint32_t *group);
+/* The program's dlopen calls in force, oldest first. */
+int ckpt_dlopen_each_call(int (*visit)(void *ctx, uint64_t handle, int flags,
+                                       const char *path),
+                          void *ctx);
+/* At a restart, after the program's memory is back: makes the calls again,
+ * with each object back at its place. -1 and msg on failure. */
+int ckpt_dlopen_replay(const struct ckpt_dlopen_call *calls, size_t ncalls,
+                       const struct ckpt_dlopen_object *objs, size_t nobjs,
+                       char *msg, size_t msglen);
+
 /* Called by each library's constructor (runtime/dso/ckpt_dso.c). */
 void CKPT_NAME(register_module)(const struct ckpt_module_info *info);
 void CKPT_NAME(unregister_module)(const struct ckpt_module_info *info);

@@ -17,8 +17,11 @@ struct ckpt_layout_rec {
 };
 struct ckpt_lib_rec {
   uint64_t base;
-  uint32_t path_len, reserved;
+  uint32_t path_len, flags;
 };
+/* ckpt_lib_rec.flags: opened by one of the program's dlopen calls (META
+ * DLOPEN), not loaded with the program. */
+#define CKPT_LIB_DLOPEN 1u
 
 /* GLOBALS: records (ckpt_global_rec + name + extents), ended by a record
  * with addr == 0. Extents: (ckpt_extent_rec + len bytes), ended by len == 0;

@@ -56,6 +56,60 @@ static int put_module_meta(struct out *o) {
   return 0;
 }
 
+/* The program's dlopen calls in force, and where each object they loaded
+ * lies: a restart makes the calls again with the objects there
+ * (dlopen.c). */
+static int put_dlopen_call(void *ctx, uint64_t handle, int flags,
+                           const char *path) {
+  uint8_t rec[12 + 256];
+  uint32_t f = (uint32_t)flags, plen = (uint32_t)strnlen(path, 256);
+  memcpy(rec, &handle, 8);
+  memcpy(rec + 8, &f, 4);
+  memcpy(rec + 12, path, plen);
+  return put_meta(ctx, CKPT_META_DLOPEN, rec, 12 + plen);
+}
+
+static int put_dlopen_object(struct dl_phdr_info *info, size_t size,
+                             void *ctx) {
+  (void)size;
+  const char *name = info->dlpi_name ? info->dlpi_name : "";
+  int flags;
+  uint32_t group;
+  if (!*name ||
+      !ckpt_dlopen_loaded_by_program(info->dlpi_addr, &flags, &group))
+    return 0;
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD)
+      continue;
+    uint64_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+    if (a < lo)
+      lo = a;
+    if (b > hi)
+      hi = b;
+  }
+  uint64_t page = 4096;
+  lo &= ~(page - 1);
+  hi = (hi + page - 1) & ~(page - 1);
+  size_t plen = strlen(name);
+  uint8_t rec[24 + 4096];
+  uint32_t f = (uint32_t)flags;
+  if (lo >= hi || plen > 4096)
+    return 1;
+  memcpy(rec, &lo, 8);
+  memcpy(rec + 8, &hi, 8);
+  memcpy(rec + 16, &f, 4);
+  memcpy(rec + 20, &group, 4);
+  memcpy(rec + 24, name, plen);
+  return put_meta(ctx, CKPT_META_DLOPEN_OBJECT, rec, (uint32_t)(24 + plen));
+}
+
+static int put_dlopen_meta(struct out *o) {
+  return ckpt_dlopen_each_call(put_dlopen_call, o) ||
+         dl_iterate_phdr(put_dlopen_object, o);
+}
+
 static int put_meta_strings(struct out *o, uint32_t tag, char **v) {
   uint32_t len = 0;
   for (char **p = v; *p; p++)
@@ -98,13 +152,14 @@ static int write_meta(struct out *o) {
          put_meta(o, CKPT_META_KEEP, &keep, sizeof keep) ||
          put_meta(o, CKPT_META_UMASK, &um, sizeof um) ||
          put_meta(o, CKPT_META_EXE_HASH, meta_exe_hash, CKPT_EXE_HASH_LEN) ||
-         put_module_meta(o);
+         put_module_meta(o) || put_dlopen_meta(o);
 }
 
 struct lib_list {
   struct out *o;
   int count, err, writing;
-  const char *opened_later; /* the first library opened with dlopen */
+  const char *opened_later; /* the first library a restart cannot open */
+  const char *why;          /* why not */
 };
 
 /* Why the layout section could not be written, for the checkpoint's error. */
@@ -116,10 +171,26 @@ static int visit_lib(struct dl_phdr_info *info, size_t size, void *data) {
   const char *name = info->dlpi_name ? info->dlpi_name : "";
   if (!*name)
     return 0; /* the executable and the vdso: fixed by the layout itself */
-  if (!ckpt_object_loaded_at_start(info->dlpi_addr) && !l->opened_later)
-    l->opened_later = name;
+  int at_start = ckpt_object_loaded_at_start(info->dlpi_addr);
+  if (!at_start && !l->opened_later) {
+    if (!ckpt_dlopen_loaded_by_program(info->dlpi_addr, NULL, NULL)) {
+      l->opened_later = name;
+      l->why = "was opened with dlopen by a library or by libc (iconv, NSS) "
+               "or with dlmopen, not by the program's code: a restart could "
+               "not open it again (docs/limitations.md)";
+    } else {
+      const struct ckpt_module *m = ckpt_module_of(info->dlpi_addr);
+      if (m && m->info && m->base == info->dlpi_addr && m->tls_size) {
+        l->opened_later = name;
+        l->why = "was opened with dlopen and has thread-local variables: "
+                 "ckpt saves those only for libraries loaded with the "
+                 "program (docs/limitations.md)";
+      }
+    }
+  }
   if (l->writing) {
-    struct ckpt_lib_rec r = {info->dlpi_addr, (uint32_t)strlen(name), 0};
+    struct ckpt_lib_rec r = {info->dlpi_addr, (uint32_t)strlen(name),
+                             at_start ? 0 : CKPT_LIB_DLOPEN};
     if (put(l->o, &r, sizeof r) || put(l->o, name, r.path_len))
       l->err = 1;
   }
@@ -128,17 +199,16 @@ static int visit_lib(struct dl_phdr_info *info, size_t size, void *data) {
 }
 
 static int write_layout(struct out *o) {
-  struct lib_list l = {o, 0, 0, 0, NULL};
+  struct lib_list l = {o, 0, 0, 0, NULL, NULL};
   dl_iterate_phdr(visit_lib, &l);
-  /* A restart loads the program's libraries as the loader does at start and
-   * checks that each is where it was (restore.c); one opened with dlopen
-   * since would be missing, and the restart refused. Refusing the
-   * checkpoint now keeps the good ones taken before it. */
+  /* A restart loads the program's libraries as the loader does at start,
+   * opens those the program opened with dlopen again (dlopen.c), and checks
+   * that each is where it was (restore.c); one it could not open would be
+   * missing, and the restart refused. Refusing the checkpoint now keeps
+   * the good ones taken before it. */
   if (l.opened_later) {
-    snprintf(layout_error, sizeof layout_error,
-             "%s was opened with dlopen after the program started: a restart "
-             "could not load it where it is (docs/limitations.md)",
-             l.opened_later);
+    snprintf(layout_error, sizeof layout_error, "%s %s", l.opened_later,
+             l.why);
     return -1;
   }
   struct ckpt_layout_rec r = {CKPT_HEAP_BASE, ckpt_heap_app_end(),

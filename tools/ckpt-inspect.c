@@ -594,6 +594,13 @@ static void print_text_header(const char *path, const struct ckpt_image *img,
            m->modules[i].path,
            tool_hex(m->modules[i].build_id, m->modules[i].build_id_len, hex,
                     sizeof hex));
+  for (size_t i = 0; i < m->ndlopens; i++)
+    printf("  %-12s %s (flags 0x%" PRIx32 ", handle 0x%" PRIx64 ")\n",
+           "dlopen:", *m->dlopens[i].path ? m->dlopens[i].path
+                                          : "the program (NULL)",
+           m->dlopens[i].flags, m->dlopens[i].handle);
+  if (m->ndlopens_total > m->ndlopens)
+    printf("  %-12s %zu more\n", "dlopen:", m->ndlopens_total - m->ndlopens);
 }
 
 /* A function named from the symbols: "name" or "name+0xOFF". */
@@ -977,6 +984,8 @@ static void print_text_layout(const struct contents *c) {
   for (uint32_t i = 0; i < l->nlibs; i++) {
     printf("    0x%016" PRIx64 "  ", c->libs[i].base);
     text_str(c->libs[i].path, 0);
+    if (c->libs[i].dlopen)
+      fputs("  (opened with dlopen)", stdout);
     putchar('\n');
   }
 }
@@ -1174,7 +1183,14 @@ static void print_json_header(const char *path, const struct ckpt_image *img,
            tool_hex(m->modules[i].build_id, m->modules[i].build_id_len, hex,
                     sizeof hex));
   }
-  putchar(']');
+  fputs("],\"dlopen\":[", stdout);
+  for (size_t i = 0; i < m->ndlopens; i++) {
+    printf("%s{\"path\":", i ? "," : "");
+    json_str(m->dlopens[i].path);
+    printf(",\"flags\":%" PRIu32 ",\"handle\":%" PRIu64 "}",
+           m->dlopens[i].flags, m->dlopens[i].handle);
+  }
+  printf("],\"dlopen_count\":%zu", m->ndlopens_total);
   putchar('}');
 }
 
@@ -1473,7 +1489,7 @@ static void print_json_layout(const struct contents *c) {
   for (uint32_t i = 0; i < l->nlibs; i++) {
     printf("%s{\"base\":%" PRIu64 ",\"path\":", i ? "," : "", c->libs[i].base);
     json_str(c->libs[i].path);
-    putchar('}');
+    printf(",\"dlopen\":%s}", c->libs[i].dlopen ? "true" : "false");
   }
   fputs("]}", stdout);
 }

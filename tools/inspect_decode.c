@@ -243,9 +243,14 @@ static int decode_layout(struct sec_in *in, struct contents *c) {
     struct ckpt_lib_rec lib;
     if (in_read(in, &lib, sizeof lib) < 0)
       return -1;
-    if (lib.reserved != 0)
-      return bad(in, "library %" PRIu32 ": reserved field is not 0", i);
+    if (lib.flags & ~CKPT_LIB_DLOPEN)
+      return bad(in, "library %" PRIu32 ": unknown flags 0x%" PRIx32, i,
+                 lib.flags);
+    if (i > 0 && c->libs[i - 1].dlopen && !(lib.flags & CKPT_LIB_DLOPEN))
+      return bad(in, "library %" PRIu32 ": loaded with the program, listed "
+                 "after one opened with dlopen", i);
     c->libs[i].base = lib.base;
+    c->libs[i].dlopen = (lib.flags & CKPT_LIB_DLOPEN) != 0;
     if (in_string(in, lib.path_len, "library path", &c->libs[i].path) < 0)
       return -1;
   }

@@ -117,6 +117,7 @@ struct global_info {
 struct lib_info {
   uint64_t base;
   const char *path;
+  int dlopen; /* opened by one of the program's dlopen calls */
 };
 
 struct file_info {

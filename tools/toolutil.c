@@ -661,6 +661,29 @@ int tool_meta_parse(char *buf, size_t len, const char *what,
       strpos += plen + 1;
       break;
     }
+    case CKPT_META_DLOPEN: {
+      if (rlen < 12) {
+        why = "wrong length for a dlopen record";
+        goto bad;
+      }
+      const char *path = data + 12;
+      size_t plen = rlen - 12;
+      if (memchr(path, '\0', plen)) {
+        why = "string contains a NUL byte";
+        goto bad;
+      }
+      m->ndlopens_total++;
+      if (m->ndlopens == sizeof m->dlopens / sizeof m->dlopens[0])
+        break; /* the count says how many more */
+      struct tool_meta_dlopen *d = &m->dlopens[m->ndlopens++];
+      memcpy(&d->handle, data, 8);
+      memcpy(&d->flags, data + 8, 4);
+      memcpy(m->strbuf + strpos, path, plen);
+      m->strbuf[strpos + plen] = '\0';
+      d->path = m->strbuf + strpos;
+      strpos += plen + 1;
+      break;
+    }
     default: break; /* unknown tags are skipped */
     }
     if (str || list || u32 || u64) {

@@ -95,6 +95,13 @@ struct tool_meta {
     uint32_t build_id_len;
   } modules[64];
   size_t nmodules;
+  /* DLOPEN records: the program's dlopen calls in force, oldest first. */
+  struct tool_meta_dlopen {
+    const char *path; /* "" for the program itself */
+    uint64_t handle;
+    uint32_t flags;
+  } dlopens[64];
+  size_t ndlopens, ndlopens_total; /* shown, and recorded */
   size_t num_records;
 };
 

@@ -44,6 +44,17 @@
   X(sbrk, program_sbrk)                                                        \
   X(brk, program_brk)
 
+/* Redirected in the executable's code only (modules that are not PIC): the
+ * loader resolves a dlopen's relative names and dlsym's RTLD_NEXT by the
+ * calling object, which the runtime's functions, in the executable, are
+ * only for the executable's code (runtime/dlopen.c). */
+#define CKPT_EXE_REDIRECTED_FUNCTIONS(X)                                       \
+  X(dlopen, program_dlopen)                                                    \
+  X(dlclose, program_dlclose)                                                  \
+  X(dlsym, program_dlsym)                                                      \
+  X(dlvsym, program_dlvsym)                                                    \
+  X(dlinfo, program_dlinfo)
+
 /* Runtime variables the pass reads or writes: X(name, type, thread_local).
  *   pending    non-zero while a checkpoint waits for threads to stop
  *   records    innermost frame record of the current thread (only
@@ -172,7 +183,15 @@ enum ckpt_global_flags {
   X(EXE_HASH, 11)   /* 32 bytes: BLAKE2b-256 of the executable's contents */ \
   X(MODULE, 12)     /* a library built with ckpt-cc -shared: u32 build-id \
                        length, the GNU build-id, its path as the loader   \
-                       names it (one record per library) */
+                       names it (one record per library) */               \
+  X(DLOPEN, 13)     /* a dlopen of the program's in force, oldest first:  \
+                       u64 handle, u32 flags, the path of the object the  \
+                       handle names ("" for the program) */               \
+  X(DLOPEN_OBJECT, 14) /* an object a recorded dlopen loaded, in the    \
+                       loader's order: u64 lo, u64 hi (the pages its     \
+                       segments take), u32 flags of that call, u32 the   \
+                       call's number (shared by the objects it loaded),  \
+                       its path */
 
 /* ---- ckpt-run <-> runtime ---------------------------------------------- */
 /* Environment variables ckpt-run sets for the program. */

@@ -1,7 +1,7 @@
 /* main.c - opens each library named on its command line with dlopen, calls
- * its plugin_twice, asks for a checkpoint while it is open (refused: a
- * restart could not load it back where it is) and from inside its code,
- * closes it, and asks again (taken). */
+ * its plugin_twice, which asks for a checkpoint from inside the library's
+ * code, asks again while the library is open, closes it, and asks once
+ * more. */
 #include <ckpt.h>
 #include <dlfcn.h>
 #include <stdio.h>
