@@ -114,7 +114,20 @@ def wl_m4(wdir, scale):
 
 
 # Workloads replacing real.py's for the corpus (real.py's are too short).
-WORKLOADS = {"m4": wl_m4}
+def wl_gawk_ext(wdir, scale):
+    """awk word statistics calling the ordchr extension (ord, chr) for every
+    field: gawk loads it with dlopen (-l), so a restart must open it again,
+    at its address, and gawk's pointers into it stay valid."""
+    steps, desc = real.wl_awk(wdir, scale)
+    prog = ('{ for (i = 1; i <= NF; i++) { s += ord($i); if ($i ~ /^[a-z]+$/) c[$i]++ } '
+            'n += NF } END { for (w in c) t += c[w] * length(w); '
+            'print n, s, t, length(c), chr(65 + n % 26) }')
+    argv, data, out = steps[0]
+    return ([(["{bin}", "-l", "{bindir}/extension/.libs/ordchr", prog], data, out)],
+            desc + ", with ord() of the ordchr extension (dlopen) on every field")
+
+
+WORKLOADS = {"m4": wl_m4, "gawk": wl_gawk_ext}
 
 # Programs that bench/real.py does not measure (their logs carry timings:
 # stderr for fasttree, stdout for glpsol, so only their result files are
@@ -140,6 +153,15 @@ EXTRA = [
 # default, shared library, configuration, the library linked by ckpt-cc
 # -shared in the ckpt build (docs/ckpt-cc.md, "Shared libraries").
 SHARED_BUILDS = {
+    # configure's default: extensions on. make -C extension builds
+    # extension/.libs/*.so with libtool (ckpt-cc -shared in the ckpt build);
+    # the job loads ordchr with -l, which gawk opens with dlopen.
+    "gawk": dict(
+        build=["./configure --disable-nls --without-readline --without-mpfr "
+               ">configure.log 2>&1",
+               "make -j$JOBS -C support", "make -j$JOBS gawk", "make -j$JOBS -C extension"],
+        how="configure (extensions on); make -C support; make gawk; make -C extension "
+            "(libtool: ordchr.so & co. built with ckpt-cc -shared, loaded by -l: dlopen)"),
     # Debian's way (debian/patches/makefile.diff, applied by apt-get source):
     # its Makefile's `bzip2` target links bzip2.o against libbz2.so, made with
     # `$CC -shared` from the -fPIC objects (*.sho). Debian's `make test` finds
@@ -195,8 +217,16 @@ EXPECTED_WARNINGS = {
 ALL = [dict(p, **SHARED_BUILDS.get(p["name"], {})) for p in real.PROGRAMS] + EXTRA
 
 
+def with_binary(argv, binary):
+    """A step's argv for one build: "{bin}" is its binary, "{bindir}" in an
+    argument the binary's directory (gawk's extensions of the same build)."""
+    return [binary if a == "{bin}" else a.replace("{bindir}", os.path.dirname(binary))
+            for a in argv]
+
+
 def job(prog, wdir, scale, src):
-    """(steps, description). A step: argv ("{bin}" = the binary), stdin
+    """(steps, description). A step: argv ("{bin}" = the binary, "{bindir}"
+    in an argument = its directory), stdin
     path or None, out (name of its stdout), stdout/stderr compared (default
     yes), files it writes in its working directory (compared)."""
     wl = WORKLOADS.get(prog["name"], prog["workload"])
@@ -371,7 +401,7 @@ def trial(ctx, prog, step, ref_dir, T, tdir, mode, rng, backoff):
     shutil.rmtree(tdir, ignore_errors=True)
     os.makedirs(tdir)
     ckdir = os.path.join(tdir, "ckpt")
-    argv = [ctx.bin_of[step["variant_bin"]] if a == "{bin}" else a for a in step["argv"]]
+    argv = with_binary(step["argv"], ctx.bin_of[step["variant_bin"]])
     cmd = [ctx.ckpt_run, "--dir", ckdir]
     if mode == "interval":
         interval = rng.uniform(0.1, 0.25) * T * backoff
@@ -555,7 +585,7 @@ def run_program(ctx, prog, a):
         s["variant_bin"] = "ckpt"
         s["warnings"] = EXPECTED_WARNINGS.get(prog["name"], [])
         s["ref_dir"] = os.path.join(rdir, f"step{i}")
-        argv = [plain if x == "{bin}" else x for x in s["argv"]]
+        argv = with_binary(s["argv"], plain)
         try:
             rc, cpu, wall = run_once(argv, s["ref_dir"], s, env, 3600)
         except TimeoutError:
@@ -571,7 +601,7 @@ def run_program(ctx, prog, a):
         # the ckpt build under ckpt-run, no checkpoint: CPU time and outputs
         cdir = os.path.join(rdir, f"step{i}-ckpt")
         argv = [ctx.ckpt_run, "--dir", os.path.join(cdir, "ckpt"), "--"] + \
-            [inst if x == "{bin}" else x for x in s["argv"]]
+            with_binary(s["argv"], inst)
         try:
             rc, cpu, wall_c = run_once(argv, cdir, s, env, 30 * wall + 120)
         except TimeoutError:
@@ -594,7 +624,7 @@ def run_program(ctx, prog, a):
         def job_cpu(binary, tag, under_ckpt_run):
             total = 0.0
             for i, s in enumerate(steps):
-                argv = [binary if x == "{bin}" else x for x in s["argv"]]
+                argv = with_binary(s["argv"], binary)
                 d = os.path.join(rdir, f"time-{tag}{i}")
                 if under_ckpt_run:
                     argv = [ctx.ckpt_run, "--dir", os.path.join(d, "ckpt"), "--"] + argv
