@@ -227,6 +227,17 @@ void ckpt_unblock_signals_after_stop(struct ckpt_thread *t,
   pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
+/* A program thread leaving a call is held for a checkpoint only if its
+ * stack can be saved from the call: one made from a library's code
+ * (libomp's barrier takes a mutex, from the main thread inside a region)
+ * runs on, or the region, and so the checkpoint, would never end. */
+static int stack_saveable_from_call(struct ckpt_thread *t) {
+  struct ckpt_unwind_regs regs;
+  ckpt_call_point_unwind_regs(&t->park_point, &regs);
+  const char *why;
+  return ckpt_walk_stack(t, &regs, 0, 1, NULL, NULL, &why) == 0;
+}
+
 void ckpt_wait_while_pending(struct ckpt_thread *t, int state) {
   for (;;) {
     uint32_t epoch = __atomic_load_n(&release_epoch, __ATOMIC_SEQ_CST);
@@ -236,6 +247,9 @@ void ckpt_wait_while_pending(struct ckpt_thread *t, int state) {
     if (t->library_thread &&
         !__atomic_load_n(&ckpt_library_stop, __ATOMIC_SEQ_CST))
       return; /* not held until the program's threads have stopped */
+    if (state == CKPT_THREAD_IN_CALL && !t->library_thread &&
+        !stack_saveable_from_call(t))
+      return; /* runs on; it stops later, somewhere it can */
     /* A checkpoint is in progress: stay stopped until it releases us. */
     __atomic_store_n(&t->state, state, __ATOMIC_SEQ_CST);
     note_park_event();
@@ -310,18 +324,6 @@ int ckpt_call_enter_impl(void *callee, uint32_t kind,
   __atomic_store_n(&t->state, CKPT_THREAD_IN_CALL, __ATOMIC_SEQ_CST);
   if (CKPT_NAME(pending))
     note_park_event();
-  return 0;
-}
-
-int ckpt_call_keep_if_stoppable(void) {
-  struct ckpt_thread *t = ckpt_self;
-  struct ckpt_unwind_regs regs;
-  ckpt_call_point_unwind_regs(&t->park_point, &regs);
-  const char *why;
-  if (ckpt_walk_stack(t, &regs, 0, 1, NULL, NULL, &why) == 0)
-    return 1;
-  t->call_kind = CKPT_CALL_NONE;
-  __atomic_store_n(&t->state, CKPT_THREAD_RUNNING, __ATOMIC_SEQ_CST);
   return 0;
 }
 

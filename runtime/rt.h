@@ -257,11 +257,6 @@ void ckpt_resume_world(void);
  * be able to go on from there (e.g. wait on the same futex again). */
 int ckpt_call_enter(void *callee, uint32_t kind);
 void ckpt_call_leave(void);
-/* After a ckpt_call_enter that returned 0, from a call the thread need not
- * stop in (a failed try, sync.c): 1 if its stack can be saved from there;
- * if not (the call came from a library, libomp's spin loop for one), the
- * thread is RUNNING again, 0, and must not call ckpt_call_leave. */
-int ckpt_call_keep_if_stoppable(void);
 /* For I/O calls: leave, recording the result in case a checkpoint freezes
  * the thread before the program has seen it. */
 void ckpt_call_leave_result(int64_t result, int err);

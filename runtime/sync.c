@@ -67,9 +67,8 @@ static uint32_t self_id(void) {
 static void wait_out_checkpoint(void *callee) {
   struct ckpt_thread *t = ckpt_self;
   if (__atomic_load_n(&CKPT_NAME(pending), __ATOMIC_RELAXED) && t &&
-      !t->library_thread && ckpt_call_enter(callee, CKPT_CALL_REISSUE) == 0 &&
-      ckpt_call_keep_if_stoppable())
-    ckpt_call_leave();
+      !t->library_thread && ckpt_call_enter(callee, CKPT_CALL_REISSUE) == 0)
+    ckpt_call_leave(); /* holds it only where its stack can be saved */
 }
 
 static int futex_wait_abs(uint32_t *word, uint32_t val,

@@ -64,10 +64,7 @@ __attribute__((noreturn));
 void ckpt_call_leave(void) {
   fail("ckpt_call_leave called although ckpt_call_enter returned -1");
 }
-int ckpt_call_keep_if_stoppable(void) {
-  fail("ckpt_call_keep_if_stoppable called although ckpt_call_enter "
-       "returned -1");
-}
+
 
 /* No cancellation here: cancellation points make their system call
  * directly and never act. */
