@@ -49,6 +49,12 @@ static volatile int writer_forking;
 
 static int request_pipe[2] = {-1, -1}; /* ckpt_checkpoint() -> coordinator */
 
+/* ckpt-run --on-signal: the handler writes the signal's number here, the
+ * coordinator takes a checkpoint with the program held stopped, and the
+ * process exits with CKPT_EXIT_REQUEUE once it is durable. */
+static int signal_pipe[2] = {-1, -1};
+static int exit_after_checkpoint; /* set by the coordinator: keep stopped */
+
 /* Result hand-back for ckpt_checkpoint(). */
 static pthread_mutex_t call_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t call_done = PTHREAD_COND_INITIALIZER;
@@ -318,9 +324,12 @@ int ckpt_take_checkpoint(char *path, size_t pathlen, char *msg,
     _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
   }
   /* The program runs again from the release on; waking many threads can
-   * keep this thread off the CPU for a while, which is not a pause. */
+   * keep this thread off the CPU for a while, which is not a pause. A
+   * checkpoint the process exits after keeps it stopped: nothing the
+   * program does after the checkpoint may reach a file or a terminal. */
   clock_gettime(CLOCK_MONOTONIC, &t_resumed);
-  ckpt_resume_world();
+  if (!exit_after_checkpoint)
+    ckpt_resume_world();
   if (pid > 0)
     ckpt_procstate_after_checkpoint(pid);
   ckpt_files_release(in.files, in.nfiles);
@@ -406,6 +415,83 @@ void ckpt_load_mac_key(const char *path) {
   have_mac_key = 1;
 }
 
+int ckpt_on_signal_owns(int sig) {
+  return sig >= 1 && sig <= 64 && (ckpt_config.on_signal >> (sig - 1)) & 1;
+}
+
+static void on_signal_handler(int sig) {
+  int saved = errno;
+  char c = (char)sig;
+  /* The system call itself, not write(): the runtime's write is a call a
+   * thread can be held in for a checkpoint, and a thread held inside a
+   * signal handler could never be stopped. A full pipe means a
+   * checkpoint-and-exit is asked for already. */
+  syscall(SYS_write, signal_pipe[1], &c, 1);
+  errno = saved;
+}
+
+static const char *signal_name(int sig, char *buf, size_t len) {
+  const char *abbrev = sigabbrev_np(sig);
+  if (abbrev)
+    snprintf(buf, len, "SIG%s", abbrev);
+  else
+    snprintf(buf, len, "signal %d", sig);
+  return buf;
+}
+
+/* Installed before the program runs, at a start and at a restart (after
+ * the program's own handlers are back: signals.c leaves these alone). */
+static int on_signal_install(void) {
+  if (!ckpt_config.on_signal)
+    return 0;
+  if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+    return -1;
+  signal_pipe[0] = ckpt_hide_fd(signal_pipe[0]);
+  signal_pipe[1] = ckpt_hide_fd(signal_pipe[1]);
+  for (int sig = 1; sig <= 64; sig++) {
+    if (!ckpt_on_signal_owns(sig))
+      continue;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal_handler;
+    sigfillset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    if (ckpt_real_sigaction(sig, &sa, NULL) != 0) {
+      char name[32];
+      CKPT_ERROR("cannot install the handler of %s (--on-signal): %s",
+                 signal_name(sig, name, sizeof name), strerror(errno));
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* The program is stopped and the checkpoint durable, or the checkpoint
+ * failed: either way the process leaves with CKPT_EXIT_REQUEUE, so a job
+ * script requeues it and a restart resumes from the newest good
+ * checkpoint. No exit handler runs and nothing is flushed: what the
+ * program had buffered is in the checkpoint. */
+static void checkpoint_and_exit(int sig) {
+  char path[4096], msg[512], name[32];
+  signal_name(sig, name, sizeof name);
+  if (program_exiting) {
+    /* Done already: its own exit status stands, no requeue. */
+    ckpt_msg("note", "%s: the program is exiting; no checkpoint", name);
+    return;
+  }
+  exit_after_checkpoint = 1;
+  int rc = ckpt_take_checkpoint(path, sizeof path, msg, sizeof msg);
+  if (rc == 0)
+    ckpt_msg("note", "%s: checkpoint %s is durable; the program stops "
+             "(exit status %d)", name, path, CKPT_EXIT_REQUEUE);
+  else
+    CKPT_ERROR("%s: the checkpoint failed: %s; the program stops (exit "
+               "status %d), and a restart resumes from the newest good "
+               "checkpoint in %s", name, msg, CKPT_EXIT_REQUEUE,
+               ckpt_config.dir);
+  _exit(CKPT_EXIT_REQUEUE);
+}
+
 static void *coordinator_main(void *arg) {
   (void)arg;
   hash_executable();
@@ -420,9 +506,15 @@ static void *coordinator_main(void *arg) {
       timeout = wait > 3600000 ? 3600000 : (int)wait;
     }
     int nctl = ckpt_control_fill(fds + 1, CKPT_CONTROL_MAX_POLLFDS, &timeout);
-    int n = poll(fds, (nfds_t)(1 + nctl), timeout);
+    fds[1 + nctl] = (struct pollfd){signal_pipe[0], POLLIN, 0};
+    int n = poll(fds, (nfds_t)(2 + nctl), timeout);
     if (n < 0 && errno != EINTR)
       ckpt_fatal("coordinator: poll: %s", strerror(errno));
+    if (n > 0 && (fds[1 + nctl].revents & POLLIN)) {
+      char sig;
+      if (read(signal_pipe[0], &sig, 1) == 1)
+        checkpoint_and_exit(sig);
+    }
     char path[4096], msg[512];
     if (n > 0 && (fds[0].revents & POLLIN)) {
       char c;
@@ -464,6 +556,18 @@ static void after_fork_in_child(void) {
   if (request_pipe[1] >= 0)
     close(request_pipe[1]);
   request_pipe[0] = request_pipe[1] = -1;
+  /* --on-signal's signals are the parent's business: the child gets the
+   * program's handlers for them. */
+  uint64_t owned = ckpt_config.on_signal;
+  ckpt_config.on_signal = 0;
+  for (int sig = 1; sig <= 64; sig++)
+    if ((owned >> (sig - 1)) & 1)
+      ckpt_signals_give_back(sig);
+  if (signal_pipe[0] >= 0)
+    close(signal_pipe[0]);
+  if (signal_pipe[1] >= 0)
+    close(signal_pipe[1]);
+  signal_pipe[0] = signal_pipe[1] = -1;
 }
 
 int ckpt_coordinator_start(void) {
@@ -482,6 +586,8 @@ int ckpt_coordinator_start(void) {
     return -1;
   request_pipe[0] = ckpt_hide_fd(request_pipe[0]);
   request_pipe[1] = ckpt_hide_fd(request_pipe[1]);
+  if (on_signal_install() != 0)
+    return -1;
   /* Numbers go on after the checkpoints already in the directory (a new run
    * into an old directory; after a restart the saved number is there too). */
   uint64_t highest = ckpt_dir_start();

@@ -64,6 +64,17 @@ static void read_config(void) {
       ckpt_fatal("%s is too long", CKPT_ENV_RESTORE);
     strcpy(ckpt_config.restore_path, restore);
   }
+  const char *on_signal = secure_getenv(CKPT_ENV_ON_SIGNAL);
+  for (const char *p = on_signal; p && *p;) {
+    char *end;
+    long sig = strtol(p, &end, 10);
+    if (end == p || sig < 1 || sig > 64 || sig == CKPT_STOP_SIGNAL ||
+        (*end && *end != ','))
+      ckpt_fatal("%s=%s is not a list of signal numbers", CKPT_ENV_ON_SIGNAL,
+                 on_signal);
+    ckpt_config.on_signal |= 1ull << (sig - 1);
+    p = *end ? end + 1 : end;
+  }
   const char *key_file = secure_getenv(CKPT_ENV_KEY_FILE);
   if (key_file && *key_file && ckpt_config.dir[0])
     ckpt_load_mac_key(key_file);

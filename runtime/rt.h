@@ -293,9 +293,8 @@ long ckpt_cp_syscall(long nr, long a1, long a2, long a3, long a4, long a5,
                      long a6);
 
 /* ---- Stops by signal (sigstop.c) -------------------------------------------
- * The signal the coordinator sends a running thread so that it stops where
- * it is; reserved for the runtime. */
-#define CKPT_STOP_SIGNAL 63 /* SIGRTMAX - 1: valgrind keeps SIGRTMAX */
+ * CKPT_STOP_SIGNAL (abi.h): the signal the coordinator sends a running
+ * thread so that it stops where it is; reserved for the runtime. */
 /* Once, at start: installs the handler. */
 int ckpt_sigstop_init(void);
 /* On the thread itself, when it starts (or is restored): its kernel id and
@@ -410,7 +409,15 @@ struct ckpt_config {
   uint64_t interval_ms;   /* 0 = no periodic checkpoints */
   uint32_t keep;
   char restore_path[4096];
+  uint64_t on_signal;     /* CKPT_ON_SIGNAL: bit sig-1 per signal */
 };
+/* True if `sig` is one of ckpt-run --on-signal's: ckpt's own handler keeps
+ * it (coordinator.c); the program's sigaction is recorded, not installed,
+ * and it cannot be blocked. */
+int ckpt_on_signal_owns(int sig);
+/* Hands signal `sig` back to the program: its recorded action, or the
+ * default (signals.c). */
+void ckpt_signals_give_back(int sig);
 extern struct ckpt_config ckpt_config;
 
 /* What the program started with; kept in the runtime state section so a

@@ -121,6 +121,22 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
   int had = actions[sig].installed;
   if (had)
     previous = actions[sig].act;
+  if (ckpt_on_signal_owns(sig)) {
+    /* ckpt-run --on-signal's: the kernel keeps ckpt's handler; what the
+     * program asked is recorded (and comes back after a restart without
+     * --on-signal), and it sees it as its own. */
+    if (old) {
+      memset(old, 0, sizeof *old);
+      old->sa_handler = SIG_DFL;
+      if (had)
+        *old = previous;
+    }
+    if (act) {
+      actions[sig].act = *act;
+      actions[sig].installed = 1;
+    }
+    return 0;
+  }
   int rc;
   if (act) {
     /* Recorded before the kernel can deliver to the trampoline. */
@@ -152,10 +168,21 @@ sighandler_t signal(int sig, sighandler_t handler) {
   return old.sa_handler;
 }
 
+void ckpt_signals_give_back(int sig) {
+  struct sigaction k;
+  if (actions[sig].installed) {
+    kernel_action(sig, &actions[sig].act, &k);
+  } else {
+    memset(&k, 0, sizeof k);
+    k.sa_handler = SIG_DFL;
+  }
+  ckpt_real_sigaction(sig, &k, NULL);
+}
+
 int ckpt_signals_restore(char *msg, size_t msglen) {
   sigaction_fn real = real_sigaction();
   for (int sig = 1; sig < CKPT_NSIG; sig++) {
-    if (!actions[sig].installed)
+    if (!actions[sig].installed || ckpt_on_signal_owns(sig))
       continue;
     struct sigaction k;
     kernel_action(sig, &actions[sig].act, &k);

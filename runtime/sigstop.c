@@ -154,8 +154,12 @@ void ckpt_sigstop_request(struct ckpt_thread *t) {
 }
 
 void ckpt_sigstop_strip(sigset_t *set) {
-  if (set)
-    sigdelset(set, CKPT_STOP_SIGNAL);
+  if (!set)
+    return;
+  sigdelset(set, CKPT_STOP_SIGNAL);
+  for (int sig = 1; sig <= 64; sig++)
+    if (ckpt_on_signal_owns(sig))
+      sigdelset(set, sig);
 }
 
 /* ---- The program may not block the signal --------------------------------- */

@@ -29,9 +29,11 @@ extern char **environ;
 static void usage(FILE *f) {
   fprintf(f,
 "Usage:\n"
-"  ckpt-run [--dir D] [--interval S] [--keep K] [--key-file F] [--] PROG [ARGS...]\n"
+"  ckpt-run [--dir D] [--interval S] [--keep K] [--key-file F] [--on-signal SIG]\n"
+"           [--resume] [--] PROG [ARGS...]\n"
 "  ckpt-run --checkpoint PID [--timeout S]\n"
 "  ckpt-run --restart DIR|FILE [--dir D] [--interval S] [--keep K] [--key-file F]\n"
+"           [--on-signal SIG]\n"
 "\n"
 "Run PROG (built with ckpt-cc) so that it can be checkpointed. ckpt-run\n"
 "sets up the environment, disables address-space randomisation and then\n"
@@ -45,6 +47,14 @@ static void usage(FILE *f) {
 "  --key-file F    add a keyed MAC (BLAKE2b) to every checkpoint; a restart\n"
 "                  with F refuses files whose MAC does not verify (default:\n"
 "                  $CKPT_KEY_FILE; F must be private: chmod 600)\n"
+"  --on-signal SIG on signal SIG (USR1, TERM, ... or a number; repeatable)\n"
+"                  take a checkpoint with the program stopped, wait until it\n"
+"                  is durable and exit with status %d (EX_TEMPFAIL), for a\n"
+"                  job script to requeue; the program's own handler for SIG\n"
+"                  does not run (see docs/batch.md)\n"
+"  --resume        if D holds a checkpoint of PROG, restart from the newest\n"
+"                  intact one (as --restart D); else start PROG: the same\n"
+"                  command starts a job and resumes it after a requeue\n"
 "\n"
 "--checkpoint PID  ask the running ckpt program PID for a checkpoint now;\n"
 "                  prints the checkpoint file's path when it is durable\n"
@@ -64,8 +74,9 @@ static void usage(FILE *f) {
 "  --help          this text\n"
 "  --version       print the version\n"
 "\n"
-"Exit status: the program's, or 1 on an error, 2 on a usage error.\n",
-          DEFAULT_DIR, CKPT_DEFAULT_KEEP);
+"Exit status: the program's, %d after --on-signal's checkpoint, 1 on an\n"
+"error, 2 on a usage error.\n",
+          DEFAULT_DIR, CKPT_DEFAULT_KEEP, CKPT_EXIT_REQUEUE, CKPT_EXIT_REQUEUE);
 }
 
 static void usage_error(const char *fmt, ...)
@@ -165,9 +176,10 @@ static char *format_seconds(uint64_t ms) {
   return s;
 }
 
-/* What execvp would find for PROG: 0 if found, else -1 with errno
- * (ENOENT: nowhere; EACCES: only files that cannot be executed). */
-static int find_program(const char *prog) {
+/* What execvp would find for PROG: 0 if found (its path in *found if
+ * found is not NULL), else -1 with errno (ENOENT: nowhere; EACCES: only
+ * files that cannot be executed). */
+static int find_program(const char *prog, char **found) {
   struct stat st;
   if (strchr(prog, '/')) {
     if (stat(prog, &st) < 0)
@@ -176,6 +188,8 @@ static int find_program(const char *prog) {
       errno = EISDIR;
       return -1;
     }
+    if (found)
+      *found = xasprintf("%s", prog);
     return access(prog, X_OK);
   }
   const char *path = getenv("PATH");
@@ -188,7 +202,10 @@ static int find_program(const char *prog) {
                           : xasprintf("%.*s/%s", (int)(end - p), p, prog);
     if (stat(cand, &st) == 0 && !S_ISDIR(st.st_mode)) {
       if (access(cand, X_OK) == 0) {
-        free(cand);
+        if (found)
+          *found = cand;
+        else
+          free(cand);
         return 0;
       }
       saw_eacces = 1;
@@ -221,9 +238,10 @@ static char *prepare_key_file(const char *key_file, uint8_t *key) {
 }
 
 static int do_launch(char **prog_argv, const char *dir, const char *interval,
-                     const char *keep, const char *key_file) {
+                     const char *keep, const char *key_file,
+                     const char *on_signal) {
   const char *prog = prog_argv[0];
-  if (find_program(prog) < 0) {
+  if (find_program(prog, NULL) < 0) {
     if (errno == ENOENT)
       tool_die(1, "program %s not found", prog);
     tool_die(1, "cannot execute %s: %s", prog, strerror(errno));
@@ -241,7 +259,9 @@ static int do_launch(char **prog_argv, const char *dir, const char *interval,
                 : unsetenv(CKPT_ENV_INTERVAL)) < 0 ||
       setenv(CKPT_ENV_KEEP, keep, 1) < 0 || unsetenv(CKPT_ENV_RESTORE) < 0 ||
       (abskey ? setenv(CKPT_ENV_KEY_FILE, abskey, 1)
-              : unsetenv(CKPT_ENV_KEY_FILE)) < 0)
+              : unsetenv(CKPT_ENV_KEY_FILE)) < 0 ||
+      (on_signal ? setenv(CKPT_ENV_ON_SIGNAL, on_signal, 1)
+                 : unsetenv(CKPT_ENV_ON_SIGNAL)) < 0)
     tool_die(1, "cannot set the environment: %s", strerror(errno));
 
   /* Run without address-space randomisation. The runtime places the heap,
@@ -628,7 +648,8 @@ static int is_ckpt_var(const char *entry) {
 
 static int do_restart(const char *target, const char *dir_opt,
                       const char *interval, const char *keep,
-                      const char *key_file) {
+                      const char *key_file, const char *on_signal,
+                      const char *resume_prog) {
   struct stat st;
   if (stat(target, &st) < 0)
     tool_die(1, "cannot access %s: %s", target, strerror(errno));
@@ -674,6 +695,18 @@ static int do_restart(const char *target, const char *dir_opt,
              !meta.exe_path[0] ? "EXE_PATH" : "CWD");
   if (meta.argc == 0)
     tool_die(1, "%s: malformed META section: empty ARGV", path);
+  if (resume_prog) {
+    /* --resume: the checkpoints must be of the program asked for. */
+    char *want = realpath(resume_prog, NULL);
+    char *have = realpath(meta.exe_path, NULL);
+    if (!want || !have || strcmp(want, have) != 0)
+      tool_die(1,
+               "--resume: %s is a checkpoint of %s, not of %s; use another "
+               "--dir, or empty this one to start afresh",
+               path, meta.exe_path, resume_prog);
+    free(want);
+    free(have);
+  }
 
   /* The binary must be the one that was checkpointed: checked on the file
    * opened here, which is also the one executed (no window to swap it). */
@@ -765,7 +798,7 @@ static int do_restart(const char *target, const char *dir_opt,
                                   : xasprintf("%d", CKPT_DEFAULT_KEEP);
 
   /* The recorded environment, with ckpt-run's own variables replaced. */
-  char **env = calloc(meta.envc + 6, sizeof *env);
+  char **env = calloc(meta.envc + 7, sizeof *env);
   if (!env)
     tool_die(1, "out of memory");
   size_t ne = 0;
@@ -779,6 +812,8 @@ static int do_restart(const char *target, const char *dir_opt,
   env[ne++] = xasprintf("%s=%s", CKPT_ENV_RESTORE, abspath);
   if (abskey)
     env[ne++] = xasprintf("%s=%s", CKPT_ENV_KEY_FILE, abskey);
+  if (on_signal)
+    env[ne++] = xasprintf("%s=%s", CKPT_ENV_ON_SIGNAL, on_signal);
   env[ne] = NULL;
 
   ckpt_image_close(img);
@@ -805,6 +840,59 @@ static int do_restart(const char *target, const char *dir_opt,
   tool_die(1, "cannot execute %s: %s", exe, strerror(errno));
 }
 
+/* ---- --on-signal and --resume ------------------------------------------------ */
+
+/* SIG as a signal number that --on-signal can take: a name (USR1, SIGUSR1)
+ * or a number; not one that cannot be caught, one the program's own faults
+ * raise, or ckpt's own. */
+static int parse_on_signal(const char *arg) {
+  const char *name = strncmp(arg, "SIG", 3) == 0 ? arg + 3 : arg;
+  int sig = 0;
+  char *end;
+  long n = strtol(arg, &end, 10);
+  if (*arg && !*end) {
+    sig = n >= 1 && n <= 64 ? (int)n : -1;
+  } else {
+    for (int i = 1; i < 32 && !sig; i++) {
+      const char *abbrev = sigabbrev_np(i);
+      if (abbrev && strcmp(abbrev, name) == 0)
+        sig = i;
+    }
+  }
+  if (sig <= 0)
+    usage_error("--on-signal '%s': not a signal name (USR1, TERM, ...) or "
+                "number",
+                arg);
+  if (sig == SIGKILL || sig == SIGSTOP || sig == SIGSEGV || sig == SIGBUS ||
+      sig == SIGILL || sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS ||
+      sig == SIGCHLD || sig == CKPT_STOP_SIGNAL)
+    usage_error("--on-signal '%s': that signal cannot be used (it cannot be "
+                "caught, the program's faults raise it, or ckpt uses it)",
+                arg);
+  return sig;
+}
+
+/* Whether DIR has a checkpoint file (ckpt-*.ckpt) at all. */
+static int has_checkpoints(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) {
+    if (errno == ENOENT)
+      return 0;
+    tool_die(1, "cannot read directory %s: %s", dir, strerror(errno));
+  }
+  const size_t plen = strlen(CKPT_IMAGE_NAME_PREFIX), slen = strlen(CKPT_FILE_SUFFIX);
+  int found = 0;
+  struct dirent *de;
+  while (!found && (de = readdir(d))) {
+    size_t len = strlen(de->d_name);
+    found = len > plen + slen &&
+            strncmp(de->d_name, CKPT_IMAGE_NAME_PREFIX, plen) == 0 &&
+            strcmp(de->d_name + len - slen, CKPT_FILE_SUFFIX) == 0;
+  }
+  closedir(d);
+  return found;
+}
+
 /* ---- Main ------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
@@ -817,11 +905,15 @@ int main(int argc, char **argv) {
       {"timeout", required_argument, NULL, 't'},
       {"restart", required_argument, NULL, 'r'},
       {"key-file", required_argument, NULL, 'K'},
+      {"on-signal", required_argument, NULL, 'S'},
+      {"resume", no_argument, NULL, 'R'},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
   const char *dir = NULL, *interval = NULL, *keep = NULL, *pid = NULL,
              *timeout = NULL, *restart = NULL, *key_file = NULL;
+  uint64_t on_signal_mask = 0;
+  int resume = 0;
   opterr = 0;
   int c;
   while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
@@ -833,6 +925,8 @@ int main(int argc, char **argv) {
     case 't': timeout = optarg; break;
     case 'r': restart = optarg; break;
     case 'K': key_file = optarg; break;
+    case 'S': on_signal_mask |= 1ull << (parse_on_signal(optarg) - 1); break;
+    case 'R': resume = 1; break;
     case 'h': usage(stdout); return 0;
     case 'V':
       printf("ckpt-run (ckpt) ABI version %d, checkpoint format version %d\n",
@@ -858,8 +952,22 @@ int main(int argc, char **argv) {
   if (dir && !*dir)
     usage_error("--dir needs a non-empty directory name");
 
+  char on_signal_buf[256] = "";
+  for (int sig = 1; sig <= 64; sig++)
+    if ((on_signal_mask >> (sig - 1)) & 1) {
+      size_t len = strlen(on_signal_buf);
+      snprintf(on_signal_buf + len, sizeof on_signal_buf - len, "%s%d",
+               len ? "," : "", sig);
+    }
+  const char *on_signal = on_signal_buf[0] ? on_signal_buf : NULL;
+
   if (pid && restart)
     usage_error("--checkpoint and --restart cannot be combined");
+  if (resume && (pid || restart))
+    usage_error("--resume cannot be combined with --%s",
+                pid ? "checkpoint" : "restart");
+  if (pid && on_signal)
+    usage_error("--on-signal does not apply to --checkpoint");
   if (timeout && !pid)
     usage_error("--timeout only applies to --checkpoint");
   if (pid) {
@@ -876,9 +984,20 @@ int main(int argc, char **argv) {
       usage_error("unexpected argument '%s': --restart runs the recorded "
                   "program with its recorded arguments",
                   argv[optind]);
-    return do_restart(restart, dir, interval, keep, key_file);
+    return do_restart(restart, dir, interval, keep, key_file, on_signal, NULL);
   }
   if (optind >= argc)
     usage_error("missing program to run");
-  return do_launch(argv + optind, dir, interval, keep, key_file);
+  if (resume) {
+    /* A checkpoint of PROG in D: resume it (its recorded arguments, which
+     * a requeued job script repeats); none: start PROG. */
+    const char *d = dir ? dir : DEFAULT_DIR;
+    if (has_checkpoints(d)) {
+      char *found = NULL;
+      if (find_program(argv[optind], &found) < 0)
+        tool_die(1, "program %s not found", argv[optind]);
+      return do_restart(d, d, interval, keep, key_file, on_signal, found);
+    }
+  }
+  return do_launch(argv + optind, dir, interval, keep, key_file, on_signal);
 }

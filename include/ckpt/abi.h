@@ -200,11 +200,19 @@ enum ckpt_global_flags {
 #define CKPT_ENV_KEEP "CKPT_KEEP"         /* good checkpoints kept */
 #define CKPT_ENV_RESTORE "CKPT_RESTORE"   /* checkpoint file to resume from */
 #define CKPT_ENV_KEY_FILE "CKPT_KEY_FILE" /* key for checkpoint MACs */
+/* Signals (decimal numbers, comma-separated) on which the program takes a
+ * checkpoint, waits until it is durable and exits with CKPT_EXIT_REQUEUE
+ * (ckpt-run --on-signal). */
+#define CKPT_ENV_ON_SIGNAL "CKPT_ON_SIGNAL"
+#define CKPT_EXIT_REQUEUE 75 /* EX_TEMPFAIL */
+/* The signal the runtime stops running threads with (runtime/sigstop.c):
+ * reserved, never the program's. */
+#define CKPT_STOP_SIGNAL 63 /* SIGRTMAX - 1: valgrind keeps SIGRTMAX */
 /* All of them, as an array initializer: the runtime keeps them out of the
  * program's environment, ckpt-run out of a restarted one's. */
 #define CKPT_ENV_NAMES                                                         \
   {CKPT_ENV_DIR, CKPT_ENV_INTERVAL, CKPT_ENV_KEEP, CKPT_ENV_RESTORE,           \
-   CKPT_ENV_KEY_FILE}
+   CKPT_ENV_KEY_FILE, CKPT_ENV_ON_SIGNAL}
 #define CKPT_DEFAULT_KEEP 2
 /* Control socket: abstract unix stream socket named CKPT_CTL_PREFIX + pid.
  * Request "checkpoint\n"; reply one line "ok PATH\n" or "error MESSAGE\n",
