@@ -540,6 +540,26 @@ static void *coordinator_main(void *arg) {
   return NULL;
 }
 
+/* --on-signal's signals are blocked in the forking thread across a fork:
+ * the child would otherwise run ckpt's handler, and write to the parent's
+ * pipe, until its own handlers are back (after_fork_in_child). The kernel
+ * call itself: the program's sigprocmask cannot block them. */
+static __thread uint64_t mask_before_fork;
+
+static void raw_sigmask(int how, uint64_t set, uint64_t *old) {
+  syscall(SYS_rt_sigprocmask, how, &set, old, sizeof set);
+}
+
+static void before_fork(void) {
+  if (ckpt_config.on_signal)
+    raw_sigmask(SIG_BLOCK, ckpt_config.on_signal, &mask_before_fork);
+}
+
+static void after_fork_in_parent(void) {
+  if (ckpt_config.on_signal)
+    raw_sigmask(SIG_SETMASK, mask_before_fork, NULL);
+}
+
 /* A child the program forks is a new program with no coordinator: it takes
  * no checkpoints (ckpt_checkpoint() returns CKPT_DISABLED) and must never
  * wait for one the parent had started. */
@@ -568,10 +588,12 @@ static void after_fork_in_child(void) {
   if (signal_pipe[1] >= 0)
     close(signal_pipe[1]);
   signal_pipe[0] = signal_pipe[1] = -1;
+  if (owned) /* blocked by before_fork: the program's mask again */
+    raw_sigmask(SIG_SETMASK, mask_before_fork, NULL);
 }
 
 int ckpt_coordinator_start(void) {
-  pthread_atfork(NULL, NULL, after_fork_in_child);
+  pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
   const char *stats = secure_getenv("CKPT_STATS_FILE");
   if (stats && *stats)
     stats_file = strdup(stats);
