@@ -194,9 +194,9 @@ void *CKPT_NAME(program_dlopen)(const char *file, int flags) {
     struct open_call *c = &opens[nopens];
     c->visible = unique_visible(h);
     c->real = h;
-    h = c->visible;
     c->flags = flags;
-    handle_path(h, c->path, sizeof c->path);
+    handle_path(c->real, c->path, sizeof c->path);
+    h = c->visible;
     nopens++;
   } else {
     /* Not recorded: its objects are not either, so a checkpoint names the
