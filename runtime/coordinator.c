@@ -430,15 +430,6 @@ static void on_signal_handler(int sig) {
   errno = saved;
 }
 
-static const char *signal_name(int sig, char *buf, size_t len) {
-  const char *abbrev = sigabbrev_np(sig);
-  if (abbrev)
-    snprintf(buf, len, "SIG%s", abbrev);
-  else
-    snprintf(buf, len, "signal %d", sig);
-  return buf;
-}
-
 /* Installed before the program runs, at a start and at a restart (after
  * the program's own handlers are back: signals.c leaves these alone). */
 static int on_signal_install(void) {
@@ -459,7 +450,7 @@ static int on_signal_install(void) {
     if (ckpt_real_sigaction(sig, &sa, NULL) != 0) {
       char name[32];
       CKPT_ERROR("cannot install the handler of %s (--on-signal): %s",
-                 signal_name(sig, name, sizeof name), strerror(errno));
+                 ckpt_signal_name(sig, name, sizeof name), strerror(errno));
       return -1;
     }
   }
@@ -473,7 +464,7 @@ static int on_signal_install(void) {
  * program had buffered is in the checkpoint. */
 static void checkpoint_and_exit(int sig) {
   char path[4096], msg[512], name[32];
-  signal_name(sig, name, sizeof name);
+  ckpt_signal_name(sig, name, sizeof name);
   if (program_exiting) {
     /* Done already: its own exit status stands, no requeue. */
     ckpt_msg("note", "%s: the program is exiting; no checkpoint", name);

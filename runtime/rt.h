@@ -415,6 +415,8 @@ struct ckpt_config {
  * it (coordinator.c); the program's sigaction is recorded, not installed,
  * and it cannot be blocked. */
 int ckpt_on_signal_owns(int sig);
+/* "SIGUSR1", "SIGRTMIN+3" or "signal N", in buf (sigstate.c). */
+const char *ckpt_signal_name(int sig, char *buf, size_t len);
 /* Hands signal `sig` back to the program: its recorded action, or the
  * default (signals.c). */
 void ckpt_signals_give_back(int sig);

@@ -221,7 +221,7 @@ static uint64_t program_mask(const struct ckpt_thread *t, uint64_t blocked) {
   return blocked; /* asleep in a wrapped call, with its own mask */
 }
 
-static const char *signal_name(int sig, char *buf, size_t len) {
+const char *ckpt_signal_name(int sig, char *buf, size_t len) {
   const char *abbrev = sigabbrev_np(sig);
   if (abbrev)
     snprintf(buf, len, "SIG%s", abbrev);
@@ -259,7 +259,7 @@ static int requeue(pid_t pid, const siginfo_t *info, char *msg,
     return 0;
   char name[32];
   snprintf(msg, msglen, "cannot queue pending signal %s again: %s",
-           signal_name(sig, name, sizeof name), strerror(errno));
+           ckpt_signal_name(sig, name, sizeof name), strerror(errno));
   return -1;
 }
 
@@ -324,7 +324,7 @@ int ckpt_sigstate_capture(char *msg, size_t msglen) {
     if (in_flight) {
       char name[32];
       snprintf(msg, msglen, "%s is about to be delivered to thread %u",
-               signal_name(__builtin_ctzll(in_flight) + 1, name, sizeof name),
+               ckpt_signal_name(__builtin_ctzll(in_flight) + 1, name, sizeof name),
                t->slot);
       return 1;
     }
@@ -354,14 +354,14 @@ int ckpt_sigstate_capture(char *msg, size_t msglen) {
         CKPT_WARN("%s is pending for thread %u: a restart delivers it once "
                   "and without its value (sigqueue data of a signal sent to "
                   "one thread is not kept)",
-                  signal_name(sig, name, sizeof name), t->slot);
+                  ckpt_signal_name(sig, name, sizeof name), t->slot);
       }
   }
   shared &= ~sig_bit(CKPT_STOP_SIGNAL);
   if (shared & deliverable) {
     char name[32];
     snprintf(msg, msglen, "%s is about to be delivered",
-             signal_name(__builtin_ctzll(shared & deliverable) + 1, name,
+             ckpt_signal_name(__builtin_ctzll(shared & deliverable) + 1, name,
                          sizeof name));
     return 1;
   }
