@@ -473,25 +473,21 @@ int ckpt_dlopen_replay(const struct ckpt_dlopen_call *calls, size_t ncalls,
                           "dlopen than this ckpt takes");
     return -1;
   }
-  for (size_t i = 0; i < nobjs; i++) {
-    /* Each place must be free now: nothing of the restarted program's
-     * memory is there (the library's own place was free of it then). */
+  /* Each object goes back to its place if every place is free: then no
+   * pointer into it needs changing. If one is taken (the libraries loaded
+   * with the program are larger or elsewhere on this host), they go where
+   * the loader puts them, and relocate.c changes the pointers into them. */
+  int same_places = 1;
+  for (size_t i = 0; i < nobjs && same_places; i++) {
     size_t len = objs[i].hi - objs[i].lo;
     void *p = mmap((void *)objs[i].lo, len, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
                        MAP_FIXED_NOREPLACE,
                    -1, 0);
-    if (p != (void *)objs[i].lo) {
-      if (p != MAP_FAILED)
-        munmap(p, len);
-      snprintf(msg, msglen,
-               "%s cannot be opened again at %#lx-%#lx, where it was: the "
-               "range is in use",
-               objs[i].path, (unsigned long)objs[i].lo,
-               (unsigned long)objs[i].hi);
-      return -1;
-    }
-    munmap(p, len);
+    if (p != (void *)objs[i].lo)
+      same_places = 0;
+    if (p != MAP_FAILED)
+      munmap(p, len);
   }
   static void *own[MAX_LOADED];
   int rc = 0;
@@ -503,7 +499,8 @@ int ckpt_dlopen_replay(const struct ckpt_dlopen_call *calls, size_t ncalls,
   for (size_t i = 0; i < nobjs && rc == 0; i++) {
     if (loaded_now(objs[i].path))
       continue;
-    fill_around(objs, nobjs, objs[i].group);
+    if (same_places)
+      fill_around(objs, nobjs, objs[i].group);
     own[i] = open_now(objs[i].path, objs[i].flags);
     unfill();
     if (!own[i]) {

@@ -53,42 +53,29 @@ static void finish(struct ckpt_section_reader *r) {
   ckpt_section_close(r);
 }
 
+/* The checkpoint's libraries (LAYOUT). */
 struct lib_check {
   struct ckpt_lib_rec *recs;
   char **paths;
-  uint32_t n, seen;
-  int mismatch;
-  char what[600];
+  uint32_t n;
 };
 
-static int check_lib(struct dl_phdr_info *info, size_t size, void *data) {
-  (void)size;
-  struct lib_check *c = data;
-  const char *name = info->dlpi_name ? info->dlpi_name : "";
-  if (!*name)
-    return 0;
-  if (c->seen >= c->n) {
-    snprintf(c->what, sizeof c->what, "%s is loaded now but was not then",
-             name);
-    c->mismatch = 1;
-    return 1;
-  }
-  uint32_t i = c->seen++;
-  if (strcmp(c->paths[i], name) != 0 || c->recs[i].base != info->dlpi_addr) {
-    snprintf(c->what, sizeof c->what,
-             "shared library %s is at %#lx, the checkpoint has %s at %#lx",
-             name, (unsigned long)info->dlpi_addr, c->paths[i],
-             (unsigned long)c->recs[i].base);
-    c->mismatch = 1;
-    return 1;
-  }
-  return 0;
+/* Restored bytes that may hold pointers into libraries (relocate.c). */
+static void note_flags(void *dst, size_t len, uint64_t where,
+                       const char *what, int flags) {
+  char msg[600];
+  if (ckpt_reloc_note(dst, len, where, what, flags, msg, sizeof msg) != 0)
+    FAIL("%s", msg);
+}
+
+static void note(void *dst, size_t len, uint64_t where, const char *what) {
+  note_flags(dst, len, where, what, 0);
 }
 
 /* The libraries built with ckpt-cc -shared must be the builds the
  * checkpoint was taken with: their globals and frames come back by their
  * layout. reopen_libraries has checked that every library is where it
- * was. */
+ * may be elsewhere (the same build, checked here). */
 static void check_modules(void) {
   struct ckpt_section_reader *r = open_section(CKPT_SEC_META);
   char matched[CKPT_MAX_MODULES] = {0};
@@ -151,24 +138,6 @@ static void check_modules(void) {
 static struct lib_check layout_libs;
 static uint32_t layout_start_libs;
 
-/* Every library where the checkpoint has it, and no other: the first
- * `n` of them (those loaded with the program), or all. */
-static void check_libs(uint32_t n) {
-  struct lib_check *c = &layout_libs;
-  uint32_t all = c->n;
-  c->n = n;
-  c->seen = 0;
-  c->mismatch = 0;
-  dl_iterate_phdr(check_lib, c);
-  if (!c->mismatch && c->seen != c->n)
-    snprintf(c->what, sizeof c->what, "%s was loaded then but is not now",
-             c->paths[c->seen]), c->mismatch = 1;
-  c->n = all;
-  if (c->mismatch)
-    FAIL("%s; restart on a host with the same libraries, under ckpt-run",
-         c->what);
-}
-
 static uint64_t restore_layout(void) {
   struct ckpt_section_reader *r = open_section(CKPT_SEC_LAYOUT);
   struct ckpt_layout_rec lay;
@@ -181,8 +150,7 @@ static uint64_t restore_layout(void) {
       lay.heap_end - lay.heap_base > CKPT_HEAP_MAX || lay.nlibs > 4096)
     FAIL("the layout section is damaged");
   struct lib_check c = {calloc(lay.nlibs + 1, sizeof(struct ckpt_lib_rec)),
-                        calloc(lay.nlibs + 1, sizeof(char *)), lay.nlibs, 0, 0,
-                        ""};
+                        calloc(lay.nlibs + 1, sizeof(char *)), lay.nlibs};
   layout_start_libs = 0;
   for (uint32_t i = 0; i < lay.nlibs; i++) {
     get(r, &c.recs[i], sizeof c.recs[i]);
@@ -196,12 +164,70 @@ static uint64_t restore_layout(void) {
   }
   finish(r);
   layout_libs = c;
-  /* Pointers into shared libraries (stdout, function pointers handed out by
-   * libc) are only valid if every library sits where it was: those loaded
-   * with the program now, those it opened with dlopen once they are open
-   * again (reopen_libraries). */
-  check_libs(layout_start_libs);
   return lay.heap_end;
+}
+
+/* The libraries at the checkpoint and the saved values pointing into them
+ * (LIBS): libraries may be elsewhere now, so such values are changed as
+ * they are read back (relocate.c). */
+static void read_libs(void) {
+  struct ckpt_section_reader *r = open_section(CKPT_SEC_LIBS);
+  struct ckpt_libs_head head;
+  get(r, &head, sizeof head);
+  if (head.nlibs > 4096 || head.ntargets > (1u << 26) ||
+      head.nthreads > CKPT_STACK_MAX_SLOTS || head.reserved)
+    FAIL("the libraries section is damaged");
+  struct ckpt_reloc_lib *libs = calloc(head.nlibs + 1, sizeof *libs);
+  struct ckpt_reloc_target *targets =
+      calloc(head.ntargets + 1, sizeof *targets);
+  if (!libs || !targets)
+    FAIL("out of memory for the libraries section");
+  for (uint32_t i = 0; i < head.nlibs; i++) {
+    struct ckpt_libs_lib_rec l;
+    get(r, &l, sizeof l);
+    if (l.name_len > 4096 || l.soname_len > 4096 || l.build_id_len > 32 ||
+        l.lo >= l.hi || (l.flags & ~CKPT_LIB_DLOPEN))
+      FAIL("the libraries section is damaged");
+    libs[i] = (struct ckpt_reloc_lib){l.base, l.lo, l.hi, l.flags,
+                                      calloc(1, l.name_len + 1),
+                                      calloc(1, l.soname_len + 1), {0},
+                                      l.build_id_len};
+    if (!libs[i].name || !libs[i].soname)
+      FAIL("out of memory for the libraries section");
+    get(r, libs[i].name, l.name_len);
+    get(r, libs[i].soname, l.soname_len);
+    get(r, libs[i].build_id, l.build_id_len);
+  }
+  for (uint32_t i = 0; i < head.ntargets; i++) {
+    struct ckpt_libs_target_rec t;
+    get(r, &t, sizeof t);
+    if (t.lib >= head.nlibs || t.sym_len > 4096 ||
+        (i > 0 && t.value <= targets[i - 1].value) ||
+        t.value < libs[t.lib].lo || t.value >= libs[t.lib].hi)
+      FAIL("the libraries section is damaged");
+    targets[i] = (struct ckpt_reloc_target){t.value, t.where, t.sym_offset,
+                                            t.lib, t.count, t.flags,
+                                            calloc(1, t.sym_len + 1)};
+    if (!targets[i].symbol)
+      FAIL("out of memory for the libraries section");
+    get(r, targets[i].symbol, t.sym_len);
+  }
+  struct ckpt_reloc_thread *threads =
+      calloc(head.nthreads + 1, sizeof *threads);
+  if (!threads)
+    FAIL("out of memory for the libraries section");
+  for (uint32_t i = 0; i < head.nthreads; i++) {
+    struct ckpt_libs_thread_rec t;
+    get(r, &t, sizeof t);
+    if (t.slot >= CKPT_STACK_MAX_SLOTS || t.reserved ||
+        (t.tls_block && (t.tls_block > t.ptid || t.tls_size > t.ptid - t.tls_block)))
+      FAIL("the libraries section is damaged");
+    threads[i] = (struct ckpt_reloc_thread){t.ptid, t.tls_block, t.tls_size,
+                                            t.slot, t.ptid};
+  }
+  finish(r);
+  ckpt_reloc_restore_begin(libs, head.nlibs, targets, head.ntargets, threads,
+                           head.nthreads);
 }
 
 /* The program's dlopen calls (META DLOPEN, DLOPEN_OBJECT), made again with
@@ -256,7 +282,10 @@ static void reopen_libraries(void) {
       ckpt_dlopen_replay(calls, ncalls, objs, nobjs, msg,
                                    sizeof msg) != 0)
     FAIL("%s", msg);
-  check_libs(layout_libs.n);
+  /* Every library is loaded now: the pointers into them read so far get
+   * their values, later ones as they are read. */
+  if (ckpt_reloc_settle(msg, sizeof msg) != 0)
+    FAIL("%s", msg);
   /* Each path points into its record, 12 or 24 bytes in. */
   for (size_t i = 0; i < ncalls; i++)
     free((void *)(calls[i].path - 12));
@@ -289,6 +318,7 @@ static void restore_heap(uint64_t layout_end) {
       FAIL("heap extent %#llx+%llu is outside the heap",
            (unsigned long long)e.addr, (unsigned long long)e.len);
     get(r, (void *)(uintptr_t)e.addr, e.len);
+    note((void *)(uintptr_t)e.addr, e.len, e.addr, "the heap");
   }
   finish(r);
 }
@@ -326,6 +356,7 @@ static void restore_maps(void) {
         FAIL("mapping %#llx-%#llx: saved bytes out of bounds",
              (unsigned long long)m.lo, (unsigned long long)m.hi);
       get(r, (void *)(uintptr_t)e.addr, e.len);
+      note((void *)(uintptr_t)e.addr, e.len, e.addr, "mapped memory");
     }
     if (ckpt_mappings_restore_protection(&piece) != 0)
       FAIL("cannot set the protection of mapping %#llx-%#llx: %s",
@@ -360,6 +391,15 @@ static const struct ckpt_global_desc *find_global(uint64_t addr) {
   return NULL;
 }
 
+static const struct ckpt_global_desc *find_copy_global_named(const char *name) {
+  const struct ckpt_global_desc *copies;
+  size_t n = ckpt_copy_globals(&copies);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(copies[i].name, name) == 0)
+      return &copies[i];
+  return NULL;
+}
+
 static int zero_range(void *ctx, uintptr_t addr, size_t len) {
   (void)ctx;
   memset((void *)addr, 0, len);
@@ -386,7 +426,14 @@ static void restore_globals(void) {
       FAIL("the globals section is damaged");
     get(r, name, g.name_len);
     name[g.name_len] = 0;
-    const struct ckpt_global_desc *d = find_global(g.addr);
+    /* A global of a library built with ckpt-cc -shared is where that
+     * library is now (the same build: check_modules). */
+    const struct ckpt_global_desc *d = find_global(ckpt_reloc_address(g.addr));
+    /* A library's variable the program reaches through the GOT (copyrel.c)
+     * is saved where it is in the library; in another build of it, that is
+     * where the variable of the same name is now. */
+    if (!d && ckpt_reloc_in_library(g.addr))
+      d = find_copy_global_named(name);
     if (!d || d->size != g.size || strcmp(d->name, name) != 0 ||
         (d->flags & CKPT_GLOBAL_EXCLUDED) != (g.flags & CKPT_GLOBAL_EXCLUDED))
       FAIL("global %s (%llu bytes at %#llx) does not exist in this binary",
@@ -402,6 +449,7 @@ static void restore_globals(void) {
         FAIL("global %s: extent out of bounds", name);
       zero_gap(base + done, e.addr - done);
       get(r, (void *)(base + e.addr), e.len);
+      note((void *)(base + e.addr), e.len, g.addr + e.addr, "a global");
       done = e.addr + e.len;
     }
     zero_gap(base + done, g.size - done);
@@ -443,6 +491,8 @@ static void restore_exclusions_and_hooks(void) {
   for (uint64_t i = 0; i < n; i++) {
     struct ckpt_hook_rec h;
     get(r, &h, sizeof h);
+    note_flags(&h, sizeof h, 0, "a restart callback's argument",
+               CKPT_RELOC_NO_DEFER);
     /* Same binary (build-id checked), no PIE: the function is where it was.
      * It must at least be code of the executable. */
     if (h.fn < (uint64_t)(uintptr_t)__executable_start ||
@@ -465,6 +515,8 @@ static void restore_rtstate(void) {
   if (len != (uint64_t)(__stop_ckpt_rtstate - __start_ckpt_rtstate))
     FAIL("the runtime state section has the wrong size");
   get(r, __start_ckpt_rtstate, len);
+  note(__start_ckpt_rtstate, len, (uint64_t)(uintptr_t)__start_ckpt_rtstate,
+       "ckpt's runtime state");
   finish(r);
 }
 
@@ -556,6 +608,7 @@ static void read_context(struct ckpt_section_reader *r, struct ckpt_thread *t,
   if (c->fp_len > CKPT_CONTEXT_FP_MAX || c->rsp - 128 != save_lo)
     FAIL("the threads section is damaged (thread %u's registers)", t->slot);
   get(r, c->fp, c->fp_len);
+  note(c->gregs, sizeof c->gregs, 0, "a register of a thread stopped by signal");
   uint64_t mask;
   get(r, &mask, sizeof mask);
   ckpt_sigset_from_bits(&t->stop_mask, mask);
@@ -603,6 +656,7 @@ static void read_stack(struct ckpt_section_reader *r, struct ckpt_thread *t,
     if (e.addr < at || e.addr > top || e.len > top - e.addr)
       FAIL("the threads section is damaged (thread %u's stack)", t->slot);
     get(r, s->bytes + (e.addr - lo), e.len);
+    note(s->bytes + (e.addr - lo), e.len, e.addr, "a thread's stack");
     at = e.addr + e.len;
   }
 }
@@ -617,6 +671,8 @@ static void restore_threads(void) {
   for (uint32_t k = 0; k < head[1]; k++) {
     struct ckpt_key_rec kr;
     get(r, &kr, sizeof kr);
+    note_flags(&kr.destructor, sizeof kr.destructor, 0,
+               "a pthread key's destructor", CKPT_RELOC_NO_DEFER);
     ckpt_keys[k].destructor = (void (*)(void *))(uintptr_t)kr.destructor;
     ckpt_keys[k].alive = kr.alive;
   }
@@ -669,6 +725,12 @@ static void restore_threads(void) {
     t->join_claimed = 0; /* a join in progress is made again */
     t->exit_futex = tr.state == CKPT_THREAD_EXITED;
     t->tls_block = tr.tls_block;
+    /* The values the program gets back (the fields are the record's). */
+    note(&t->start_fn, sizeof t->start_fn, 0, "a thread's start function");
+    note(&t->start_arg, sizeof t->start_arg, 0, "a thread's start argument");
+    note(&t->retval, sizeof t->retval, 0, "a thread's result");
+    note(&t->park_point, offsetof(struct ckpt_call_point, mxcsr), 0,
+         "a thread's resume point");
     t->call_deadline_ns = tr.call_deadline_ns;
     t->call_result = tr.call_result;
     t->call_errno = tr.call_errno;
@@ -678,6 +740,8 @@ static void restore_threads(void) {
       if (!t->restore_tls)
         FAIL("out of memory");
       get(r, t->restore_tls, tr.tls_len);
+      note(t->restore_tls, tr.tls_len, tr.tls_block,
+           "a thread's thread-local variables");
     }
     if (tr.nkey_values) {
       t->key_values = calloc(tr.nkey_values, sizeof *t->key_values);
@@ -688,6 +752,7 @@ static void restore_threads(void) {
         uint64_t v;
         get(r, &v, sizeof v);
         t->key_values[k] = (void *)(uintptr_t)v;
+        note(&t->key_values[k], sizeof v, 0, "a pthread_setspecific value");
       }
     }
     if (has_frames && tr.park_kind == CKPT_PARK_SIGNAL)
@@ -764,6 +829,7 @@ void ckpt_restore_and_run(void) {
   if (bid_len != info->build_id_len || memcmp(bid, info->build_id, bid_len))
     FAIL("the checkpoint was taken by a different build of this program");
   uint64_t heap_end = restore_layout();
+  read_libs();
   restore_heap(heap_end);
   restore_maps();
   reopen_libraries();

@@ -518,6 +518,108 @@ int ckpt_dlopen_replay(const struct ckpt_dlopen_call *calls, size_t ncalls,
                        const struct ckpt_dlopen_object *objs, size_t nobjs,
                        char *msg, size_t msglen);
 
+/* ---- Shared objects and their symbols (libsyms.c) ---------------------- */
+struct ckpt_lib {
+  char name[512];         /* as the loader names it (a path, linux-vdso.so.1) */
+  const char *soname;     /* DT_SONAME, else the name's last part */
+  uint8_t build_id[32];
+  uint32_t build_id_len;  /* 0: none */
+  uintptr_t base;         /* dlpi_addr */
+  uintptr_t lo, hi;       /* the pages its segments take */
+  uintptr_t code_lo, code_hi; /* its executable segments */
+  struct { uintptr_t lo, hi; } ro[4]; /* its read-only data segments */
+  uint32_t nro;
+  const void *syms;       /* .dynsym (ElfW(Sym)), nsyms entries */
+  const uint16_t *versym; /* .gnu.version, or NULL */
+  const char *strs;       /* .dynstr, strsz bytes */
+  size_t strsz;
+  uint32_t nsyms;
+};
+/* Every loaded object but the executable, in the loader's order; *out is
+ * malloc'd. The pointers into the objects stay valid while they are
+ * loaded. */
+int ckpt_libs_load(struct ckpt_lib **out, size_t *n);
+/* How a restart can find addr, a value inside l, again: the exported symbol
+ * (default version) covering it and addr's offset in it (data; code only at
+ * a function's start), or *flags CKPT_TARGET_IFUNC and the IFUNC it
+ * resolved from, or *flags CKPT_TARGET_STRING and the string it points to
+ * in read-only data; NULL if none (*flags CKPT_TARGET_CODE for code). */
+const char *ckpt_lib_classify(const struct ckpt_lib *l, uintptr_t addr,
+                              uint64_t *offset, uint32_t *flags);
+/* A string in l's read-only data with the given bytes (a NUL after them);
+ * -1 if none. */
+int ckpt_lib_string_addr(const struct ckpt_lib *l, const char *bytes,
+                         size_t len, uintptr_t *addr);
+/* What the IFUNC `name` of l resolves to in this process; -1 if none. */
+int ckpt_lib_ifunc_addr(const struct ckpt_lib *l, const char *name,
+                        uintptr_t *addr);
+/* The address of `name` + offset in l; -1 if l has no such symbol or it is
+ * smaller than offset. */
+int ckpt_lib_symbol_addr(const struct ckpt_lib *l, const char *name,
+                         uint64_t offset, uintptr_t *addr);
+
+/* ---- Pointers into shared objects (relocate.c) --------------------------
+ * Writer: ckpt_reloc_scan_begin, ckpt_reloc_scan on every range of saved
+ * program memory (and every saved pointer-sized field a restart gives back
+ * to the program), then ckpt_reloc_write_section (the LIBS section). */
+int ckpt_reloc_scan_begin(void);
+/* kind: where the bytes are. The heap, mappings, stacks and registers
+ * also hold libraries' own state and values dead since an earlier call;
+ * the program's globals, TLS and the like hold what the program keeps
+ * (CKPT_TARGET_UNOWNED). */
+enum { CKPT_RELOC_OWNED = 0, CKPT_RELOC_SHARED = 1 };
+void ckpt_reloc_scan(const void *data, size_t len, uint64_t where,
+                     unsigned kind);
+int ckpt_reloc_write_section(int (*put)(void *ctx, const void *buf,
+                                        size_t len),
+                             void *ctx);
+void ckpt_reloc_scan_end(void);
+/* Restart: ckpt_reloc_restore_begin with the LIBS section's records; then
+ * ckpt_reloc_note on every range restored (the same ranges the writer
+ * scanned, by their checkpoint-time address `where`; `what` names the kind
+ * of memory, a static string); ckpt_reloc_settle once every library is
+ * loaded (the pointers noted until then are changed then, later ones at
+ * once); ckpt_reloc_threads_settle once the threads exist again. -1 and
+ * msg on failure. */
+struct ckpt_reloc_lib {
+  uint64_t base, lo, hi;
+  uint32_t flags; /* CKPT_LIB_DLOPEN */
+  char *name, *soname;
+  uint8_t build_id[32];
+  uint32_t build_id_len;
+};
+struct ckpt_reloc_target {
+  uint64_t value, where, sym_offset;
+  uint32_t lib, count, flags; /* CKPT_TARGET_* (sections.h) */
+  char *symbol;               /* "" if none */
+};
+struct ckpt_reloc_thread {
+  uint64_t ptid, tls_block, tls_size; /* at the checkpoint */
+  uint32_t slot;
+  uint64_t new_ptid; /* once created again */
+};
+void ckpt_reloc_restore_begin(struct ckpt_reloc_lib *libs, size_t nlibs,
+                              struct ckpt_reloc_target *targets,
+                              size_t ntargets,
+                              struct ckpt_reloc_thread *threads,
+                              size_t nthreads);
+/* flags: CKPT_RELOC_NO_DEFER for a buffer that is gone before the threads
+ * are created again (pthread_t values and TLS pointers in it are left). */
+#define CKPT_RELOC_NO_DEFER 1
+int ckpt_reloc_note(void *dst, size_t len, uint64_t where, const char *what,
+                    int flags, char *msg, size_t msglen);
+int ckpt_reloc_settle(char *msg, size_t msglen);
+/* Once every saved thread is created again (ckpt_threads[slot]->ptid is its
+ * new pthread_t), before any runs on: pthread_t values and pointers into
+ * the executable's TLS blocks get their new values, and each thread's
+ * tls_block its new place. */
+int ckpt_reloc_threads_settle(char *msg, size_t msglen);
+/* Where a checkpoint-time address is now (the address itself if it is in
+ * no library that moved). Only after ckpt_reloc_settle. */
+uint64_t ckpt_reloc_address(uint64_t old);
+/* True if a checkpoint-time address was inside a library. */
+int ckpt_reloc_in_library(uint64_t old);
+
 /* Called by each library's constructor (runtime/dso/ckpt_dso.c). */
 void CKPT_NAME(register_module)(const struct ckpt_module_info *info);
 void CKPT_NAME(unregister_module)(const struct ckpt_module_info *info);
@@ -672,6 +774,15 @@ uintptr_t ckpt_pointer_guard(void);
  * the heap). */
 void ckpt_stdio_capture(void);
 void *ckpt_stdio_list_head(void);
+/* libc's private objects stdio streams point at, named by the kind of
+ * stream and the field ("stdio:memstream+216"), found by making such
+ * streams: the values in [libc_lo, libc_hi) (relocate.c). */
+struct ckpt_anchor {
+  char name[48];
+  uintptr_t value;
+};
+size_t ckpt_stdio_anchors(uintptr_t libc_lo, uintptr_t libc_hi,
+                          struct ckpt_anchor *out, size_t cap);
 /* Link the restored streams into libc's list and re-mangle their callbacks. */
 int ckpt_stdio_restore(void *saved_head, uintptr_t saved_guard,
                        uintptr_t heap_end, char *msg, size_t msglen);

@@ -23,6 +23,70 @@ struct ckpt_lib_rec {
  * DLOPEN), not loaded with the program. */
 #define CKPT_LIB_DLOPEN 1u
 
+/* LIBS: the shared objects loaded at the checkpoint and the values in saved
+ * memory that point into them, so that a restart can find them again where
+ * the objects are now (relocate.c, docs/portable-restart.md). A
+ * ckpt_libs_head, nlibs x (ckpt_libs_lib_rec + name + soname + build-id),
+ * then ntargets x (ckpt_libs_target_rec + symbol name), by value, then
+ * nthreads x ckpt_libs_thread_rec: glibc's data of each saved thread (its
+ * pthread_t and the executable's TLS block below it) is where glibc puts it
+ * at the restart, so pthread_t values and pointers to __thread variables
+ * are changed too. */
+struct ckpt_libs_head {
+  uint32_t nlibs, ntargets, nthreads, reserved;
+};
+struct ckpt_libs_lib_rec {
+  uint64_t base, lo, hi; /* dlpi_addr; the pages its segments take */
+  uint32_t name_len, soname_len, build_id_len;
+  uint32_t flags; /* CKPT_LIB_DLOPEN */
+};
+struct ckpt_libs_target_rec {
+  uint64_t value;      /* the pointer as saved */
+  uint64_t where;      /* where the first such word was (0: not memory) */
+  uint64_t sym_offset; /* value - the symbol's address */
+  uint32_t lib;        /* index into the libraries */
+  uint32_t count;      /* words holding it */
+  uint32_t sym_len;    /* 0: no exported symbol covers it */
+  uint32_t flags;      /* CKPT_TARGET_* */
+};
+struct ckpt_libs_thread_rec {
+  uint64_t ptid;      /* pthread_t */
+  uint64_t tls_block; /* the executable's TLS block (0: none) */
+  uint64_t tls_size;  /* its size */
+  uint32_t slot, reserved;
+};
+/* ckpt_libs_target_rec.flags. A value with none of these is named by its
+ * symbol (sym_len > 0) or is private data (sym_len == 0). */
+/* A handle of the program's dlopen calls: dlopen.c translates it, so it is
+ * never changed. */
+#define CKPT_TARGET_DLOPEN_HANDLE 1u
+/* The symbol is an IFUNC and the value is what it resolved to in the
+ * checkpointed process (dlsym gives that): a restart resolves it again,
+ * for the CPU it runs on. */
+#define CKPT_TARGET_IFUNC 2u
+/* Inside the object's code but at no function's start: only a return
+ * address is such a value, and a live one is never saved (threads stop in
+ * the program's own frames), so it is a dead one left in memory. Moved with
+ * its object if that is the same build, else left as it is. */
+#define CKPT_TARGET_CODE 4u
+/* Private data of libc that the runtime names by how it finds it again
+ * (the symbol is an anchor's name, "stdio:memstream+216": stdio.c). */
+#define CKPT_TARGET_ANCHOR 8u
+/* Read-only data holding a NUL-terminated string (a message, a name in
+ * .dynstr): the "symbol" is its bytes, found again by content. */
+#define CKPT_TARGET_STRING 16u
+/* The longest string CKPT_TARGET_STRING names. */
+#define CKPT_TARGET_STRING_MAX 512
+/* No word holding the value is in memory the program owns outright (its
+ * globals and TLS, pthread key values, thread start arguments, ckpt's
+ * state): all are in the heap, mappings, stacks or saved registers, which
+ * also hold libraries' own state (an uninstrumented library mallocs in the
+ * program's heap) and values left from earlier calls (the loader's lazy
+ * binding leaves its link maps on stacks, sprintf its string FILE's
+ * vtable). If it is private data (no symbol), the checkpoint does not warn,
+ * and a restart with another build leaves it as it is, with a warning. */
+#define CKPT_TARGET_UNOWNED 32u
+
 /* GLOBALS: records (ckpt_global_rec + name + extents), ended by a record
  * with addr == 0. Extents: (ckpt_extent_rec + len bytes), ended by len == 0;
  * offsets are relative to the global. Bytes not covered are zero. */

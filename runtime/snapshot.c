@@ -226,12 +226,23 @@ static int write_layout(struct out *o) {
 struct extent_ctx {
   struct out *o;
   uintptr_t base; /* extents relative to this (0 = absolute) */
+  uintptr_t copy_shift; /* the bytes are read this far from their place */
+  unsigned scan_kind;   /* CKPT_RELOC_OWNED or CKPT_RELOC_SHARED */
 };
 
+/* Saved program memory: also looked at for pointers into libraries
+ * (relocate.c), by the address the bytes had. */
 static int emit_extent(void *ctx, uintptr_t addr, size_t len) {
   struct extent_ctx *e = ctx;
   struct ckpt_extent_rec r = {addr - e->base, len};
+  ckpt_reloc_scan((const void *)addr, len, addr - e->copy_shift, e->scan_kind);
   return put(e->o, &r, sizeof r) || put(e->o, (const void *)addr, len);
+}
+
+/* A saved value the restart gives back to the program (not memory). */
+static int put_value(struct out *o, const void *buf, size_t len) {
+  ckpt_reloc_scan(buf, len, 0, CKPT_RELOC_OWNED);
+  return put(o, buf, len);
 }
 
 /* Bytes of [lo, hi) inside excluded ranges. */
@@ -296,7 +307,7 @@ static int write_global(struct out *o, const struct ckpt_global_desc *g) {
                               (uint32_t)strlen(name), g->flags};
   if (put(o, &r, sizeof r) || put(o, name, r.name_len))
     return -1;
-  struct extent_ctx e = {o, base};
+  struct extent_ctx e = {o, base, 0, CKPT_RELOC_OWNED};
   /* .data pages not yet touched hold the file's initial values, not
    * zeros: only the executable's .bss may be skipped unread (a library's
    * variable may be in its .data). */
@@ -334,7 +345,7 @@ static int write_heap(struct out *o) {
       excluded_in(CKPT_HEAP_BASE, CKPT_HEAP_BASE + CKPT_HEAP_MAX)};
   if (put(o, &h, sizeof h))
     return -1;
-  struct extent_ctx e = {o, 0};
+  struct extent_ctx e = {o, 0, 0, CKPT_RELOC_SHARED};
   if (ckpt_heap_for_each_extent(emit_heap_extent, &e))
     return -1;
   struct ckpt_extent_rec last = {0, 0};
@@ -372,7 +383,8 @@ static int write_map_piece(void *ctx, const struct ckpt_mapping_piece *m) {
     if (copy) {
       /* Shared memory, copied while the program was stopped: save the copy
        * (its untouched pages are zero), under the piece's addresses. */
-      struct extent_ctx e = {o, (uintptr_t)copy - m->lo};
+      struct extent_ctx e = {o, (uintptr_t)copy - m->lo,
+                             (uintptr_t)copy - m->lo, CKPT_RELOC_SHARED};
       if (ckpt_for_each_data_range((uintptr_t)copy, m->hi - m->lo, 1,
                                    emit_extent, &e))
         return -1;
@@ -381,7 +393,7 @@ static int write_map_piece(void *ctx, const struct ckpt_mapping_piece *m) {
         CKPT_WARN("the program's shared mapping at %#lx-%#lx was not "
                   "copied at the checkpoint: its bytes may be later ones",
                   (unsigned long)m->lo, (unsigned long)m->hi);
-      struct extent_ctx e = {o, 0};
+      struct extent_ctx e = {o, 0, 0, CKPT_RELOC_SHARED};
       if (emit_unexcluded(m->lo, m->hi - m->lo, pages, emit_extent, &e))
         return -1;
     }
@@ -419,7 +431,7 @@ static int write_hooks(struct out *o) {
   for (uint64_t i = 0; i < n; i++) {
     struct ckpt_hook_rec rec = {(uint64_t)(uintptr_t)h[i].fn,
                                 (uint64_t)(uintptr_t)h[i].arg};
-    if (put(o, &rec, sizeof rec))
+    if (put_value(o, &rec, sizeof rec))
       return -1;
   }
   return 0;
@@ -542,12 +554,26 @@ static int write_frames_and_stack(struct out *o, const struct frame_list *l,
       return -1;
   }
   /* Stack pages never touched are absent from the pagemap and skipped. */
-  struct extent_ctx e = {o, 0};
+  struct extent_ctx e = {o, 0, 0, CKPT_RELOC_SHARED};
   if (emit_outside(excl, nexcl, save_lo, save_hi - save_lo, 1, emit_extent,
                    &e))
     return -1;
   struct ckpt_extent_rec end = {0, 0};
   return put(o, &end, sizeof end);
+}
+
+/* A thread's TLS block, saved piece by piece: the pieces are the block's
+ * bytes in order, so each is looked at by where it is in the block. */
+struct tls_out {
+  struct out *o;
+  uint64_t at;
+};
+
+static int put_tls_piece(void *ctx, const void *buf, size_t len) {
+  struct tls_out *t = ctx;
+  ckpt_reloc_scan(buf, len, t->at, CKPT_RELOC_OWNED);
+  t->at += len;
+  return put(t->o, buf, len);
 }
 
 static int write_threads(struct out *o, char *msg, size_t msglen) {
@@ -581,6 +607,8 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
   for (uint32_t k = 0; k < ckpt_keys_used; k++) {
     struct ckpt_key_rec kr = {(uint64_t)(uintptr_t)ckpt_keys[k].destructor,
                               ckpt_keys[k].alive, 0};
+    ckpt_reloc_scan(&kr.destructor, sizeof kr.destructor, 0,
+                    CKPT_RELOC_OWNED);
     if (put(o, &kr, sizeof kr))
       return -1;
   }
@@ -650,16 +678,24 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
     default:
       break;
     }
+    /* The fields a restart gives back to the program. */
+    ckpt_reloc_scan(&tr.start_fn, 3 * sizeof tr.start_fn, 0,
+                    CKPT_RELOC_OWNED);
+    ckpt_reloc_scan(&tr.resume, offsetof(struct ckpt_call_point, mxcsr), 0,
+                    CKPT_RELOC_SHARED);
+    struct tls_out tls = {o, tr.tls_block};
     int rc = put(o, &tr, sizeof tr) ||
-             (tr.tls_len && ckpt_tls_save(t->tls_block, put_piece, o));
+             (tr.tls_len && ckpt_tls_save(t->tls_block, put_tls_piece, &tls));
     for (uint32_t k = 0; k < nkeys && !rc; k++) {
       uint64_t v = (uint64_t)(uintptr_t)t->key_values[k];
-      rc = put(o, &v, sizeof v);
+      rc = put_value(o, &v, sizeof v);
     }
     /* Stopped by signal: the register context it resumes, its first 192
      * bytes and the FP image in use. */
     if (!rc && by_signal) {
       uint64_t mask = ckpt_sigset_bits(&t->stop_mask);
+      ckpt_reloc_scan(t->stop_context->gregs,
+                      sizeof t->stop_context->gregs, 0, CKPT_RELOC_SHARED);
       rc = put(o, t->stop_context,
                offsetof(struct ckpt_cpu_context, fp) +
                    t->stop_context->fp_len) ||
@@ -724,6 +760,8 @@ static int write_signals(struct out *o) {
 
 static int write_rtstate(struct out *o) {
   uint64_t len = (uint64_t)(__stop_ckpt_rtstate - __start_ckpt_rtstate);
+  ckpt_reloc_scan(__start_ckpt_rtstate, len,
+                  (uint64_t)(uintptr_t)__start_ckpt_rtstate, CKPT_RELOC_OWNED);
   return put(o, &len, sizeof len) || put(o, __start_ckpt_rtstate, len);
 }
 
@@ -755,6 +793,12 @@ int ckpt_snapshot_write(const struct ckpt_snapshot_input *in, char *path,
   if (!w)
     return -1;
   struct out o = {w};
+  if (ckpt_reloc_scan_begin() != 0) {
+    snprintf(msg, msglen, "out of memory for the list of libraries");
+    ckpt_reloc_scan_end();
+    ckpt_image_abort(w);
+    return -1;
+  }
   struct {
     uint32_t type;
     int (*fn)(struct out *);
@@ -779,8 +823,14 @@ int ckpt_snapshot_write(const struct ckpt_snapshot_input *in, char *path,
   if (ckpt_image_begin_section(w, CKPT_SEC_THREADS) ||
       write_threads(&o, msg, msglen) || ckpt_image_end_section(w))
     goto fail;
+  /* Last: every section above has been looked at for pointers. */
+  if (ckpt_image_begin_section(w, CKPT_SEC_LIBS) ||
+      ckpt_reloc_write_section(put_piece, &o) || ckpt_image_end_section(w))
+    goto fail;
+  ckpt_reloc_scan_end();
   return ckpt_image_commit(w, msg, msglen);
 fail:
+  ckpt_reloc_scan_end();
   if (!msg[0])
     snprintf(msg, msglen, "%s",
              layout_error[0] ? layout_error : ckpt_image_error(w));

@@ -14,8 +14,10 @@
  */
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <wchar.h>
 
 #include "rt.h"
 
@@ -24,6 +26,7 @@
 #define GLIBC_FILE_VTABLE_OFFSET 216
 #define GLIBC_COOKIE_FUNCS_OFFSET 232
 #define GLIBC_FILE_CHAIN_OFFSET 104
+#define GLIBC_FILE_PREVCHAIN_OFFSET 184
 #define GLIBC_PTR_GUARD_TLS_OFFSET 0x30
 
 uintptr_t ckpt_pointer_guard(void) {
@@ -170,7 +173,93 @@ int ckpt_stdio_restore(void *saved_head, uintptr_t saved_guard,
     }
     fp = *(char **)(fp + GLIBC_FILE_CHAIN_OFFSET);
   }
-  if (saved_head)
-    *head = saved_head;
+  if (!saved_head)
+    return 0;
+  /* glibc 2.41 and later also link each stream back to the pointer that
+   * points at it (_prevchain, where older glibc has padding), and check it
+   * when a stream leaves the list. The streams saved by another glibc have
+   * none, and the new libc's first stream is now behind them. */
+  int uses_prevchain =
+      *head && *(void **)((char *)*head + GLIBC_FILE_PREVCHAIN_OFFSET) ==
+                   (void *)head;
+  *head = saved_head;
+  if (uses_prevchain) {
+    void **link = head;
+    for (char *fp = saved_head; fp; fp = *(char **)(fp + GLIBC_FILE_CHAIN_OFFSET)) {
+      *(void ***)(fp + GLIBC_FILE_PREVCHAIN_OFFSET) = link;
+      if (fp == stdfiles[0] || fp == stdfiles[1] || fp == stdfiles[2])
+        break; /* the new libc's own: linked among themselves */
+      link = (void **)(fp + GLIBC_FILE_CHAIN_OFFSET);
+    }
+  }
   return 0;
+}
+
+/* ---- Anchors: libc's private objects a restart can find again ------------
+ * The FILEs of fopencookie, fmemopen, open_memstream, open_wmemstream and
+ * fopen's "m" mode point at vtables (and wide-character state) glibc does
+ * not export, so relocate.c cannot name them by symbol in another build of
+ * libc. Each is named instead by a stream of the same kind made here and
+ * the field that holds it: "stdio:memstream+216" is the vtable of an
+ * open_memstream FILE, in this process's libc. */
+#define GLIBC_FILE_WIDE_DATA_OFFSET 160
+#define GLIBC_FILE_SCANNED 240       /* struct _IO_FILE and the vtable */
+#define GLIBC_WIDE_DATA_SCANNED 400  /* struct _IO_wide_data */
+
+static void anchor_words(const char *kind, const void *obj, size_t len,
+                         uintptr_t lo, uintptr_t hi, struct ckpt_anchor *out,
+                         size_t cap, size_t *n) {
+  for (size_t off = 0; off + 8 <= len && *n < cap; off += 8) {
+    uintptr_t v;
+    memcpy(&v, (const char *)obj + off, 8);
+    if (v < lo || v >= hi)
+      continue;
+    struct ckpt_anchor *a = &out[(*n)++];
+    snprintf(a->name, sizeof a->name, "stdio:%s+%zu", kind, off);
+    a->value = v;
+  }
+}
+
+static void anchor_stream(const char *kind, FILE *f, uintptr_t lo,
+                          uintptr_t hi, struct ckpt_anchor *out, size_t cap,
+                          size_t *n) {
+  if (!f)
+    return;
+  anchor_words(kind, f, GLIBC_FILE_SCANNED, lo, hi, out, cap, n);
+  const char *wide;
+  memcpy(&wide, (const char *)f + GLIBC_FILE_WIDE_DATA_OFFSET, sizeof wide);
+  /* Streams without wide data hold -1 there (cookie streams). */
+  if (wide && (uintptr_t)wide + 1 > 4096) {
+    char wkind[32];
+    snprintf(wkind, sizeof wkind, "%s.wide", kind);
+    anchor_words(wkind, wide, GLIBC_WIDE_DATA_SCANNED, lo, hi, out, cap, n);
+  }
+  fclose(f);
+}
+
+size_t ckpt_stdio_anchors(uintptr_t libc_lo, uintptr_t libc_hi,
+                          struct ckpt_anchor *out, size_t cap) {
+  /* The runtime's heap: these streams are never the program's. */
+  int saved = ckpt_heap_use_app;
+  ckpt_heap_use_app = 0;
+  size_t n = 0;
+  cookie_io_functions_t fns = {no_read, NULL, NULL, NULL};
+  char *buf = NULL;
+  wchar_t *wbuf = NULL;
+  size_t len = 0;
+  char mem[16];
+  anchor_stream("cookie", fopencookie(NULL, "r", fns), libc_lo, libc_hi, out,
+                cap, &n);
+  anchor_stream("fmemopen", fmemopen(mem, sizeof mem, "r"), libc_lo, libc_hi,
+                out, cap, &n);
+  anchor_stream("memstream", open_memstream(&buf, &len), libc_lo, libc_hi,
+                out, cap, &n);
+  free(buf);
+  anchor_stream("wmemstream", open_wmemstream(&wbuf, &len), libc_lo, libc_hi,
+                out, cap, &n);
+  free(wbuf);
+  anchor_stream("fopen-m", fopen("/dev/null", "rm"), libc_lo, libc_hi, out,
+                cap, &n);
+  ckpt_heap_use_app = saved;
+  return n;
 }

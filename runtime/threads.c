@@ -299,11 +299,18 @@ void ckpt_run_thread(void *arg) {
   ckpt_call_point_resume(&t->exit_point, 1);
 }
 
+/* Open once every saved thread exists again and the pointers to the
+ * threads' glibc data have their new values (ckpt_reloc_threads_settle):
+ * until then a re-created thread must not take its TLS or its stack. */
+static uint32_t threads_relocated;
+
 static void *thread_start(void *arg) {
   struct ckpt_thread *t = arg;
   /* Not "has saved TLS": a thread saved before it first ran has none. */
   int restoring = t->restored;
   t->restored = 0;
+  while (restoring && !__atomic_load_n(&threads_relocated, __ATOMIC_ACQUIRE))
+    ckpt_futex_wait(&threads_relocated, 0, NULL, 0);
   thread_tls_setup(t);
   t->ptid = (uint64_t)pthread_self();
   if ((uintptr_t)__builtin_frame_address(0) < t->user_top + 4096)
@@ -570,11 +577,9 @@ void ckpt_threads_restore_and_run(void) {
   pthread_sigmask(SIG_SETMASK, &all, NULL);
   recreate_keys();
   struct ckpt_thread *main_t = &ckpt_main_thread;
-  if ((uint64_t)pthread_self() != main_t->ptid)
-    ckpt_fatal("restore: the main thread's pthread_t is %#lx, the checkpoint "
-               "has %#lx; restart with ckpt-run on a host with the same "
-               "libraries",
-               (unsigned long)pthread_self(), (unsigned long)main_t->ptid);
+  /* glibc's data of the main thread is where the loader put it now; the
+   * program's copies of its pthread_t change with it (relocate.c). */
+  main_t->ptid = (uint64_t)pthread_self();
   /* Who takes part in the rendezvous: every thread with a stack to put
    * back or a start routine still to run, the main thread included. */
   uint32_t left = 0;
@@ -594,6 +599,11 @@ void ckpt_threads_restore_and_run(void) {
       ckpt_fatal("restore: cannot create thread %u again: %s", t->slot,
                  strerror(rc));
   }
+  char msg[300];
+  if (ckpt_reloc_threads_settle(msg, sizeof msg) != 0)
+    ckpt_fatal("restore: %s", msg);
+  __atomic_store_n(&threads_relocated, 1, __ATOMIC_RELEASE);
+  ckpt_futex_wake(&threads_relocated, 1 << 30);
   thread_tls_setup(main_t);
   if (main_t->state == CKPT_THREAD_EXITED) {
     /* The main thread had called pthread_exit: the others run on. */

@@ -1,8 +1,9 @@
 /* tools/ckpt-inspect.c - print a checkpoint file as text or JSON: header,
  * process, threads (state, identity, TLS, pthread keys) and frames, globals,
- * heap, exclusions, restart hooks, open files, address layout and section
- * table; --verify also checks every checksum and the structure of every
- * section. The section contents are specified in docs/format.md, their
+ * heap, exclusions, restart hooks, open files, address layout, the saved
+ * pointers into shared libraries (LIBS) and section table; --verify also
+ * checks every checksum and the structure of every section. The section
+ * contents are specified in docs/format.md, their
  * records in runtime/sections.h, and decoded by inspect_decode.c; this file
  * prints them as docs/inspect.md describes. */
 #include <elf.h>
@@ -35,10 +36,12 @@ static void usage(FILE *f) {
 "DWARF when it is the build that took the checkpoint), the pthread keys,\n"
 "globals, heap, the program's own mappings, signal state (masks, pending\n"
 "signals, sigaltstacks, timers), excluded ranges, restart hooks, open files,\n"
-"address layout and the section table (type, compression, stored and raw\n"
-"size, XXH64 checksum).\n"
-"Section contents are decoded for format version 5; for older files\n"
-"only the header, META records and section table are shown.\n"
+"address layout, the saved pointers into shared libraries (LIBS: each\n"
+"library, each value and what names it, the threads' glibc data) and the\n"
+"section table (type, compression, stored and raw size, XXH64 checksum).\n"
+"Section contents are decoded for format versions 5 and 6 (5 has no\n"
+"LIBS section); for older files only the header, META records and\n"
+"section table are shown.\n"
 "\n"
 "  --verify   also check every section's checksum, decompression and\n"
 "             structure; prints \"verify: ok\" (exit 0) or the error (exit 1)\n"
@@ -467,9 +470,10 @@ static const char *old_format_note(const struct ckpt_image *img) {
   static char note[160];
   snprintf(note, sizeof note,
            "section contents of format version %" PRIu32
-           " are not decoded (this ckpt reads those of version %d); header, "
-           "META and section table only",
-           ckpt_image_info(img)->version, CKPT_FILE_VERSION);
+           " are not decoded (this ckpt reads those of versions %d to %d); "
+           "header, META and section table only",
+           ckpt_image_info(img)->version, DECODED_VERSION_MIN,
+           DECODED_VERSION_MAX);
   return note;
 }
 
@@ -990,6 +994,170 @@ static void print_text_layout(const struct contents *c) {
   }
 }
 
+/* ---- LIBS -------------------------------------------------------------- */
+
+/* What each kind of LIBS target is called in the summary (singular,
+ * plural) and in the JSON. */
+static const char *const libs_kind_words[LIBS_TARGET_KINDS][2] = {
+    [LIBS_TARGET_SYMBOL] = {"named by a symbol", "named by a symbol"},
+    [LIBS_TARGET_IFUNC] = {"IFUNC", "IFUNC"},
+    [LIBS_TARGET_CODE] = {"dead code address", "dead code addresses"},
+    [LIBS_TARGET_PRIVATE] = {"private", "private"},
+    [LIBS_TARGET_HANDLE] = {"dlopen handle", "dlopen handles"},
+    [LIBS_TARGET_ANCHOR] = {"found by an anchor", "found by an anchor"},
+    [LIBS_TARGET_STRING] = {"string", "strings"},
+};
+static const char *const libs_kind_json[LIBS_TARGET_KINDS] = {
+    [LIBS_TARGET_SYMBOL] = "symbol", [LIBS_TARGET_IFUNC] = "ifunc",
+    [LIBS_TARGET_CODE] = "code",     [LIBS_TARGET_PRIVATE] = "private",
+    [LIBS_TARGET_HANDLE] = "dlopen_handle", [LIBS_TARGET_ANCHOR] = "anchor",
+    [LIBS_TARGET_STRING] = "string",
+};
+
+/* The bytes of a string a LIBS value points to, quoted, at most 40 of them
+ * ("..." after them if there are more). */
+#define LIBS_STRING_SHOWN 40
+static void text_libs_string(const char *s) {
+  char shown[LIBS_STRING_SHOWN + 1];
+  size_t len = strlen(s);
+  snprintf(shown, sizeof shown, "%s", s);
+  text_str(shown, 1);
+  if (len > LIBS_STRING_SHOWN)
+    fputs("...", stdout);
+}
+
+/* The order to show targets in: grouped by library (in the section's
+ * order), in increasing value order within each. NULL without memory. */
+static uint32_t *libs_target_order(const struct contents *c) {
+  uint32_t *order = calloc(c->libs_ntargets ? c->libs_ntargets : 1,
+                           sizeof *order);
+  uint32_t *next = calloc(c->libs_nlibs ? c->libs_nlibs : 1, sizeof *next);
+  if (!order || !next) {
+    free(order);
+    free(next);
+    return NULL;
+  }
+  uint32_t at = 0;
+  for (uint32_t l = 0; l < c->libs_nlibs; l++) {
+    next[l] = at;
+    at += c->libs_libs[l].nvalues;
+  }
+  for (uint32_t i = 0; i < c->libs_ntargets; i++)
+    order[next[c->libs_targets[i].lib]++] = i;
+  free(next);
+  return order;
+}
+
+/* One value: "0xVALUE  +0xOFFSET  WHAT  N words, one at 0xWHERE". */
+static void print_text_libs_target(const struct contents *c,
+                                   const struct libs_target_info *t) {
+  const struct libs_lib_info *l = &c->libs_libs[t->lib];
+  printf("    0x%016" PRIx64 "  +0x%-8" PRIx64 "  ", t->value,
+         t->value - l->base);
+  switch (libs_target_kind(t)) {
+  case LIBS_TARGET_SYMBOL:
+    text_str(t->symbol, 0);
+    printf("+0x%" PRIx64, t->sym_offset);
+    break;
+  case LIBS_TARGET_IFUNC:
+    text_str(t->symbol, 0);
+    if (t->sym_offset)
+      printf("+0x%" PRIx64, t->sym_offset);
+    fputs(" (IFUNC)", stdout);
+    break;
+  case LIBS_TARGET_ANCHOR:
+    text_str(t->symbol, 0);
+    if (t->sym_offset)
+      printf("+0x%" PRIx64, t->sym_offset);
+    fputs(" (anchor)", stdout);
+    break;
+  case LIBS_TARGET_STRING:
+    fputs("string ", stdout);
+    text_libs_string(t->symbol);
+    printf(" (%zu bytes)", strlen(t->symbol));
+    break;
+  case LIBS_TARGET_CODE: fputs("(code, not a function start)", stdout); break;
+  case LIBS_TARGET_PRIVATE: fputs("(private data)", stdout); break;
+  default: fputs("(dlopen handle)", stdout); break;
+  }
+  /* The word recorded: one in memory the program owns if there is one,
+   * else the first found. */
+  if (t->count == 1)
+    fputs("  1 word", stdout);
+  else
+    printf("  %" PRIu32 " words, one", t->count);
+  if (t->where)
+    printf(" at 0x%" PRIx64, t->where);
+  else
+    printf("%s in a saved field, not in memory", t->count == 1 ? "," : "");
+  /* Only the heap, mappings, stacks and registers hold it: likely a
+   * library's own state or left from an earlier call. */
+  if (t->flags & CKPT_TARGET_UNOWNED)
+    fputs(" (heap, mappings and stacks only)", stdout);
+  putchar('\n');
+}
+
+static void print_text_libs(const struct contents *c) {
+  if (text_absent(c, CKPT_SEC_LIBS, "pointers into libraries:"))
+    return;
+  printf("pointers into libraries: %" PRIu32 " value%s in %" PRIu64 " word%s",
+         c->libs_ntargets, c->libs_ntargets == 1 ? "" : "s", c->libs_words,
+         c->libs_words == 1 ? "" : "s");
+  const char *sep = " (";
+  for (int k = 0; k < LIBS_TARGET_KINDS; k++) {
+    uint32_t n = c->libs_kinds[k];
+    if (!n)
+      continue;
+    printf("%s%" PRIu32 " %s", sep, n, libs_kind_words[k][n != 1]);
+    sep = ", ";
+  }
+  if (*sep == ',')
+    putchar(')');
+  if (c->libs_unowned)
+    printf(", %" PRIu32 " only in the heap, mappings and stacks",
+           c->libs_unowned);
+  printf("; %" PRIu32 " librar%s\n", c->libs_nlibs,
+         c->libs_nlibs == 1 ? "y" : "ies");
+  uint32_t *order = libs_target_order(c);
+  if (!order && c->libs_ntargets)
+    puts("  (out of memory: values not listed)");
+  uint32_t at = 0;
+  for (uint32_t i = 0; i < c->libs_nlibs; i++) {
+    const struct libs_lib_info *l = &c->libs_libs[i];
+    char hex[2 * LIBS_BUILD_ID_MAX + 8];
+    fputs("  ", stdout);
+    text_str(l->soname, 0);
+    fputs("  ", stdout);
+    text_str(l->name, 0);
+    printf("  base 0x%" PRIx64 "  pages 0x%" PRIx64 "-0x%" PRIx64
+           "  build-id %s", l->base, l->lo, l->hi,
+           l->build_id_len ? tool_hex(l->build_id, l->build_id_len, hex,
+                                      sizeof hex)
+                           : "none");
+    if (l->flags & CKPT_LIB_DLOPEN)
+      fputs("  (opened with dlopen)", stdout);
+    if (l->nvalues)
+      printf("  %" PRIu32 " value%s in %" PRIu64 " word%s\n", l->nvalues,
+             l->nvalues == 1 ? "" : "s", l->words, l->words == 1 ? "" : "s");
+    else
+      puts("  no values");
+    for (uint32_t n = 0; order && n < l->nvalues; n++)
+      print_text_libs_target(c, &c->libs_targets[order[at + n]]);
+    at += l->nvalues;
+  }
+  free(order);
+  for (uint32_t i = 0; i < c->libs_nthreads; i++) {
+    const struct ckpt_libs_thread_rec *t = &c->libs_threads[i];
+    printf("  glibc thread data: slot %" PRIu32 " pthread_t 0x%" PRIx64,
+           t->slot, t->ptid);
+    if (t->tls_block)
+      printf(", TLS 0x%" PRIx64 " (%" PRIu64 " bytes)\n", t->tls_block,
+             t->tls_size);
+    else
+      puts(", no TLS block");
+  }
+}
+
 static void print_text_rtstate(const struct contents *c) {
   if (!text_absent(c, CKPT_SEC_RTSTATE, "rtstate:"))
     printf("rtstate:       %" PRIu64 " bytes of runtime state\n",
@@ -1034,6 +1202,7 @@ static void print_text(const char *path, const struct ckpt_image *img,
     print_text_hooks(c);
     print_text_files(c);
     print_text_layout(c);
+    print_text_libs(c);
     print_text_rtstate(c);
   }
   for (size_t i = 0; i < c->nrepeated; i++) {
@@ -1494,6 +1663,66 @@ static void print_json_layout(const struct contents *c) {
   fputs("]}", stdout);
 }
 
+static void print_json_libs(const struct contents *c) {
+  if (!json_key(c, CKPT_SEC_LIBS, "libs"))
+    return;
+  printf("{\"values\":%" PRIu32 ",\"words\":%" PRIu64
+         ",\"unowned\":%" PRIu32 ",\"kinds\":{",
+         c->libs_ntargets, c->libs_words, c->libs_unowned);
+  for (int k = 0; k < LIBS_TARGET_KINDS; k++)
+    printf("%s\"%s\":%" PRIu32, k ? "," : "", libs_kind_json[k],
+           c->libs_kinds[k]);
+  fputs("},\"libraries\":[", stdout);
+  for (uint32_t i = 0; i < c->libs_nlibs; i++) {
+    const struct libs_lib_info *l = &c->libs_libs[i];
+    char hex[2 * LIBS_BUILD_ID_MAX + 8];
+    printf("%s{\"index\":%" PRIu32 ",\"name\":", i ? "," : "", i);
+    json_str(l->name);
+    fputs(",\"soname\":", stdout);
+    json_str(l->soname);
+    printf(",\"build_id\":\"%s\",\"base\":%" PRIu64 ",\"lo\":%" PRIu64
+           ",\"hi\":%" PRIu64 ",\"flags\":%" PRIu32 ",\"dlopen\":%s"
+           ",\"values\":%" PRIu32 ",\"words\":%" PRIu64 "}",
+           l->build_id_len
+               ? tool_hex(l->build_id, l->build_id_len, hex, sizeof hex)
+               : "",
+           l->base, l->lo, l->hi, l->flags,
+           (l->flags & CKPT_LIB_DLOPEN) ? "true" : "false", l->nvalues,
+           l->words);
+  }
+  fputs("],\"pointers\":[", stdout);
+  for (uint32_t i = 0; i < c->libs_ntargets; i++) {
+    const struct libs_target_info *t = &c->libs_targets[i];
+    const struct libs_lib_info *l = &c->libs_libs[t->lib];
+    printf("%s{\"value\":%" PRIu64 ",\"lib\":%" PRIu32 ",\"soname\":",
+           i ? "," : "", t->value, t->lib);
+    json_str(l->soname);
+    printf(",\"offset\":%" PRIu64 ",\"kind\":\"%s\",\"flags\":%" PRIu32
+           ",\"symbol\":", t->value - l->base,
+           libs_kind_json[libs_target_kind(t)], t->flags);
+    /* A string's bytes are its "symbol", even none. */
+    if (*t->symbol || (t->flags & CKPT_TARGET_STRING))
+      json_str(t->symbol);
+    else
+      fputs("null", stdout);
+    printf(",\"symbol_offset\":%" PRIu64 ",\"count\":%" PRIu32
+           ",\"unowned\":%s,\"where\":", t->sym_offset, t->count,
+           (t->flags & CKPT_TARGET_UNOWNED) ? "true" : "false");
+    if (t->where)
+      printf("%" PRIu64 "}", t->where);
+    else
+      fputs("null}", stdout);
+  }
+  fputs("],\"threads\":[", stdout);
+  for (uint32_t i = 0; i < c->libs_nthreads; i++) {
+    const struct ckpt_libs_thread_rec *t = &c->libs_threads[i];
+    printf("%s{\"slot\":%" PRIu32 ",\"ptid\":%" PRIu64
+           ",\"tls_block\":%" PRIu64 ",\"tls_size\":%" PRIu64 "}",
+           i ? "," : "", t->slot, t->ptid, t->tls_block, t->tls_size);
+  }
+  fputs("]}", stdout);
+}
+
 static void print_json_sections(const struct ckpt_image *img) {
   fputs(",\"sections\":[", stdout);
   size_t n = ckpt_image_num_sections(img);
@@ -1541,6 +1770,7 @@ static void print_json(const char *path, const struct ckpt_image *img,
   print_json_hooks(d);
   print_json_files(d);
   print_json_layout(d);
+  print_json_libs(d);
   if (decoded && d->first[CKPT_SEC_RTSTATE] >= 0)
     printf(",\"rtstate_bytes\":%" PRIu64, d->rtstate_len);
   else

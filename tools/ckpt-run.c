@@ -69,7 +69,11 @@ static void usage(FILE *f) {
 "                  --interval or --keep say otherwise. The file and its\n"
 "                  directory must be yours, the binary yours or root's, none\n"
 "                  writable by others, and the binary exactly the one\n"
-"                  checkpointed (build-id and contents).\n"
+"                  checkpointed (build-id and contents). The libraries\n"
+"                  may be other builds and at other places (another host,\n"
+"                  a newer glibc): pointers into them are moved. Set in\n"
+"                  ckpt-run's environment, GLIBC_TUNABLES replaces the\n"
+"                  recorded one (it describes this host's CPU and libc).\n"
 "\n"
 "  --help          this text\n"
 "  --version       print the version\n"
@@ -798,13 +802,19 @@ static int do_restart(const char *target, const char *dir_opt,
                                   : xasprintf("%d", CKPT_DEFAULT_KEEP);
 
   /* The recorded environment, with ckpt-run's own variables replaced. */
-  char **env = calloc(meta.envc + 7, sizeof *env);
+  char **env = calloc(meta.envc + 8, sizeof *env);
   if (!env)
     tool_die(1, "out of memory");
   size_t ne = 0;
+  /* GLIBC_TUNABLES tells this host's loader and libc what to use (CPU
+   * features, allocator settings): the restarting user's wins. */
+  const char *tunables = getenv("GLIBC_TUNABLES");
   for (size_t i = 0; i < meta.envc; i++)
-    if (!is_ckpt_var(meta.envp[i]))
+    if (!is_ckpt_var(meta.envp[i]) &&
+        !(tunables && strncmp(meta.envp[i], "GLIBC_TUNABLES=", 15) == 0))
       env[ne++] = meta.envp[i];
+  if (tunables)
+    env[ne++] = xasprintf("GLIBC_TUNABLES=%s", tunables);
   env[ne++] = xasprintf("%s=%s", CKPT_ENV_DIR, ckdir);
   if (interval_s)
     env[ne++] = xasprintf("%s=%s", CKPT_ENV_INTERVAL, interval_s);

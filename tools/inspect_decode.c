@@ -19,6 +19,11 @@
 /* Longest name or path accepted in a section: far beyond PATH_MAX, small
  * enough that a damaged length cannot make us allocate gigabytes. */
 #define STRING_MAX (1u << 20)
+/* LIBS limits, the restart's (restore.c read_libs): objects, values,
+ * threads, and the length of a name, soname or symbol. */
+#define LIBS_LIBS_MAX 4096
+#define LIBS_TARGETS_MAX (1u << 26)
+#define LIBS_NAME_MAX 4096
 
 /* ---- String pool (struct strpool is in inspect_decode.h) ----------------- */
 
@@ -120,6 +125,9 @@ void contents_free(struct contents *c) {
   free(c->signal_threads);
   free(c->pending);
   free(c->timers);
+  free(c->libs_libs);
+  free(c->libs_targets);
+  free(c->libs_threads);
   free(c->repeated);
   tool_meta_free(&c->meta);
   free(c->meta_buf);
@@ -924,6 +932,192 @@ static int decode_hooks(struct sec_in *in, struct contents *c) {
   return 0;
 }
 
+/* LIBS: the head, nlibs objects (record + name + soname + build-id),
+ * ntargets values (record + symbol name) in increasing value order, each
+ * inside its object's pages, then nthreads thread records in slot order.
+ * The counts are checked against the section's length (each record at its
+ * smallest) before anything is allocated. */
+static int decode_libs_lib(struct sec_in *in, struct contents *c, uint32_t i) {
+  struct ckpt_libs_lib_rec r;
+  if (in_read(in, &r, sizeof r) < 0)
+    return -1;
+  struct libs_lib_info *l = &c->libs_libs[i];
+  if (r.name_len > LIBS_NAME_MAX || r.soname_len > LIBS_NAME_MAX)
+    return bad(in, "library %" PRIu32 ": a name of %" PRIu32
+               " bytes or a soname of %" PRIu32 " bytes (at most %d)", i,
+               r.name_len, r.soname_len, LIBS_NAME_MAX);
+  if (r.build_id_len > LIBS_BUILD_ID_MAX)
+    return bad(in, "library %" PRIu32 ": a build-id of %" PRIu32
+               " bytes (at most %d)", i, r.build_id_len, LIBS_BUILD_ID_MAX);
+  if (in_string(in, r.name_len, "library name", &l->name) < 0 ||
+      in_string(in, r.soname_len, "library soname", &l->soname) < 0 ||
+      in_read(in, l->build_id, r.build_id_len) < 0)
+    return -1;
+  l->base = r.base;
+  l->lo = r.lo;
+  l->hi = r.hi;
+  l->build_id_len = r.build_id_len;
+  l->flags = r.flags;
+  c->libs_nlibs = i + 1;
+  char owner[160];
+  snprintf(owner, sizeof owner, "library %" PRIu32 " (%.120s)", i, l->name);
+  if (r.flags & ~CKPT_LIB_DLOPEN)
+    return bad(in, "%s: unknown flags 0x%" PRIx32, owner, r.flags);
+  if (r.lo >= r.hi || ((r.lo | r.hi) & 4095))
+    return bad(in, "%s: pages 0x%" PRIx64 "-0x%" PRIx64
+               " are empty or not page-aligned", owner, r.lo, r.hi);
+  for (uint32_t j = 0; j < i; j++) {
+    const struct libs_lib_info *o = &c->libs_libs[j];
+    if (r.lo < o->hi && o->lo < r.hi)
+      return bad(in, "%s: pages 0x%" PRIx64 "-0x%" PRIx64
+                 " overlap those of library %" PRIu32 " (0x%" PRIx64
+                 "-0x%" PRIx64 ")", owner, r.lo, r.hi, j, o->lo, o->hi);
+  }
+  return 0;
+}
+
+static int decode_libs_target(struct sec_in *in, struct contents *c,
+                              uint32_t i) {
+  struct ckpt_libs_target_rec r;
+  if (in_read(in, &r, sizeof r) < 0)
+    return -1;
+  struct libs_target_info *t = &c->libs_targets[i];
+  if (r.sym_len > LIBS_NAME_MAX)
+    return bad(in, "value %" PRIu32 " (0x%" PRIx64 "): a symbol name of %"
+               PRIu32 " bytes (at most %d)", i, r.value, r.sym_len,
+               LIBS_NAME_MAX);
+  if (in_string(in, r.sym_len, "symbol name", &t->symbol) < 0)
+    return -1;
+  t->value = r.value;
+  t->where = r.where;
+  t->sym_offset = r.sym_offset;
+  t->lib = r.lib;
+  t->count = r.count;
+  t->flags = r.flags;
+  c->libs_ntargets = i + 1;
+  char owner[64];
+  snprintf(owner, sizeof owner, "value %" PRIu32 " (0x%" PRIx64 ")", i,
+           r.value);
+  if (i > 0 && r.value <= c->libs_targets[i - 1].value)
+    return bad(in, "%s comes after 0x%" PRIx64
+               " (values are in increasing order, each once)", owner,
+               c->libs_targets[i - 1].value);
+  if (r.lib >= c->libs_nlibs)
+    return bad(in, "%s: library %" PRIu32 " of %" PRIu32, owner, r.lib,
+               c->libs_nlibs);
+  const struct libs_lib_info *l = &c->libs_libs[r.lib];
+  if (r.value < l->lo || r.value >= l->hi)
+    return bad(in, "%s is outside the pages of library %" PRIu32
+               " (%.120s, 0x%" PRIx64 "-0x%" PRIx64 ")", owner, r.lib,
+               l->name, l->lo, l->hi);
+  if (r.count == 0)
+    return bad(in, "%s is held by no word", owner);
+  if (r.flags & ~(uint32_t)(LIBS_TARGET_KIND_FLAGS | CKPT_TARGET_UNOWNED))
+    return bad(in, "%s: unknown flags 0x%" PRIx32, owner, r.flags);
+  /* What the value is: one of the kind bits at most (none: a symbol's, or
+   * private data); CKPT_TARGET_UNOWNED may go with any. */
+  uint32_t kind = r.flags & LIBS_TARGET_KIND_FLAGS;
+  if (kind & (kind - 1))
+    return bad(in, "%s: flags 0x%" PRIx32 " (at most one of 0x%x)", owner,
+               r.flags, (unsigned)LIBS_TARGET_KIND_FLAGS);
+  /* An IFUNC and an anchor are named by a symbol, a handle and dead code by
+   * none; a string by its bytes (none for "": a pointer at a NUL), with no
+   * offset. */
+  if (kind & CKPT_TARGET_STRING) {
+    if (r.sym_len > CKPT_TARGET_STRING_MAX)
+      return bad(in, "%s: a string of %" PRIu32 " bytes (at most %d)", owner,
+                 r.sym_len, CKPT_TARGET_STRING_MAX);
+    if (r.sym_offset != 0)
+      return bad(in, "%s: a string with an offset of 0x%" PRIx64, owner,
+                 r.sym_offset);
+  } else if ((kind & (CKPT_TARGET_IFUNC | CKPT_TARGET_ANCHOR))
+                 ? r.sym_len == 0
+                 : r.sym_len != 0 && kind != 0) {
+    return bad(in, "%s: %s with%s a symbol name", owner,
+               (kind & CKPT_TARGET_IFUNC)    ? "an IFUNC"
+               : (kind & CKPT_TARGET_ANCHOR) ? "an anchor"
+               : (kind & CKPT_TARGET_CODE)   ? "a code address"
+                                             : "a dlopen handle",
+               r.sym_len ? "" : "out");
+  }
+  if (r.sym_len == 0 && r.sym_offset != 0)
+    return bad(in, "%s: an offset of 0x%" PRIx64 " from no symbol", owner,
+               r.sym_offset);
+  c->libs_libs[r.lib].nvalues++;
+  c->libs_libs[r.lib].words += r.count;
+  c->libs_words += r.count;
+  c->libs_kinds[libs_target_kind(t)]++;
+  c->libs_unowned += (r.flags & CKPT_TARGET_UNOWNED) != 0;
+  return 0;
+}
+
+static int decode_libs_thread(struct sec_in *in, struct contents *c,
+                              uint32_t i) {
+  struct ckpt_libs_thread_rec *t = &c->libs_threads[i];
+  if (in_read(in, t, sizeof *t) < 0)
+    return -1;
+  c->libs_nthreads = i + 1;
+  if (t->slot >= CKPT_STACK_MAX_SLOTS)
+    return bad(in, "thread record %" PRIu32 ": slot %" PRIu32 " (at most %d)",
+               i, t->slot, CKPT_STACK_MAX_SLOTS - 1);
+  if (i > 0 && t->slot <= c->libs_threads[i - 1].slot)
+    return bad(in, "thread record %" PRIu32 ": slot %" PRIu32
+               " comes after slot %" PRIu32 " (threads are in slot order, "
+               "each once)", i, t->slot, c->libs_threads[i - 1].slot);
+  if (t->reserved != 0)
+    return bad(in, "thread in slot %" PRIu32 ": reserved field is %" PRIu32
+               ", not 0", t->slot, t->reserved);
+  /* The executable's TLS block lies below the thread's descriptor. */
+  if (t->tls_block ? t->tls_size >= TLS_MAX || t->tls_block > t->ptid ||
+                         t->tls_size > t->ptid - t->tls_block
+                   : t->tls_size != 0)
+    return bad(in, "thread in slot %" PRIu32 ": a TLS block 0x%" PRIx64
+               " of %" PRIu64 " bytes does not end at or below its "
+               "pthread_t 0x%" PRIx64, t->slot, t->tls_block, t->tls_size,
+               t->ptid);
+  return 0;
+}
+
+static int decode_libs(struct sec_in *in, struct contents *c) {
+  struct ckpt_libs_head *h = &c->libs_head;
+  if (in_read(in, h, sizeof *h) < 0)
+    return -1;
+  if (h->reserved != 0)
+    return bad(in, "reserved field is %" PRIu32 ", not 0", h->reserved);
+  if (h->nlibs > LIBS_LIBS_MAX || h->ntargets > LIBS_TARGETS_MAX ||
+      h->nthreads > CKPT_STACK_MAX_SLOTS)
+    return bad(in, "%" PRIu32 " libraries, %" PRIu32 " values and %" PRIu32
+               " threads (at most %d, %u and %d)", h->nlibs, h->ntargets,
+               h->nthreads, LIBS_LIBS_MAX, LIBS_TARGETS_MAX,
+               CKPT_STACK_MAX_SLOTS);
+  uint64_t need =
+      (uint64_t)h->nlibs * sizeof(struct ckpt_libs_lib_rec) +
+      (uint64_t)h->ntargets * sizeof(struct ckpt_libs_target_rec) +
+      (uint64_t)h->nthreads * sizeof(struct ckpt_libs_thread_rec);
+  if (need > in_left(in))
+    return bad(in, "%" PRIu32 " libraries, %" PRIu32 " values and %" PRIu32
+               " threads cannot fit in the %" PRIu64 " bytes that follow (at "
+               "least %" PRIu64 " bytes)", h->nlibs, h->ntargets, h->nthreads,
+               in_left(in), need);
+  c->libs_libs = calloc(h->nlibs ? h->nlibs : 1, sizeof *c->libs_libs);
+  c->libs_targets = calloc(h->ntargets ? h->ntargets : 1,
+                           sizeof *c->libs_targets);
+  c->libs_threads = calloc(h->nthreads ? h->nthreads : 1,
+                           sizeof *c->libs_threads);
+  if (!c->libs_libs || !c->libs_targets || !c->libs_threads)
+    return bad(in, "out of memory");
+  for (uint32_t i = 0; i < h->nlibs; i++)
+    if (decode_libs_lib(in, c, i) < 0)
+      return -1;
+  for (uint32_t i = 0; i < h->ntargets; i++)
+    if (decode_libs_target(in, c, i) < 0)
+      return -1;
+  for (uint32_t i = 0; i < h->nthreads; i++)
+    if (decode_libs_thread(in, c, i) < 0)
+      return -1;
+  return 0;
+}
+
 /* META is small: read whole, parsed by toolutil (shared with ckpt-run). */
 #define META_SECTION_MAX (256u << 20)
 
@@ -965,6 +1159,7 @@ static decode_fn decoder_for(uint32_t type) {
   case CKPT_SEC_HOOKS: return decode_hooks;
   case CKPT_SEC_MAPS: return decode_maps;
   case CKPT_SEC_SIGNALS: return decode_signals;
+  case CKPT_SEC_LIBS: return decode_libs;
   default: return NULL;
   }
 }
@@ -1063,11 +1258,56 @@ static const uint32_t required_types[] = {
     CKPT_SEC_RTSTATE, CKPT_SEC_EXCLUDED, CKPT_SEC_HOOKS, CKPT_SEC_MAPS,
     CKPT_SEC_SIGNALS};
 
-/* The format whose section contents this build decodes (version 5: the
- * threads section's frame records changed). Older files still have their
- * container (header, table, checksums) and META read. */
+/* LIBS has a record for every thread of THREADS, with its pthread_t and
+ * TLS block, and for no other. */
+static int check_libs_threads(const struct contents *c, const char *path,
+                              char *err, size_t errlen) {
+  long libs = c->first[CKPT_SEC_LIBS], thr = c->first[CKPT_SEC_THREADS];
+  uint32_t i = 0, k = 0;
+  /* Both lists are in increasing slot order. */
+  while (i < c->libs_nthreads || k < c->nthreads) {
+    const struct ckpt_libs_thread_rec *l =
+        i < c->libs_nthreads ? &c->libs_threads[i] : NULL;
+    const struct thread_info *t = k < c->nthreads ? &c->threads[k] : NULL;
+    if (l && t && l->slot == t->slot) {
+      if (l->ptid != t->ptid || l->tls_block != t->tls_block) {
+        snprintf(err, errlen,
+                 "%s: section %ld (LIBS): the thread in slot %" PRIu32
+                 " has pthread_t 0x%" PRIx64 " and TLS block 0x%" PRIx64
+                 ", section %ld (THREADS) says 0x%" PRIx64 " and 0x%" PRIx64,
+                 path, libs, l->slot, l->ptid, l->tls_block, thr, t->ptid,
+                 t->tls_block);
+        return -1;
+      }
+      i++, k++;
+      continue;
+    }
+    if (l && (!t || l->slot < t->slot))
+      snprintf(err, errlen,
+               "%s: section %ld (LIBS): a record for slot %" PRIu32
+               ", where section %ld (THREADS) has no thread", path, libs,
+               l->slot, thr);
+    else
+      snprintf(err, errlen,
+               "%s: section %ld (LIBS): no record for the thread in slot %"
+               PRIu32 " of section %ld (THREADS)", path, libs, t->slot, thr);
+    return -1;
+  }
+  return 0;
+}
+
+/* The formats whose section contents this build decodes: version 6
+ * (CKPT_FILE_VERSION) and version 5, which is the same without the LIBS
+ * section (version 5 itself: the threads section's frame records changed).
+ * Older files still have their container (header, table, checksums) and
+ * META read. A new format version must be looked at here: which of the
+ * versions before it do these decoders still read right? */
+_Static_assert(CKPT_FILE_VERSION == DECODED_VERSION_MAX,
+               "a new checkpoint format version: update the decoders and "
+               "DECODED_VERSION_MIN/MAX (inspect_decode.h)");
 int decodes_contents(const struct ckpt_image *img) {
-  return ckpt_image_info(img)->version == CKPT_FILE_VERSION;
+  uint32_t version = ckpt_image_info(img)->version;
+  return version >= DECODED_VERSION_MIN && version <= DECODED_VERSION_MAX;
 }
 
 /* Decode every section this build knows (META only in older formats) into
@@ -1114,6 +1354,12 @@ int load_contents(struct ckpt_image *img, const char *path,
                ckpt_section_type_name(required_types[k]));
       return -1;
     }
+  /* Version 6 added LIBS; a version 5 file has none. */
+  int has_libs = ckpt_image_info(img)->version >= 6;
+  if (has_libs && c->first[CKPT_SEC_LIBS] < 0) {
+    snprintf(err, errlen, "%s: no LIBS section (a restart needs one)", path);
+    return -1;
+  }
   if (c->heap.heap_end != c->layout.heap_end) {
     snprintf(err, errlen,
              "%s: section %ld (HEAP): heap end 0x%" PRIx64
@@ -1122,5 +1368,10 @@ int load_contents(struct ckpt_image *img, const char *path,
              c->first[CKPT_SEC_LAYOUT], c->layout.heap_end);
     return -1;
   }
-  return check_signal_threads(c, path, err, errlen);
+  if (check_signal_threads(c, path, err, errlen) < 0)
+    return -1;
+  if (c->first[CKPT_SEC_LIBS] >= 0 &&
+      check_libs_threads(c, path, err, errlen) < 0)
+    return -1;
+  return 0;
 }

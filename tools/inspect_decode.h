@@ -146,6 +146,59 @@ struct pending_info {
   uint32_t uid;
 };
 
+/* LIBS: a shared object loaded at the checkpoint (ckpt_libs_lib_rec). */
+#define LIBS_BUILD_ID_MAX 32
+struct libs_lib_info {
+  uint64_t base, lo, hi;      /* dlpi_addr; its pages [lo, hi) */
+  const char *name, *soname;  /* pooled */
+  uint8_t build_id[LIBS_BUILD_ID_MAX];
+  uint32_t build_id_len;      /* 0: none */
+  uint32_t flags;             /* CKPT_LIB_DLOPEN */
+  uint32_t nvalues;           /* targets into it */
+  uint64_t words;             /* words holding them */
+};
+
+/* LIBS: a saved value pointing into one of them (ckpt_libs_target_rec). */
+struct libs_target_info {
+  uint64_t value, where, sym_offset;
+  uint32_t lib, count, flags; /* flags: CKPT_TARGET_* */
+  const char *symbol;         /* pooled; "" if no symbol names it (a
+                                 CKPT_TARGET_STRING's bytes, maybe "") */
+};
+
+/* What a LIBS target is, from its flags and symbol (docs/format.md). */
+enum libs_target_kind {
+  LIBS_TARGET_SYMBOL,  /* named by an exported symbol (+ offset) */
+  LIBS_TARGET_IFUNC,   /* what an IFUNC resolved to */
+  LIBS_TARGET_CODE,    /* code at no function's start (a dead return
+                          address) */
+  LIBS_TARGET_PRIVATE, /* data no exported symbol names */
+  LIBS_TARGET_HANDLE,  /* a handle of the program's dlopen calls */
+  LIBS_TARGET_ANCHOR,  /* libc's private data, named by the runtime's
+                          anchor (stdio.c) */
+  LIBS_TARGET_STRING,  /* a string in read-only data, named by its bytes */
+  LIBS_TARGET_KINDS
+};
+/* The bits of ckpt_libs_target_rec.flags that say what a value is (at most
+ * one); CKPT_TARGET_UNOWNED says where it was found and goes with any. */
+#define LIBS_TARGET_KIND_FLAGS                                                 \
+  (CKPT_TARGET_DLOPEN_HANDLE | CKPT_TARGET_IFUNC | CKPT_TARGET_CODE |          \
+   CKPT_TARGET_ANCHOR | CKPT_TARGET_STRING)
+static inline enum libs_target_kind
+libs_target_kind(const struct libs_target_info *t) {
+  if (t->flags & CKPT_TARGET_DLOPEN_HANDLE)
+    return LIBS_TARGET_HANDLE;
+  if (t->flags & CKPT_TARGET_IFUNC)
+    return LIBS_TARGET_IFUNC;
+  if (t->flags & CKPT_TARGET_CODE)
+    return LIBS_TARGET_CODE;
+  if (t->flags & CKPT_TARGET_ANCHOR)
+    return LIBS_TARGET_ANCHOR;
+  if (t->flags & CKPT_TARGET_STRING)
+    return LIBS_TARGET_STRING;
+  return *t->symbol ? LIBS_TARGET_SYMBOL : LIBS_TARGET_PRIVATE;
+}
+
 /* Section index of each decoded section type, -1 while none was seen. Only
  * the first section of a type is shown (it is the one a restart reads);
  * later ones are decoded for their structure and then dropped. */
@@ -196,6 +249,19 @@ struct contents {
 
   struct hook_info *hooks;
   uint64_t nhooks;
+
+  /* LIBS: the head, then its records, as many as the head's counts (the
+   * counts of what was decoded are libs_nlibs, libs_ntargets and
+   * libs_nthreads: the arrays hold that many). Targets are in increasing
+   * value order, threads in slot order. */
+  struct ckpt_libs_head libs_head;
+  struct libs_lib_info *libs_libs;
+  struct libs_target_info *libs_targets;
+  struct ckpt_libs_thread_rec *libs_threads;
+  uint32_t libs_nlibs, libs_ntargets, libs_nthreads;
+  uint64_t libs_words;                     /* words of all targets */
+  uint32_t libs_kinds[LIBS_TARGET_KINDS];  /* targets of each kind */
+  uint32_t libs_unowned; /* targets with CKPT_TARGET_UNOWNED */
   /* Why the functions of hooks, start routines, key destructors and frames
    * are not named from the executable's symbols (and frames get no source
    * lines), or NULL. */
@@ -210,8 +276,12 @@ struct contents {
 void contents_init(struct contents *c);
 void contents_free(struct contents *c);
 
-/* Are section contents of IMG's format version decoded (the current
- * version, CKPT_FILE_VERSION), or only its META records (older versions)? */
+/* Are section contents of IMG's format version decoded (versions
+ * DECODED_VERSION_MIN to DECODED_VERSION_MAX: the current one,
+ * CKPT_FILE_VERSION, and version 5, the same without the LIBS section), or
+ * only its META records (older versions)? */
+#define DECODED_VERSION_MIN 5
+#define DECODED_VERSION_MAX 6
 int decodes_contents(const struct ckpt_image *img);
 
 /* Decode every section this build knows (META only in older formats) into

@@ -147,7 +147,7 @@ enum ckpt_global_flags {
 /* ---- Checkpoint file --------------------------------------------------- */
 /* The layout of the file is specified in docs/format.md. */
 #define CKPT_FILE_MAGIC "CKPTIMG\0"
-#define CKPT_FILE_VERSION 5
+#define CKPT_FILE_VERSION 6
 #define CKPT_FILE_SUFFIX ".ckpt"
 #define CKPT_EXE_HASH_LEN 32 /* META EXE_HASH */
 
@@ -163,7 +163,8 @@ enum ckpt_global_flags {
   X(EXCLUDED, 8) /* ranges excluded with ckpt_exclude() */                   \
   X(HOOKS, 9)   /* ckpt_on_restart() callbacks */                            \
   X(MAPS, 10)   /* memory the program mapped itself */                      \
-  X(SIGNALS, 11) /* masks, pending signals, sigaltstack, timers */
+  X(SIGNALS, 11) /* masks, pending signals, sigaltstack, timers */        \
+  X(LIBS, 12)   /* shared objects and the saved pointers into them */
 
 
 /* META section: a sequence of records {u32 tag, u32 length, bytes[length]}.

@@ -719,8 +719,8 @@ static void test_crafted(void) {
   /* Header fields. */
   CRAFT_CASE(ok, 3, put32(file + H_VERSION, 0), expect_open_fails,
              "invalid format version 0");
-  CRAFT_CASE(ok, 3, put32(file + H_VERSION, 6), expect_open_fails,
-             "format version 6 is newer than this ckpt supports (5)");
+  CRAFT_CASE(ok, 3, put32(file + H_VERSION, 7), expect_open_fails,
+             "format version 7 is newer than this ckpt supports (6)");
   CRAFT_CASE(ok, 3, put32(file + H_HEADER_SIZE, 256), expect_open_fails,
              "header size 256 (expected 128)");
   CRAFT_CASE(ok, 3, put32(file + H_ARCH, 183), expect_open_fails,
@@ -933,14 +933,14 @@ static void test_damage(void) {
   uint8_t *copy = malloc(size);
   CHECK(copy, "out of memory");
   memcpy(copy, orig, size);
-  put32(copy + H_VERSION, 6);
+  put32(copy + H_VERSION, 7);
   write_file(path, copy, size);
   expect_open_fails(path,
-                    "format version 6 is newer than this ckpt supports (5)");
+                    "format version 7 is newer than this ckpt supports (6)");
   reseal(copy, size);
   write_file(path, copy, size);
   expect_open_fails(path,
-                    "format version 6 is newer than this ckpt supports (5)");
+                    "format version 7 is newer than this ckpt supports (6)");
   free(copy);
   free(orig);
   remove_tree(dir);

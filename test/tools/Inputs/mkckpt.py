@@ -69,7 +69,7 @@ META, LAYOUT, GLOBALS, HEAP, THREADS, FILES, RTSTATE, EXCLUDED, HOOKS, MAPS, SIG
 MMAP_BASE = 0x600000000000  # CKPT_MMAP_BASE
 
 
-VERSION = 5  # CKPT_FILE_VERSION: the one whose section contents are decoded
+VERSION = 5  # a decoded version: 6 is 5 plus LIBS (docs/inspect.md)
 RUN_ID = bytes(range(0xa0, 0xb0))  # header run_id, from version 3
 
 
