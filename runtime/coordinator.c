@@ -584,6 +584,8 @@ static void after_fork_in_child(void) {
 }
 
 int ckpt_coordinator_start(void) {
+  /* Made here, in the program: the writer must not take stdio's locks. */
+  ckpt_reloc_anchors_init();
   pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
   const char *stats = secure_getenv("CKPT_STATS_FILE");
   if (stats && *stats)

@@ -149,10 +149,6 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data) {
   read_build_id(l, info);
   if (dyn)
     read_dynamic(l, dyn);
-  if (!l->soname) {
-    const char *slash = strrchr(l->name, '/');
-    l->soname = slash ? slash + 1 : l->name;
-  }
   return 0;
 }
 
@@ -162,6 +158,13 @@ int ckpt_libs_load(struct ckpt_lib **out, size_t *n) {
     free(list.v);
     return -1;
   }
+  /* Without DT_SONAME, the name's last part; set only now, as the array
+   * may have moved while it grew. */
+  for (size_t i = 0; i < list.n; i++)
+    if (!list.v[i].soname) {
+      const char *slash = strrchr(list.v[i].name, '/');
+      list.v[i].soname = slash ? slash + 1 : list.v[i].name;
+    }
   *out = list.v;
   *n = list.n;
   return 0;
@@ -220,19 +223,29 @@ static uintptr_t resolve_ifunc(const struct ckpt_lib *l, const ElfW(Sym) *s) {
   return resolver();
 }
 
-/* A NUL-terminated string in read-only data at addr: any copy of its bytes
- * will do, in any build. *offset is its length. */
+/* Text: printable ASCII, tabs, newlines, or bytes of UTF-8 sequences. */
+static int is_text(const unsigned char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] < 0x20 && s[i] != '\t' && s[i] != '\n')
+      return 0;
+  return n > 0;
+}
+
+/* A string in read-only data at addr (text, starting after a NUL, as
+ * strings are laid out): any copy of its bytes will do, in any build.
+ * *offset is its length. Binary tables (zlib's CRC table) are not strings
+ * however they happen to end: they stay private data. */
 static const char *read_only_string(const struct ckpt_lib *l, uintptr_t addr,
                                     uint64_t *offset, uint32_t *flags) {
   for (uint32_t i = 0; i < l->nro; i++) {
-    if (addr < l->ro[i].lo || addr >= l->ro[i].hi)
+    if (addr <= l->ro[i].lo || addr >= l->ro[i].hi)
       continue;
     size_t room = l->ro[i].hi - addr;
     const char *s = (const char *)addr;
     const char *nul = memchr(s, 0, room < CKPT_TARGET_STRING_MAX
                                        ? room
                                        : CKPT_TARGET_STRING_MAX);
-    if (!nul)
+    if (!nul || s[-1] != 0 || !is_text((const unsigned char *)s, (size_t)(nul - s)))
       return NULL;
     *flags = CKPT_TARGET_STRING;
     *offset = (uint64_t)(nul - s);
@@ -316,4 +329,13 @@ int ckpt_lib_string_addr(const struct ckpt_lib *l, const char *bytes,
     }
   }
   return -1;
+}
+
+int ckpt_lib_any_symbol_addr(const struct ckpt_lib *l, const char *name,
+                             uint64_t offset, uintptr_t *addr) {
+  /* The symbol may have become an IFUNC in this build, or stopped being
+   * one: the function of that name either way. */
+  if (ckpt_lib_symbol_addr(l, name, offset, addr) == 0)
+    return 0;
+  return offset == 0 ? ckpt_lib_ifunc_addr(l, name, addr) : -1;
 }

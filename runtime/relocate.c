@@ -19,8 +19,10 @@
  * 0x7fxx_xxxx_xxxx) would be changed too; nothing but pointers has such
  * values in practice, and when no object moved no word is changed at all.
  * docs/portable-restart.md. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "rt.h"
 #include "sections.h"
@@ -35,7 +37,7 @@ static int lib_by_value(const void *a, const void *b) {
 struct found {
   uint64_t value, where;
   uint32_t lib, count;
-  int owned; /* one word holding it is in memory the program owns */
+  unsigned kinds; /* bit k: a word holding it was of CKPT_RELOC_* kind k */
 };
 
 static struct ckpt_lib *libs;
@@ -153,29 +155,44 @@ void ckpt_reloc_scan(const void *data, size_t len, uint64_t where,
       table_used++;
     }
     table[s].count++;
-    if (kind == CKPT_RELOC_OWNED && !table[s].owned) {
-      table[s].owned = 1;
+    if (kind == CKPT_RELOC_OWNED && !(table[s].kinds & 1u << kind))
       table[s].where = where ? where + i : 0; /* named first in warnings */
-    }
+    table[s].kinds |= 1u << kind;
   }
 }
 
-/* libc's private objects the runtime can find again (stdio.c), made once
- * per checkpoint or restart, only when needed. */
+/* libc's private objects the runtime can find again (stdio.c): made once,
+ * in the program before its first checkpoint (ckpt_reloc_anchors_init; the
+ * writer, a fork, must not take stdio's locks, which a thread of a library
+ * may hold) and in a restart when needed. */
 #define MAX_ANCHORS 64
 static struct ckpt_anchor anchors[MAX_ANCHORS];
 static size_t nanchors;
 static int anchors_made;
+
+static void make_anchors(const struct ckpt_lib *libc) {
+  nanchors = ckpt_stdio_anchors(libc->lo, libc->hi, anchors, MAX_ANCHORS);
+  anchors_made = 1;
+}
+
+void ckpt_reloc_anchors_init(void) {
+  struct ckpt_lib *l;
+  size_t n;
+  if (anchors_made || ckpt_libs_load(&l, &n) != 0)
+    return;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(l[i].soname, "libc.so.6") == 0)
+      make_anchors(&l[i]);
+  free(l);
+}
 
 static const struct ckpt_anchor *anchor_named(const struct ckpt_lib *libc,
                                               const char *name,
                                               uint64_t value) {
   if (strcmp(libc->soname, "libc.so.6") != 0)
     return NULL;
-  if (!anchors_made) {
-    nanchors = ckpt_stdio_anchors(libc->lo, libc->hi, anchors, MAX_ANCHORS);
-    anchors_made = 1;
-  }
+  if (!anchors_made)
+    make_anchors(libc);
   for (size_t i = 0; i < nanchors; i++)
     if (name ? strcmp(anchors[i].name, name) == 0 : anchors[i].value == value)
       return &anchors[i];
@@ -187,11 +204,66 @@ static int found_cmp(const void *a, const void *b) {
                       &((const struct found *)b)->value);
 }
 
+static void describe(char *buf, size_t len, uint64_t where, const char *what) {
+  if (where)
+    snprintf(buf, len, "%s at %#llx", what, (unsigned long long)where);
+  else
+    snprintf(buf, len, "%s", what);
+}
+
+static void warn_private(uint32_t n, const struct found *first) {
+  const struct ckpt_lib *l = &libs[first->lib];
+  char at[96];
+  describe(at, sizeof at, first->where, "the first");
+  if (!first->where)
+    snprintf(at, sizeof at, "the first in a saved field");
+  CKPT_WARN("%u saved pointer(s) into %s point at data no exported symbol "
+            "names (%s, at %s+%#llx): a restart needs this build of %s",
+            n, l->soname, at, l->soname,
+            (unsigned long long)(first->value - l->base), l->soname);
+}
+
+/* How a restart finds f's value again: *flags and the name (NULL: none). */
+static const char *classify(const struct found *f, uint64_t *off,
+                            uint32_t *flags) {
+  const struct ckpt_lib *l = &libs[f->lib];
+  *off = 0;
+  *flags = 0;
+  for (size_t h = 0; h < nhandles; h++)
+    if (handles[h] == f->value) {
+      *flags = CKPT_TARGET_DLOPEN_HANDLE;
+      return NULL;
+    }
+  const char *sym = ckpt_lib_classify(l, (uintptr_t)f->value, off, flags);
+  const struct ckpt_anchor *a;
+  if (!sym && (!*flags || *flags == CKPT_TARGET_CODE) &&
+      (a = anchor_named(l, NULL, f->value))) {
+    *flags = CKPT_TARGET_ANCHOR;
+    *off = 0;
+    return a->name;
+  }
+  /* Code at no exported function's start, held in memory the program owns:
+   * a pointer to a library's static function (zlib's zcalloc), not a dead
+   * return address. Private, then. */
+  if (*flags == CKPT_TARGET_CODE && (f->kinds & 1u << CKPT_RELOC_OWNED))
+    *flags = 0;
+  if (!(f->kinds & 1u << CKPT_RELOC_OWNED))
+    *flags |= CKPT_TARGET_UNOWNED;
+  if (f->kinds == 1u << CKPT_RELOC_STACK)
+    *flags |= CKPT_TARGET_STACK_ONLY;
+  for (uint32_t i = 0; i < l->nro; i++)
+    if (f->value >= l->ro[i].lo && f->value < l->ro[i].hi)
+      *flags |= CKPT_TARGET_READ_ONLY;
+  return sym;
+}
+
 int ckpt_reloc_write_section(int (*put)(void *ctx, const void *buf,
                                         size_t len),
-                             void *ctx) {
-  if (scan_failed)
+                             void *ctx, char *msg, size_t msglen) {
+  if (scan_failed) {
+    snprintf(msg, msglen, "out of memory for the pointers into libraries");
     return -1;
+  }
   size_t n = 0;
   for (size_t i = 0; i < table_cap; i++)
     if (table[i].value)
@@ -215,28 +287,15 @@ int ckpt_reloc_write_section(int (*put)(void *ctx, const void *buf,
         put(ctx, l->build_id, r.build_id_len))
       return -1;
   }
-  /* Private data a restart with another build could not find: named per
-   * object, once per checkpoint. */
-  uint32_t unnamed_lib = UINT32_MAX, unnamed = 0;
+  /* Private data the program keeps, which a restart with another build
+   * could not find: named per object, once per checkpoint. */
+  uint32_t unnamed = 0;
   const struct found *first_unnamed = NULL;
   for (size_t i = 0; i < n; i++) {
     const struct found *f = &table[i];
-    const struct ckpt_lib *l = &libs[f->lib];
-    uint64_t off = 0;
-    uint32_t flags = 0;
-    const char *sym = NULL;
-    for (size_t h = 0; h < nhandles; h++)
-      if (handles[h] == f->value)
-        flags = CKPT_TARGET_DLOPEN_HANDLE;
-    if (!flags)
-      sym = ckpt_lib_classify(l, (uintptr_t)f->value, &off, &flags);
-    const struct ckpt_anchor *a;
-    if (!sym && !flags && (a = anchor_named(l, NULL, f->value))) {
-      sym = a->name;
-      flags = CKPT_TARGET_ANCHOR;
-    }
-    if (!f->owned)
-      flags |= CKPT_TARGET_UNOWNED;
+    uint64_t off;
+    uint32_t flags;
+    const char *sym = classify(f, &off, &flags);
     /* A string is named by its bytes (off is their number). */
     uint32_t sym_len = !sym ? 0
                        : (flags & CKPT_TARGET_STRING) ? (uint32_t)off
@@ -247,25 +306,18 @@ int ckpt_reloc_write_section(int (*put)(void *ctx, const void *buf,
                                      f->lib,   f->count, sym_len, flags};
     if (put(ctx, &r, sizeof r) || (sym && put(ctx, sym, r.sym_len)))
       return -1;
-    if (!sym && !flags) { /* private data the program keeps */
-      if (unnamed && f->lib != unnamed_lib)
-        CKPT_WARN("%u saved pointer(s) into %s point at data no exported "
-                  "symbol names (the first, at %#llx, at %s+%#llx): a "
-                  "restart needs this build of %s",
-                  unnamed, libs[unnamed_lib].soname,
-                  (unsigned long long)first_unnamed->where,
-                  libs[unnamed_lib].soname,
-                  (unsigned long long)(first_unnamed->value -
-                                       libs[unnamed_lib].base),
-                  libs[unnamed_lib].soname);
-      if (!unnamed || f->lib != unnamed_lib) {
-        unnamed_lib = f->lib;
+    if (!sym && !flags) {
+      if (unnamed && f->lib != first_unnamed->lib) {
+        warn_private(unnamed, first_unnamed);
         unnamed = 0;
-        first_unnamed = f;
       }
+      if (!unnamed)
+        first_unnamed = f;
       unnamed += f->count;
     }
   }
+  if (unnamed)
+    warn_private(unnamed, first_unnamed);
   for (uint32_t i = 0; i < ckpt_thread_slots_used; i++) {
     const struct ckpt_thread *t = ckpt_threads[i];
     if (!t || t->library_thread)
@@ -276,21 +328,10 @@ int ckpt_reloc_write_section(int (*put)(void *ctx, const void *buf,
     if (put(ctx, &r, sizeof r))
       return -1;
   }
-  if (unnamed)
-    CKPT_WARN("%u saved pointer(s) into %s point at data no exported symbol "
-              "names (the first, at %#llx, at %s+%#llx): a restart needs "
-              "this build of %s",
-              unnamed, libs[unnamed_lib].soname,
-              (unsigned long long)first_unnamed->where,
-              libs[unnamed_lib].soname,
-              (unsigned long long)(first_unnamed->value -
-                                   libs[unnamed_lib].base),
-              libs[unnamed_lib].soname);
   return 0;
 }
 
 void ckpt_reloc_scan_end(void) {
-  anchors_made = 0;
   free(libs);
   free(spans);
   free(table);
@@ -311,11 +352,11 @@ static size_t ntargets;
 static uint64_t *new_value; /* per target, once found; 0 = not yet */
 static struct ckpt_lib *now;
 static size_t nnow;
-static int *match;     /* old library -> now, or -1 */
+static int *match;      /* old library -> now, or -1 */
 static int *same_build; /* old library: now the same build (moved or not) */
 static int settled;
-static unsigned unowned_left; /* private values left unchanged */
-static char unowned_left_first[256];
+static unsigned left_alone; /* unowned values another build cannot name */
+static char left_alone_first[256];
 static uint64_t old_lo, old_hi;
 
 struct pending {
@@ -328,10 +369,32 @@ struct pending_list {
   size_t n, cap;
 };
 static struct pending_list lib_pending, thread_pending;
+
+/* glibc's data of each saved thread: its pthread_t (one address) and the
+ * executable's TLS block, by address. */
+struct thread_range {
+  uint64_t lo, hi;
+  uint32_t thread; /* index into old_threads */
+};
 static struct ckpt_reloc_thread *old_threads;
 static size_t nold_threads;
+static struct thread_range *thread_ranges;
+static size_t nthread_ranges;
 static uint64_t threads_lo, threads_hi;
 static int threads_settled;
+
+/* Mappings to make read-only only once every pointer in them is fixed. */
+struct protect_later {
+  uintptr_t lo, hi;
+  int prot;
+};
+static struct protect_later *protect_later;
+static size_t nprotect_later;
+
+static int range_cmp(const void *a, const void *b) {
+  const struct thread_range *x = a, *y = b;
+  return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
 
 void ckpt_reloc_restore_begin(struct ckpt_reloc_lib *libs_then, size_t n,
                               struct ckpt_reloc_target *t, size_t nt,
@@ -340,17 +403,6 @@ void ckpt_reloc_restore_begin(struct ckpt_reloc_lib *libs_then, size_t n,
   nold = n;
   targets = t;
   ntargets = nt;
-  old_threads = th;
-  nold_threads = nth;
-  threads_lo = UINT64_MAX;
-  threads_hi = 0;
-  for (size_t i = 0; i < nth; i++) {
-    uint64_t lo = th[i].tls_block ? th[i].tls_block : th[i].ptid;
-    if (lo < threads_lo)
-      threads_lo = lo;
-    if (th[i].ptid + 1 > threads_hi)
-      threads_hi = th[i].ptid + 1;
-  }
   new_value = calloc(nt + 1, sizeof *new_value);
   old_lo = UINT64_MAX;
   old_hi = 0;
@@ -360,9 +412,29 @@ void ckpt_reloc_restore_begin(struct ckpt_reloc_lib *libs_then, size_t n,
     if (old[i].hi > old_hi)
       old_hi = old[i].hi;
   }
+  old_threads = th;
+  nold_threads = nth;
+  thread_ranges = calloc(2 * nth + 1, sizeof *thread_ranges);
+  nthread_ranges = 0;
+  for (size_t i = 0; thread_ranges && i < nth; i++) {
+    thread_ranges[nthread_ranges++] =
+        (struct thread_range){th[i].ptid, th[i].ptid + 1, (uint32_t)i};
+    if (th[i].tls_block && th[i].tls_size)
+      thread_ranges[nthread_ranges++] = (struct thread_range){
+          th[i].tls_block, th[i].tls_block + th[i].tls_size, (uint32_t)i};
+  }
+  if (thread_ranges)
+    qsort(thread_ranges, nthread_ranges, sizeof *thread_ranges, range_cmp);
+  threads_lo = nthread_ranges ? thread_ranges[0].lo : 0;
+  threads_hi = 0;
+  for (size_t i = 0; i < nthread_ranges; i++)
+    if (thread_ranges[i].hi > threads_hi)
+      threads_hi = thread_ranges[i].hi;
 }
 
 static int old_lib_at(uint64_t v) {
+  if (v < old_lo || v >= old_hi)
+    return -1;
   for (size_t i = 0; i < nold; i++)
     if (v >= old[i].lo && v < old[i].hi)
       return (int)i;
@@ -381,11 +453,23 @@ static struct ckpt_reloc_target *target_of(uint64_t v) {
   return lo < ntargets && targets[lo].value == v ? &targets[lo] : NULL;
 }
 
-static void describe(char *buf, size_t len, uint64_t where, const char *what) {
-  if (where)
-    snprintf(buf, len, "%s at %#llx", what, (unsigned long long)where);
-  else
-    snprintf(buf, len, "%s", what);
+/* Leave v as it is: a value in the heap, mappings or stacks that another
+ * build cannot name (a library's own state, a value left by an earlier
+ * call); named once, after the threads are back. Values only on stacks and
+ * in registers that point into code (dead return addresses) or read-only
+ * data (the library's tables, used by the call that left them) are not
+ * even counted: a program keeps no such pointer across a checkpoint. */
+static int leave(uint64_t v, const struct ckpt_reloc_target *t,
+                 const char *at, const struct ckpt_reloc_lib *o,
+                 uint64_t *out) {
+  *out = v;
+  if (t && (t->flags & CKPT_TARGET_STACK_ONLY) &&
+      (t->flags & (CKPT_TARGET_CODE | CKPT_TARGET_READ_ONLY)))
+    return 0;
+  if (!left_alone++)
+    snprintf(left_alone_first, sizeof left_alone_first, "%s, at %s+%#llx",
+             at, o->soname, (unsigned long long)(v - o->base));
+  return 0;
 }
 
 /* The value v has now; -1 and msg if it has none. */
@@ -401,14 +485,15 @@ static int translate(uint64_t v, uint64_t where, const char *what,
     *out = v; /* dlopen.c translates the program's handles itself */
     return 0;
   }
+  /* Not in the checkpoint's list: the word changed between the writer's
+   * look and its write (shared memory). Treated as unowned. */
+  int unowned = !t || (t->flags & CKPT_TARGET_UNOWNED);
   char at[160];
+  describe(at, sizeof at, where, what);
   const struct ckpt_reloc_lib *o = &old[i];
-  if (t && (t->flags & CKPT_TARGET_CODE) && match[i] >= 0 && !same_build[i]) {
-    *out = v; /* a dead return address: nothing will use it */
-    return 0;
-  }
   if (match[i] < 0) {
-    describe(at, sizeof at, where, what);
+    if (unowned)
+      return leave(v, t, at, o, out);
     snprintf(msg, msglen,
              "a pointer (%s) points into %s, which is not loaded now", at,
              o->name);
@@ -419,15 +504,18 @@ static int translate(uint64_t v, uint64_t where, const char *what,
     *out = new_value[t - targets];
     return 0;
   }
-  describe(at, sizeof at, where, what);
+  uintptr_t addr;
   /* Resolved again for this CPU, even in the same build (the CPU or
-   * GLIBC_TUNABLES may differ). */
+   * GLIBC_TUNABLES may differ); the function may have stopped being an
+   * IFUNC in this build. */
   if (t && (t->flags & CKPT_TARGET_IFUNC)) {
-    uintptr_t addr;
-    if (ckpt_lib_ifunc_addr(l, t->symbol, &addr) != 0) {
+    if (ckpt_lib_ifunc_addr(l, t->symbol, &addr) != 0 &&
+        ckpt_lib_symbol_addr(l, t->symbol, 0, &addr) != 0) {
+      if (unowned)
+        return leave(v, t, at, o, out);
       snprintf(msg, msglen,
                "a pointer (%s) is what %s's IFUNC %s resolved to, and %s "
-               "here has no IFUNC of that name: restart where %s is the "
+               "here has no function of that name: restart where %s is the "
                "build the checkpoint was taken with",
                at, o->soname, t->symbol, l->name, o->soname);
       return -1;
@@ -440,80 +528,65 @@ static int translate(uint64_t v, uint64_t where, const char *what,
     *out = v - o->base + l->base;
     return 0;
   }
-  if (t && (t->flags & CKPT_TARGET_STRING)) {
-    uintptr_t addr;
-    if (ckpt_lib_string_addr(l, t->symbol, strlen(t->symbol), &addr) != 0) {
-      snprintf(msg, msglen,
-               "a pointer (%s) points to the string \"%.40s\" in %s's "
-               "read-only data, and %s here has no such string: restart "
-               "where %s is the build the checkpoint was taken with",
-               at, t->symbol, o->soname, l->name, o->soname);
-      return -1;
-    }
+  if (!t)
+    return leave(v, t, at, o, out);
+  if (t->flags & CKPT_TARGET_CODE)
+    return leave(v, t, at, o, out); /* a return address nothing will use */
+  int found = 0;
+  if (t->flags & CKPT_TARGET_STRING) {
+    found = ckpt_lib_string_addr(l, t->symbol, strlen(t->symbol), &addr) == 0;
+  } else if (t->flags & CKPT_TARGET_ANCHOR) {
+    const struct ckpt_anchor *a = anchor_named(l, t->symbol, 0);
+    if (a)
+      addr = a->value + t->sym_offset;
+    found = a != NULL;
+  } else if (t->symbol[0]) {
+    found = ckpt_lib_any_symbol_addr(l, t->symbol, t->sym_offset, &addr) == 0;
+  }
+  if (found) {
     new_value[t - targets] = addr;
     *out = addr;
     return 0;
   }
-  if (t && (t->flags & CKPT_TARGET_ANCHOR)) {
-    const struct ckpt_anchor *a = anchor_named(l, t->symbol, 0);
-    if (!a) {
-      snprintf(msg, msglen,
-               "a pointer (%s) points at libc's %s, which this libc's "
-               "streams do not have: restart where %s is the build the "
-               "checkpoint was taken with",
-               at, t->symbol, o->soname);
-      return -1;
-    }
-    new_value[t - targets] = a->value + t->sym_offset;
-    *out = new_value[t - targets];
-    return 0;
-  }
-  if (!t) {
+  if (unowned)
+    return leave(v, t, at, o, out);
+  if (t->flags & CKPT_TARGET_STRING)
     snprintf(msg, msglen,
-             "a pointer (%s) into %s (at %s+%#llx) is not in the checkpoint's "
-             "list of pointers: the file is damaged",
-             at, o->soname, o->soname, (unsigned long long)(v - o->base));
-    return -1;
-  }
-  uintptr_t addr;
-  if (!t->symbol[0] && (t->flags & CKPT_TARGET_UNOWNED)) {
-    *out = v; /* most likely not the program's: left, and named once */
-    if (!unowned_left++)
-      snprintf(unowned_left_first, sizeof unowned_left_first,
-               "%s, at %s+%#llx", at, o->soname,
-               (unsigned long long)(v - o->base));
-    return 0;
-  }
-  if (!t->symbol[0]) {
-    snprintf(msg, msglen,
-             "a pointer (%s) points into %s's private data (at %s+%#llx, "
-             "no exported symbol), and %s here is another build: restart "
+             "a pointer (%s) points to the string \"%.40s\" in %s's "
+             "read-only data, and %s here has no such string: restart "
              "where %s is the build the checkpoint was taken with",
-             at, o->soname, o->soname, (unsigned long long)(v - o->base),
-             l->name, o->soname);
-    return -1;
-  }
-  if (ckpt_lib_symbol_addr(l, t->symbol, t->sym_offset, &addr) != 0) {
+             at, t->symbol, o->soname, l->name, o->soname);
+  else if (t->flags & CKPT_TARGET_ANCHOR)
+    snprintf(msg, msglen,
+             "a pointer (%s) points at libc's %s, which this libc's streams "
+             "do not have: restart where %s is the build the checkpoint "
+             "was taken with",
+             at, t->symbol, o->soname);
+  else if (t->symbol[0])
     snprintf(msg, msglen,
              "a pointer (%s) points to %s+%#llx in %s, and %s here has no "
              "such symbol or a smaller one: restart where %s is the build "
              "the checkpoint was taken with",
              at, t->symbol, (unsigned long long)t->sym_offset, o->soname,
              l->name, o->soname);
-    return -1;
-  }
-  new_value[t - targets] = addr;
-  *out = addr;
-  return 0;
+  else
+    snprintf(msg, msglen,
+             "a pointer (%s) points into %s's private data (at %s+%#llx, "
+             "no exported symbol), and %s here is another build: restart "
+             "where %s is the build the checkpoint was taken with",
+             at, o->soname, o->soname, (unsigned long long)(v - o->base),
+             l->name, o->soname);
+  return -1;
 }
 
 static int fix(uint64_t *word, uint64_t where, const char *what, char *msg,
                size_t msglen) {
-  uint64_t v = *word, nv;
+  uint64_t v, nv;
+  memcpy(&v, word, sizeof v);
   if (translate(v, where, what, &nv, msg, msglen) != 0)
     return -1;
   if (nv != v)
-    *word = nv;
+    memcpy(word, &nv, sizeof nv);
   return 0;
 }
 
@@ -521,19 +594,27 @@ static int fix(uint64_t *word, uint64_t where, const char *what, char *msg,
 static int old_thread_at(uint64_t v) {
   if (v < threads_lo || v >= threads_hi)
     return -1;
-  for (size_t i = 0; i < nold_threads; i++)
-    if (v == old_threads[i].ptid ||
-        (v >= old_threads[i].tls_block &&
-         v - old_threads[i].tls_block < old_threads[i].tls_size))
-      return (int)i;
-  return -1;
+  size_t lo = 0, hi = nthread_ranges;
+  while (lo < hi) { /* the last range starting at or below v */
+    size_t mid = (lo + hi) / 2;
+    if (thread_ranges[mid].lo <= v)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == 0 || v >= thread_ranges[lo - 1].hi)
+    return -1;
+  return (int)thread_ranges[lo - 1].thread;
 }
 
-static int thread_fix(uint64_t *word) {
-  int i = old_thread_at(*word);
-  if (i >= 0)
-    *word = *word - old_threads[i].ptid + old_threads[i].new_ptid;
-  return 0;
+static void thread_fix(uint64_t *word) {
+  uint64_t v;
+  memcpy(&v, word, sizeof v);
+  int i = old_thread_at(v);
+  if (i >= 0) {
+    v = v - old_threads[i].ptid + old_threads[i].new_ptid;
+    memcpy(word, &v, sizeof v);
+  }
 }
 
 static int defer(struct pending_list *l, uint64_t *word, uint64_t where,
@@ -561,7 +642,7 @@ int ckpt_reloc_note(void *dst, size_t len, uint64_t where, const char *what,
     memcpy(&v, p + i, 8);
     uint64_t *word = (uint64_t *)(void *)(p + i);
     uint64_t w = where ? where + i : 0;
-    if (ntargets && v >= old_lo && v < old_hi && old_lib_at(v) >= 0) {
+    if (ntargets && old_lib_at(v) >= 0) {
       if (settled) {
         if (fix(word, w, what, msg, msglen) != 0)
           return -1;
@@ -578,6 +659,20 @@ int ckpt_reloc_note(void *dst, size_t len, uint64_t where, const char *what,
   return 0;
 }
 
+int ckpt_reloc_protect_later(uintptr_t lo, uintptr_t hi, int prot) {
+  struct protect_later *v =
+      realloc(protect_later, (nprotect_later + 1) * sizeof *v);
+  if (!v)
+    return -1;
+  protect_later = v;
+  protect_later[nprotect_later++] = (struct protect_later){lo, hi, prot};
+  return 0;
+}
+
+int ckpt_reloc_value(uint64_t *v, const char *what, char *msg, size_t msglen) {
+  return fix(v, 0, what, msg, msglen);
+}
+
 static int same_name(const char *a, const char *b) {
   return a && b && strcmp(a, b) == 0;
 }
@@ -590,7 +685,7 @@ int ckpt_reloc_settle(char *msg, size_t msglen) {
   match = calloc(nold + 1, sizeof *match);
   same_build = calloc(nold + 1, sizeof *same_build);
   char *used = calloc(nnow + 1, 1);
-  if (!match || !same_build || !used || (ntargets && !new_value)) {
+  if (!match || !same_build || !used || !new_value) {
     snprintf(msg, msglen, "out of memory for the list of libraries");
     return -1;
   }
@@ -624,13 +719,12 @@ int ckpt_reloc_settle(char *msg, size_t msglen) {
                old[i].soname, old[i].name);
       return -1;
     }
+    /* Without a GNU build-id two builds cannot be told apart: such a
+     * library is always found again by name. */
     const struct ckpt_lib *l = &now[match[i]];
-    same_build[i] = old[i].build_id_len
-                        ? old[i].build_id_len == l->build_id_len &&
-                              memcmp(old[i].build_id, l->build_id,
-                                     l->build_id_len) == 0
-                        : old[i].base == l->base && old[i].hi - old[i].lo ==
-                                                         l->hi - l->lo;
+    same_build[i] = old[i].build_id_len &&
+                    old[i].build_id_len == l->build_id_len &&
+                    memcmp(old[i].build_id, l->build_id, l->build_id_len) == 0;
   }
   settled = 1;
   for (size_t i = 0; i < lib_pending.n; i++) {
@@ -661,18 +755,30 @@ int ckpt_reloc_threads_settle(char *msg, size_t msglen) {
       t->tls_block = o->tls_block - o->ptid + o->new_ptid;
   }
   threads_settled = 1;
-  if (unowned_left)
+  for (size_t i = 0; i < thread_pending.n; i++)
+    thread_fix(thread_pending.v[i].word);
+  free(thread_pending.v);
+  thread_pending = (struct pending_list){NULL, 0, 0};
+  for (size_t i = 0; i < nprotect_later; i++) {
+    const struct protect_later *p = &protect_later[i];
+    if (mprotect((void *)p->lo, p->hi - p->lo, p->prot) != 0) {
+      snprintf(msg, msglen, "cannot set the protection of mapping "
+                            "%#lx-%#lx: %s",
+               (unsigned long)p->lo, (unsigned long)p->hi, strerror(errno));
+      return -1;
+    }
+  }
+  free(protect_later);
+  protect_later = NULL;
+  nprotect_later = 0;
+  if (left_alone)
     CKPT_WARN("%u value(s) in the heap, mappings or stacks pointed into "
               "private data of a library that is another build here (the "
               "first: %s); they were left as they were, as such values are "
               "a library's own state or left from earlier calls; if the "
               "program uses one, restart with the build the checkpoint was "
               "taken with",
-              unowned_left, unowned_left_first);
-  for (size_t i = 0; i < thread_pending.n; i++)
-    thread_fix(thread_pending.v[i].word);
-  free(thread_pending.v);
-  thread_pending = (struct pending_list){NULL, 0, 0};
+              left_alone, left_alone_first);
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -74,8 +75,7 @@ static void note(void *dst, size_t len, uint64_t where, const char *what) {
 
 /* The libraries built with ckpt-cc -shared must be the builds the
  * checkpoint was taken with: their globals and frames come back by their
- * layout. reopen_libraries has checked that every library is where it
- * may be elsewhere (the same build, checked here). */
+ * layout. They may be elsewhere (relocate.c moves the pointers). */
 static void check_modules(void) {
   struct ckpt_section_reader *r = open_section(CKPT_SEC_META);
   char matched[CKPT_MAX_MODULES] = {0};
@@ -358,10 +358,17 @@ static void restore_maps(void) {
       get(r, (void *)(uintptr_t)e.addr, e.len);
       note((void *)(uintptr_t)e.addr, e.len, e.addr, "mapped memory");
     }
-    if (ckpt_mappings_restore_protection(&piece) != 0)
+    /* Pointers into libraries in it get their new values later, and those
+     * to the threads' glibc data later still: a piece that is not writable
+     * gets its protection only then. */
+    if (m.kind != CKPT_MAP_FILE_SHARED && !(m.prot & PROT_WRITE)) {
+      if (ckpt_reloc_protect_later(piece.lo, piece.hi, piece.prot) != 0)
+        FAIL("out of memory");
+    } else if (ckpt_mappings_restore_protection(&piece) != 0) {
       FAIL("cannot set the protection of mapping %#llx-%#llx: %s",
            (unsigned long long)m.lo, (unsigned long long)m.hi,
            strerror(errno));
+    }
   }
   finish(r);
 }
@@ -740,8 +747,13 @@ static void restore_threads(void) {
       if (!t->restore_tls)
         FAIL("out of memory");
       get(r, t->restore_tls, tr.tls_len);
-      note(t->restore_tls, tr.tls_len, tr.tls_block,
-           "a thread's thread-local variables");
+      /* Piece by piece, as the writer looked at them (snapshot.c). */
+      unsigned char *piece = t->restore_tls;
+      for (size_t i = 0; i < ckpt_tls_piece_count(); i++) {
+        note(piece, ckpt_tls_piece_size(i), 0,
+             "a thread's thread-local variables");
+        piece += ckpt_tls_piece_size(i);
+      }
     }
     if (tr.nkey_values) {
       t->key_values = calloc(tr.nkey_values, sizeof *t->key_values);
@@ -848,6 +860,7 @@ void ckpt_restore_and_run(void) {
   if (ckpt_files_restore(files, (int)nfiles, msg, sizeof msg) != 0)
     FAIL("%s", msg);
   free(files);
+  ckpt_reloc_anchors_init(); /* before the restored streams are linked in */
   if (ckpt_stdio_restore(ckpt_start.stdio_list, ckpt_start.pointer_guard,
                          heap_end, msg, sizeof msg) != 0)
     FAIL("%s", msg);
@@ -855,11 +868,7 @@ void ckpt_restore_and_run(void) {
       ckpt_exit_handlers_restore(msg, sizeof msg) != 0)
     FAIL("%s", msg);
   environ = ckpt_start.environ_value;
-  /* Everything is back but the stacks: the program's callbacks may now
-   * rebuild what was excluded. They run on this (the original) stack, with
-   * no frame record below them, before any thread resumes. */
-  ckpt_self = &ckpt_main_thread;
-  ckpt_run_restart_hooks();
-  ckpt_self = NULL;
+  /* The threads are made again, then the program's restart callbacks run
+   * (threads.c), once pthread_t values and TLS pointers are fixed. */
   ckpt_threads_restore_and_run();
 }

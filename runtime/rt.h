@@ -379,6 +379,10 @@ extern size_t ckpt_tls_saved_size;
 int ckpt_tls_add_static_block(uintptr_t block, size_t size);
 /* put(ctx, piece, size) for each saved piece of the thread whose executable
  * block is exe_block, in order; -1 as soon as put fails. */
+/* The pieces ckpt_tls_save saves, in order (their sizes add up to
+ * ckpt_tls_saved_size). */
+size_t ckpt_tls_piece_count(void);
+size_t ckpt_tls_piece_size(size_t i);
 int ckpt_tls_save(uintptr_t exe_block,
                   int (*put)(void *ctx, const void *p, size_t n), void *ctx);
 void ckpt_tls_init(void);     /* first thing in main */
@@ -550,6 +554,9 @@ const char *ckpt_lib_classify(const struct ckpt_lib *l, uintptr_t addr,
  * -1 if none. */
 int ckpt_lib_string_addr(const struct ckpt_lib *l, const char *bytes,
                          size_t len, uintptr_t *addr);
+/* ckpt_lib_symbol_addr, else (offset 0) the IFUNC of that name resolved. */
+int ckpt_lib_any_symbol_addr(const struct ckpt_lib *l, const char *name,
+                             uint64_t offset, uintptr_t *addr);
 /* What the IFUNC `name` of l resolves to in this process; -1 if none. */
 int ckpt_lib_ifunc_addr(const struct ckpt_lib *l, const char *name,
                         uintptr_t *addr);
@@ -563,16 +570,19 @@ int ckpt_lib_symbol_addr(const struct ckpt_lib *l, const char *name,
  * program memory (and every saved pointer-sized field a restart gives back
  * to the program), then ckpt_reloc_write_section (the LIBS section). */
 int ckpt_reloc_scan_begin(void);
-/* kind: where the bytes are. The heap, mappings, stacks and registers
- * also hold libraries' own state and values dead since an earlier call;
- * the program's globals, TLS and the like hold what the program keeps
- * (CKPT_TARGET_UNOWNED). */
-enum { CKPT_RELOC_OWNED = 0, CKPT_RELOC_SHARED = 1 };
+/* kind: where the bytes are. The heap and mappings also hold libraries'
+ * own state, stacks and registers values dead since an earlier call; the
+ * program's globals, TLS and the like hold what the program keeps
+ * (CKPT_TARGET_UNOWNED, CKPT_TARGET_STACK_ONLY). */
+enum { CKPT_RELOC_OWNED = 0, CKPT_RELOC_SHARED = 1, CKPT_RELOC_STACK = 2 };
 void ckpt_reloc_scan(const void *data, size_t len, uint64_t where,
                      unsigned kind);
 int ckpt_reloc_write_section(int (*put)(void *ctx, const void *buf,
                                         size_t len),
-                             void *ctx);
+                             void *ctx, char *msg, size_t msglen);
+/* In the program, before its first checkpoint: libc's stdio anchors
+ * (stdio.c), which the writer must not make itself. */
+void ckpt_reloc_anchors_init(void);
 void ckpt_reloc_scan_end(void);
 /* Restart: ckpt_reloc_restore_begin with the LIBS section's records; then
  * ckpt_reloc_note on every range restored (the same ranges the writer
@@ -609,6 +619,12 @@ void ckpt_reloc_restore_begin(struct ckpt_reloc_lib *libs, size_t nlibs,
 int ckpt_reloc_note(void *dst, size_t len, uint64_t where, const char *what,
                     int flags, char *msg, size_t msglen);
 int ckpt_reloc_settle(char *msg, size_t msglen);
+/* A mapping restored read-only (or with no access): its protection is set
+ * once every pointer in it has its new value (ckpt_reloc_threads_settle). */
+int ckpt_reloc_protect_later(uintptr_t lo, uintptr_t hi, int prot);
+/* A value not in memory (a demangled stdio callback), after
+ * ckpt_reloc_settle: *v gets its new value. */
+int ckpt_reloc_value(uint64_t *v, const char *what, char *msg, size_t msglen);
 /* Once every saved thread is created again (ckpt_threads[slot]->ptid is its
  * new pthread_t), before any runs on: pthread_t values and pointers into
  * the executable's TLS blocks get their new values, and each thread's
@@ -783,6 +799,11 @@ struct ckpt_anchor {
 };
 size_t ckpt_stdio_anchors(uintptr_t libc_lo, uintptr_t libc_hi,
                           struct ckpt_anchor *out, size_t cap);
+/* The callbacks of the cookie streams (fopencookie, fmemopen) in glibc's
+ * list from head on, demangled (at most cap); only once the anchors are
+ * made. For the writer: no lock is taken. */
+size_t ckpt_stdio_cookie_funcs(void *head, uintptr_t heap_end, uint64_t *out,
+                               size_t cap);
 /* Link the restored streams into libc's list and re-mangle their callbacks. */
 int ckpt_stdio_restore(void *saved_head, uintptr_t saved_guard,
                        uintptr_t heap_end, char *msg, size_t msglen);

@@ -86,6 +86,14 @@ struct ckpt_libs_thread_rec {
  * vtable). If it is private data (no symbol), the checkpoint does not warn,
  * and a restart with another build leaves it as it is, with a warning. */
 #define CKPT_TARGET_UNOWNED 32u
+/* With UNOWNED: every word holding the value is on a saved stack or in
+ * saved registers. A dead return address (CODE) there is not even counted
+ * in the restart's warning. */
+#define CKPT_TARGET_STACK_ONLY 64u
+/* The value lies in a read-only data segment of the object (a table of
+ * libm's, left in a register after a call): with STACK_ONLY, not counted in
+ * the restart's warning either. */
+#define CKPT_TARGET_READ_ONLY 128u
 
 /* GLOBALS: records (ckpt_global_rec + name + extents), ended by a record
  * with addr == 0. Extents: (ckpt_extent_rec + len bytes), ended by len == 0;

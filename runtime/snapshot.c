@@ -554,7 +554,7 @@ static int write_frames_and_stack(struct out *o, const struct frame_list *l,
       return -1;
   }
   /* Stack pages never touched are absent from the pagemap and skipped. */
-  struct extent_ctx e = {o, 0, 0, CKPT_RELOC_SHARED};
+  struct extent_ctx e = {o, 0, 0, CKPT_RELOC_STACK};
   if (emit_outside(excl, nexcl, save_lo, save_hi - save_lo, 1, emit_extent,
                    &e))
     return -1;
@@ -562,18 +562,13 @@ static int write_frames_and_stack(struct out *o, const struct frame_list *l,
   return put(o, &end, sizeof end);
 }
 
-/* A thread's TLS block, saved piece by piece: the pieces are the block's
- * bytes in order, so each is looked at by where it is in the block. */
-struct tls_out {
-  struct out *o;
-  uint64_t at;
-};
-
+/* A thread's TLS, saved piece by piece (the executable's block, then each
+ * ckpt-cc library's): each piece is looked at on its own, its start taken
+ * as aligned (a restart has the pieces in one buffer: threads.c
+ * ckpt_tls_note). */
 static int put_tls_piece(void *ctx, const void *buf, size_t len) {
-  struct tls_out *t = ctx;
-  ckpt_reloc_scan(buf, len, t->at, CKPT_RELOC_OWNED);
-  t->at += len;
-  return put(t->o, buf, len);
+  ckpt_reloc_scan(buf, len, 0, CKPT_RELOC_OWNED);
+  return put(ctx, buf, len);
 }
 
 static int write_threads(struct out *o, char *msg, size_t msglen) {
@@ -607,8 +602,10 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
   for (uint32_t k = 0; k < ckpt_keys_used; k++) {
     struct ckpt_key_rec kr = {(uint64_t)(uintptr_t)ckpt_keys[k].destructor,
                               ckpt_keys[k].alive, 0};
+    /* Libraries make keys too (libomp's destructor is a static function
+     * of it): not memory the program owns. */
     ckpt_reloc_scan(&kr.destructor, sizeof kr.destructor, 0,
-                    CKPT_RELOC_OWNED);
+                    CKPT_RELOC_SHARED);
     if (put(o, &kr, sizeof kr))
       return -1;
   }
@@ -682,10 +679,9 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
     ckpt_reloc_scan(&tr.start_fn, 3 * sizeof tr.start_fn, 0,
                     CKPT_RELOC_OWNED);
     ckpt_reloc_scan(&tr.resume, offsetof(struct ckpt_call_point, mxcsr), 0,
-                    CKPT_RELOC_SHARED);
-    struct tls_out tls = {o, tr.tls_block};
+                    CKPT_RELOC_STACK);
     int rc = put(o, &tr, sizeof tr) ||
-             (tr.tls_len && ckpt_tls_save(t->tls_block, put_tls_piece, &tls));
+             (tr.tls_len && ckpt_tls_save(t->tls_block, put_tls_piece, o));
     for (uint32_t k = 0; k < nkeys && !rc; k++) {
       uint64_t v = (uint64_t)(uintptr_t)t->key_values[k];
       rc = put_value(o, &v, sizeof v);
@@ -695,7 +691,7 @@ static int write_threads(struct out *o, char *msg, size_t msglen) {
     if (!rc && by_signal) {
       uint64_t mask = ckpt_sigset_bits(&t->stop_mask);
       ckpt_reloc_scan(t->stop_context->gregs,
-                      sizeof t->stop_context->gregs, 0, CKPT_RELOC_SHARED);
+                      sizeof t->stop_context->gregs, 0, CKPT_RELOC_STACK);
       rc = put(o, t->stop_context,
                offsetof(struct ckpt_cpu_context, fp) +
                    t->stop_context->fp_len) ||
@@ -823,9 +819,17 @@ int ckpt_snapshot_write(const struct ckpt_snapshot_input *in, char *path,
   if (ckpt_image_begin_section(w, CKPT_SEC_THREADS) ||
       write_threads(&o, msg, msglen) || ckpt_image_end_section(w))
     goto fail;
+  /* The callbacks of cookie streams are stored mangled: looked at apart
+   * (fmemopen's are libc's own functions). */
+  static uint64_t cookie_funcs[4096];
+  size_t ncookie = ckpt_stdio_cookie_funcs(ckpt_start.stdio_list,
+                                           ckpt_heap_app_end(), cookie_funcs,
+                                           sizeof cookie_funcs / 8);
+  ckpt_reloc_scan(cookie_funcs, ncookie * 8, 0, CKPT_RELOC_SHARED);
   /* Last: every section above has been looked at for pointers. */
   if (ckpt_image_begin_section(w, CKPT_SEC_LIBS) ||
-      ckpt_reloc_write_section(put_piece, &o) || ckpt_image_end_section(w))
+      ckpt_reloc_write_section(put_piece, &o, msg, msglen) ||
+      ckpt_image_end_section(w))
     goto fail;
   ckpt_reloc_scan_end();
   return ckpt_image_commit(w, msg, msglen);

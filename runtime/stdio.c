@@ -167,9 +167,16 @@ int ckpt_stdio_restore(void *saved_head, uintptr_t saved_guard,
     }
     if (cookie_vt &&
         *(const void **)(fp + GLIBC_FILE_VTABLE_OFFSET) == cookie_vt) {
+      /* fmemopen's callbacks are libc's own functions, which may be
+       * elsewhere now (the writer looked at them: ckpt_stdio_cookie_funcs). */
       uintptr_t *fns = (uintptr_t *)(fp + GLIBC_COOKIE_FUNCS_OFFSET);
-      for (int i = 0; i < 4; i++)
-        fns[i] = mangle(demangle(fns[i], saved_guard), guard);
+      for (int i = 0; i < 4; i++) {
+        uint64_t fn = demangle(fns[i], saved_guard);
+        if (fn && ckpt_reloc_value(&fn, "a stdio cookie stream's callback",
+                                   msg, msglen) != 0)
+          return -1;
+        fns[i] = mangle((uintptr_t)fn, guard);
+      }
     }
     fp = *(char **)(fp + GLIBC_FILE_CHAIN_OFFSET);
   }
@@ -203,8 +210,8 @@ int ckpt_stdio_restore(void *saved_head, uintptr_t saved_guard,
  * the field that holds it: "stdio:memstream+216" is the vtable of an
  * open_memstream FILE, in this process's libc. */
 #define GLIBC_FILE_WIDE_DATA_OFFSET 160
-#define GLIBC_FILE_SCANNED 240       /* struct _IO_FILE and the vtable */
-#define GLIBC_WIDE_DATA_SCANNED 400  /* struct _IO_wide_data */
+#define GLIBC_FILE_SCANNED 224       /* struct _IO_FILE and the vtable */
+#define GLIBC_WIDE_DATA_SCANNED 232  /* sizeof (struct _IO_wide_data) */
 
 static void anchor_words(const char *kind, const void *obj, size_t len,
                          uintptr_t lo, uintptr_t hi, struct ckpt_anchor *out,
@@ -220,12 +227,27 @@ static void anchor_words(const char *kind, const void *obj, size_t len,
   }
 }
 
+/* The cookie streams' vtable (fopencookie's, fmemopen's), in this libc. */
+static const void *anchored_cookie_vtable;
+
 static void anchor_stream(const char *kind, FILE *f, uintptr_t lo,
                           uintptr_t hi, struct ckpt_anchor *out, size_t cap,
                           size_t *n) {
   if (!f)
     return;
   anchor_words(kind, f, GLIBC_FILE_SCANNED, lo, hi, out, cap, n);
+  const void *vt = *(const void **)((const char *)f + GLIBC_FILE_VTABLE_OFFSET);
+  if (vt == anchored_cookie_vtable) {
+    /* Its callbacks, mangled in the FILE: fmemopen's are libc's. */
+    uint64_t fns[4];
+    const uintptr_t *mangled =
+        (const uintptr_t *)((const char *)f + GLIBC_COOKIE_FUNCS_OFFSET);
+    for (int i = 0; i < 4; i++)
+      fns[i] = demangle(mangled[i], ckpt_pointer_guard());
+    char fkind[32];
+    snprintf(fkind, sizeof fkind, "%s.funcs", kind);
+    anchor_words(fkind, fns, sizeof fns, lo, hi, out, cap, n);
+  }
   const char *wide;
   memcpy(&wide, (const char *)f + GLIBC_FILE_WIDE_DATA_OFFSET, sizeof wide);
   /* Streams without wide data hold -1 there (cookie streams). */
@@ -248,6 +270,7 @@ size_t ckpt_stdio_anchors(uintptr_t libc_lo, uintptr_t libc_hi,
   wchar_t *wbuf = NULL;
   size_t len = 0;
   char mem[16];
+  anchored_cookie_vtable = cookie_vtable();
   anchor_stream("cookie", fopencookie(NULL, "r", fns), libc_lo, libc_hi, out,
                 cap, &n);
   anchor_stream("fmemopen", fmemopen(mem, sizeof mem, "r"), libc_lo, libc_hi,
@@ -260,6 +283,32 @@ size_t ckpt_stdio_anchors(uintptr_t libc_lo, uintptr_t libc_hi,
   free(wbuf);
   anchor_stream("fopen-m", fopen("/dev/null", "rm"), libc_lo, libc_hi, out,
                 cap, &n);
+  /* An "m" stream that has read switches to another vtable: a regular
+   * file can be mapped (the executable itself). */
+  FILE *m = fopen("/proc/self/exe", "rm");
+  if (m && fgetc(m) != EOF)
+    anchor_stream("fopen-m-read", m, libc_lo, libc_hi, out, cap, &n);
+  else if (m)
+    fclose(m);
   ckpt_heap_use_app = saved;
+  return n;
+}
+
+size_t ckpt_stdio_cookie_funcs(void *head, uintptr_t heap_end, uint64_t *out,
+                               size_t cap) {
+  size_t n = 0;
+  if (!anchored_cookie_vtable)
+    return 0;
+  unsigned long seen = 0;
+  for (char *fp = head; fp && in_app_heap(fp, heap_end) && seen < 1000000;
+       seen++) {
+    if (*(const void **)(fp + GLIBC_FILE_VTABLE_OFFSET) ==
+        anchored_cookie_vtable) {
+      const uintptr_t *fns = (const uintptr_t *)(fp + GLIBC_COOKIE_FUNCS_OFFSET);
+      for (int i = 0; i < 4 && n < cap; i++)
+        out[n++] = demangle(fns[i], ckpt_pointer_guard());
+    }
+    fp = *(char **)(fp + GLIBC_FILE_CHAIN_OFFSET);
+  }
   return n;
 }

@@ -147,6 +147,9 @@ int ckpt_tls_save(uintptr_t exe_block,
   return 0;
 }
 
+size_t ckpt_tls_piece_count(void) { return tls_npieces; }
+size_t ckpt_tls_piece_size(size_t i) { return tls_pieces[i].size; }
+
 static void tls_load(uintptr_t exe_block, const unsigned char *saved) {
   for (size_t i = 0; i < tls_npieces; i++) {
     memcpy((void *)(exe_block + (uintptr_t)tls_pieces[i].delta), saved,
@@ -602,6 +605,13 @@ void ckpt_threads_restore_and_run(void) {
   char msg[300];
   if (ckpt_reloc_threads_settle(msg, sizeof msg) != 0)
     ckpt_fatal("restore: %s", msg);
+  /* Everything is back but the stacks: the program's callbacks may now
+   * rebuild what was excluded. They run on this (the original) stack, with
+   * no frame record below them, before any thread resumes (the others wait
+   * for threads_relocated). */
+  ckpt_self = main_t;
+  ckpt_run_restart_hooks();
+  ckpt_self = NULL;
   __atomic_store_n(&threads_relocated, 1, __ATOMIC_RELEASE);
   ckpt_futex_wake(&threads_relocated, 1 << 30);
   thread_tls_setup(main_t);

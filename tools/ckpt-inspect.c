@@ -1092,7 +1092,11 @@ static void print_text_libs_target(const struct contents *c,
     printf("%s in a saved field, not in memory", t->count == 1 ? "," : "");
   /* Only the heap, mappings, stacks and registers hold it: likely a
    * library's own state or left from an earlier call. */
-  if (t->flags & CKPT_TARGET_UNOWNED)
+  if (t->flags & CKPT_TARGET_READ_ONLY)
+    fputs(" (read-only)", stdout);
+  if (t->flags & CKPT_TARGET_STACK_ONLY)
+    fputs(" (stacks and registers only)", stdout);
+  else if (t->flags & CKPT_TARGET_UNOWNED)
     fputs(" (heap, mappings and stacks only)", stdout);
   putchar('\n');
 }

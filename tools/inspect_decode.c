@@ -1012,8 +1012,12 @@ static int decode_libs_target(struct sec_in *in, struct contents *c,
                l->name, l->lo, l->hi);
   if (r.count == 0)
     return bad(in, "%s is held by no word", owner);
-  if (r.flags & ~(uint32_t)(LIBS_TARGET_KIND_FLAGS | CKPT_TARGET_UNOWNED))
+  if (r.flags & ~(uint32_t)(LIBS_TARGET_KIND_FLAGS | CKPT_TARGET_UNOWNED |
+                             CKPT_TARGET_STACK_ONLY | CKPT_TARGET_READ_ONLY))
     return bad(in, "%s: unknown flags 0x%" PRIx32, owner, r.flags);
+  if ((r.flags & CKPT_TARGET_STACK_ONLY) && !(r.flags & CKPT_TARGET_UNOWNED))
+    return bad(in, "%s: flags 0x%" PRIx32 " (stack-only without unowned)",
+               owner, r.flags);
   /* What the value is: one of the kind bits at most (none: a symbol's, or
    * private data); CKPT_TARGET_UNOWNED may go with any. */
   uint32_t kind = r.flags & LIBS_TARGET_KIND_FLAGS;

@@ -16,3 +16,8 @@ int plug_scale(int x) { return 3 * x + 1; }
 
 /* A pointer into data no exported symbol names. */
 int *plug_hidden_ptr(void) { return &plug_hidden[1]; }
+
+/* A function no exported symbol names: only a build's own code can call
+ * it through a pointer. */
+static int plug_private_scale(int x) { return 5 * x + plug_hidden[0]; }
+int (*plug_private_fn(void))(int) { return plug_private_scale; }

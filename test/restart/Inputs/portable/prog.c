@@ -2,10 +2,13 @@
  * change: into libc (stdout in a global, FILE objects and their vtables,
  * libm's cos from dlsym), into a plain shared library (an exported array and
  * function), pthread_t values and pointers to __thread variables of the main
- * thread and of two workers. A file kill-at-N in the working directory
- * makes checkpoint N kill the process once it is taken.
- * Usage: prog [hidden]  ("hidden": also keep a pointer to the library's
- * private data, which another build of it cannot name). */
+ * thread and of two workers, stdout in a page the program made read-only,
+ * and an fmemopen stream (whose callbacks are libc's own, stored mangled).
+ * A file kill-at-N in the working directory makes checkpoint N kill the
+ * process once it is taken.
+ * Usage: prog [hidden]  ("hidden": also keep pointers to the library's
+ * private data and to a static function of it, which another build of it
+ * cannot name). */
 #define _GNU_SOURCE
 #include <ckpt.h>
 #include <dlfcn.h>
@@ -14,11 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 extern int plug_table[8];
 int plug_scale(int x);
 int *plug_hidden_ptr(void);
+int (*plug_private_fn(void))(int);
 
 static FILE *out;                 /* = stdout: libc's _IO_2_1_stdout_ */
 static FILE *log_file;            /* fopen'ed: a vtable pointer into libc */
@@ -26,6 +31,10 @@ static double (*cosine)(double);  /* from dlsym: libm's code */
 static int (*scale)(int);         /* from dlsym: the library's code */
 static int *table;                /* the library's exported data */
 static int *hidden;               /* its private data (with "hidden") */
+static int (*private_fn)(int);    /* its static function (with "hidden") */
+static FILE **readonly_out;       /* stdout, in a read-only page */
+static FILE *mem;                 /* fmemopen: libc's callbacks */
+static char mem_text[] = "alpha beta gamma delta epsilon zeta eta theta";
 static pthread_t main_id;
 static __thread long tls_count;
 static long *main_tls;
@@ -82,8 +91,19 @@ int main(int argc, char **argv) {
   cosine = (double (*)(double))dlsym(libm, "cos");
   scale = (int (*)(int))dlsym(RTLD_DEFAULT, "plug_scale");
   table = plug_table;
-  if (keep_hidden)
+  if (keep_hidden) {
     hidden = plug_hidden_ptr();
+    private_fn = plug_private_fn();
+  }
+  readonly_out = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (readonly_out == MAP_FAILED)
+    return 1;
+  *readonly_out = stdout;
+  mprotect(readonly_out, 4096, PROT_READ);
+  mem = fmemopen(mem_text, strlen(mem_text), "r");
+  if (!mem)
+    return 1;
   main_id = pthread_self();
   main_tls = &tls_count;
   pthread_barrier_init(&round_start, NULL, 3);
@@ -98,11 +118,16 @@ int main(int argc, char **argv) {
     pthread_barrier_wait(&round_start);
     pthread_barrier_wait(&round_done);
     *main_tls += round;
-    fprintf(out, "round %d: cos %.6f scale %d table %d tls %ld self %s "
-                 "workers %ld %ld%s\n",
+    char word[16] = "";
+    if (fscanf(mem, "%15s", word) != 1)
+      strcpy(word, "?");
+    fprintf(*readonly_out, "round %d: cos %.6f scale %d table %d tls %ld self %s "
+                 "workers %ld %ld mem %s%s%s\n",
             round, cosine(round * 0.5), scale(round), table[round],
             tls_count, pthread_equal(main_id, pthread_self()) ? "same" : "DIFFERS",
-            w[0].sum, w[1].sum, hidden ? (*hidden == 7 ? " hidden 7" : " hidden ?") : "");
+            w[0].sum, w[1].sum, word,
+            hidden ? (*hidden == 7 ? " hidden 7" : " hidden ?") : "",
+            private_fn ? (private_fn(round) == 5 * round + 7 ? " private ok" : " private ?") : "");
     fprintf(log_file, "round %d\n", round);
     if (round == 2)
       checkpoint(1);
