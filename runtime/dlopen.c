@@ -238,8 +238,45 @@ int CKPT_NAME(program_dlclose)(void *visible) {
   return 0;
 }
 
+/* The names the program's dlsym calls asked for, by the value they gave:
+ * an IFUNC's resolution is shared by several names (memcpy and memmove on
+ * one CPU, not on another), so a checkpoint names it by the name asked
+ * for (relocate.c). A small table, never saved: a restart fills it again
+ * from the checkpoint's names. */
+#define DLSYM_NAMES 1024
+static struct dlsym_name {
+  uint64_t value;
+  char name[56];
+} dlsym_names[DLSYM_NAMES];
+static int dlsym_names_lock;
+
+void ckpt_dlsym_remember(uint64_t value, const char *name) {
+  if (!value || strlen(name) >= sizeof dlsym_names[0].name)
+    return;
+  size_t slot = (size_t)((value >> 4) * 0x9e3779b97f4a7c15ull) % DLSYM_NAMES;
+  while (__atomic_exchange_n(&dlsym_names_lock, 1, __ATOMIC_ACQUIRE))
+    ckpt_sched_yield_raw();
+  /* One value asked for by two names (memcpy and memmove share an
+   * implementation on this CPU) can keep one name: the first, unless the
+   * later one is a memmove, which serves memcpy's callers too (never the
+   * reverse). */
+  struct dlsym_name *e = &dlsym_names[slot];
+  if (e->value != value || strstr(name, "memmove"))
+    snprintf(e->name, sizeof e->name, "%s", name);
+  e->value = value;
+  __atomic_store_n(&dlsym_names_lock, 0, __ATOMIC_RELEASE);
+}
+
+const char *ckpt_dlsym_name(uint64_t value) {
+  size_t slot = (size_t)((value >> 4) * 0x9e3779b97f4a7c15ull) % DLSYM_NAMES;
+  return dlsym_names[slot].value == value ? dlsym_names[slot].name : NULL;
+}
+
 void *CKPT_NAME(program_dlsym)(void *handle, const char *symbol) {
-  return dlsym(real_handle(handle), symbol);
+  void *p = dlsym(real_handle(handle), symbol);
+  if (p)
+    ckpt_dlsym_remember((uint64_t)(uintptr_t)p, symbol);
+  return p;
 }
 
 void *CKPT_NAME(program_dlvsym)(void *handle, const char *symbol,

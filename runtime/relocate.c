@@ -234,6 +234,17 @@ static const char *classify(const struct found *f, uint64_t *off,
       *flags = CKPT_TARGET_DLOPEN_HANDLE;
       return NULL;
     }
+  /* The name the program's dlsym asked for, if it names an IFUNC that
+   * resolves to this value: several may (memcpy, memmove). */
+  const char *asked = ckpt_dlsym_name(f->value);
+  uintptr_t resolved;
+  if (asked && ckpt_lib_ifunc_addr(l, asked, &resolved) == 0 &&
+      resolved == f->value) {
+    *flags = CKPT_TARGET_IFUNC;
+    if (!(f->kinds & 1u << CKPT_RELOC_OWNED))
+      *flags |= CKPT_TARGET_UNOWNED;
+    return asked;
+  }
   const char *sym = ckpt_lib_classify(l, (uintptr_t)f->value, off, flags);
   const struct ckpt_anchor *a;
   if (!sym && (!*flags || *flags == CKPT_TARGET_CODE) &&
@@ -521,6 +532,7 @@ static int translate(uint64_t v, uint64_t where, const char *what,
       return -1;
     }
     new_value[t - targets] = addr;
+    ckpt_dlsym_remember(addr, t->symbol); /* named so again next time */
     *out = addr;
     return 0;
   }

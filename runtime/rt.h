@@ -512,6 +512,10 @@ struct ckpt_dlopen_object {
  * get the call's flags and number. */
 int ckpt_dlopen_loaded_by_program(uintptr_t base, int *flags,
                                   uint32_t *group);
+/* The name a dlsym of the program's asked for that gave value (NULL: none
+ * known), and remembering one (a restart, for the values it moved). */
+const char *ckpt_dlsym_name(uint64_t value);
+void ckpt_dlsym_remember(uint64_t value, const char *name);
 /* The program's dlopen calls in force, oldest first. */
 int ckpt_dlopen_each_call(int (*visit)(void *ctx, uint64_t handle, int flags,
                                        const char *path),
