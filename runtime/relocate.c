@@ -649,9 +649,23 @@ int ckpt_reloc_note(void *dst, size_t len, uint64_t where, const char *what,
                     int flags, char *msg, size_t msglen) {
   unsigned char *p = dst;
   size_t first = (size_t)((8 - (where & 7)) & 7);
+  /* One compare rejects almost every word: the span of every library and
+   * thread range. */
+  uint64_t lo = ntargets ? old_lo : UINT64_MAX, hi = ntargets ? old_hi : 0;
+  if (!(flags & CKPT_RELOC_NO_DEFER) && nthread_ranges) {
+    if (threads_lo < lo)
+      lo = threads_lo;
+    if (threads_hi > hi)
+      hi = threads_hi;
+  }
+  if (lo >= hi)
+    return 0;
+  uint64_t width = hi - lo;
   for (size_t i = first; i + 8 <= len; i += 8) {
     uint64_t v;
     memcpy(&v, p + i, 8);
+    if (v - lo >= width)
+      continue;
     uint64_t *word = (uint64_t *)(void *)(p + i);
     uint64_t w = where ? where + i : 0;
     if (ntargets && old_lib_at(v) >= 0) {

@@ -73,6 +73,19 @@ static void note(void *dst, size_t len, uint64_t where, const char *what) {
   note_flags(dst, len, where, what, 0);
 }
 
+/* get() into memory the program gets back, looked at as it arrives: in
+ * pieces, each while it is still in the cache (a second pass over a large
+ * heap would read it all from memory again). */
+static void get_noted(struct ckpt_section_reader *r, void *dst, size_t len,
+                      uint64_t where, const char *what) {
+  const size_t piece = 256 * 1024; /* a multiple of 8: alignment holds */
+  for (size_t at = 0; at < len; at += piece) {
+    size_t n = len - at < piece ? len - at : piece;
+    get(r, (char *)dst + at, n);
+    note((char *)dst + at, n, where + at, what);
+  }
+}
+
 /* The libraries built with ckpt-cc -shared must be the builds the
  * checkpoint was taken with: their globals and frames come back by their
  * layout. They may be elsewhere (relocate.c moves the pointers). */
@@ -317,8 +330,7 @@ static void restore_heap(uint64_t layout_end) {
     if (e.addr < CKPT_HEAP_BASE || e.addr > end || e.len > end - e.addr)
       FAIL("heap extent %#llx+%llu is outside the heap",
            (unsigned long long)e.addr, (unsigned long long)e.len);
-    get(r, (void *)(uintptr_t)e.addr, e.len);
-    note((void *)(uintptr_t)e.addr, e.len, e.addr, "the heap");
+    get_noted(r, (void *)(uintptr_t)e.addr, e.len, e.addr, "the heap");
   }
   finish(r);
 }
@@ -355,8 +367,7 @@ static void restore_maps(void) {
           e.len > m.hi - e.addr)
         FAIL("mapping %#llx-%#llx: saved bytes out of bounds",
              (unsigned long long)m.lo, (unsigned long long)m.hi);
-      get(r, (void *)(uintptr_t)e.addr, e.len);
-      note((void *)(uintptr_t)e.addr, e.len, e.addr, "mapped memory");
+      get_noted(r, (void *)(uintptr_t)e.addr, e.len, e.addr, "mapped memory");
     }
     /* Pointers into libraries in it get their new values later, and those
      * to the threads' glibc data later still: a piece that is not writable
@@ -455,8 +466,8 @@ static void restore_globals(void) {
       if (e.addr < done || e.addr > g.size || e.len > g.size - e.addr)
         FAIL("global %s: extent out of bounds", name);
       zero_gap(base + done, e.addr - done);
-      get(r, (void *)(base + e.addr), e.len);
-      note((void *)(base + e.addr), e.len, g.addr + e.addr, "a global");
+      get_noted(r, (void *)(base + e.addr), e.len, g.addr + e.addr,
+                "a global");
       done = e.addr + e.len;
     }
     zero_gap(base + done, g.size - done);
@@ -662,8 +673,7 @@ static void read_stack(struct ckpt_section_reader *r, struct ckpt_thread *t,
       break;
     if (e.addr < at || e.addr > top || e.len > top - e.addr)
       FAIL("the threads section is damaged (thread %u's stack)", t->slot);
-    get(r, s->bytes + (e.addr - lo), e.len);
-    note(s->bytes + (e.addr - lo), e.len, e.addr, "a thread's stack");
+    get_noted(r, s->bytes + (e.addr - lo), e.len, e.addr, "a thread's stack");
     at = e.addr + e.len;
   }
 }
