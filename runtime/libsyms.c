@@ -42,30 +42,6 @@ static uint32_t count_symbols(const struct ckpt_lib *l, uintptr_t hash,
   return last + 1;
 }
 
-static void read_build_id(struct ckpt_lib *l, const struct dl_phdr_info *info) {
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    if (ph->p_type != PT_NOTE)
-      continue;
-    const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
-    const char *end = p + ph->p_memsz;
-    while (p + sizeof(ElfW(Nhdr)) <= end) {
-      const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
-      const char *name = p + sizeof *nh;
-      const char *desc = name + ((nh->n_namesz + 3) & ~3u);
-      if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
-          memcmp(name, "GNU", 4) == 0) {
-        l->build_id_len = nh->n_descsz < sizeof l->build_id
-                              ? nh->n_descsz
-                              : (uint32_t)sizeof l->build_id;
-        memcpy(l->build_id, desc, l->build_id_len);
-        return;
-      }
-      p = desc + ((nh->n_descsz + 3) & ~3u);
-    }
-  }
-}
-
 static void read_dynamic(struct ckpt_lib *l, const ElfW(Dyn) *dyn) {
   uintptr_t strtab = 0, symtab = 0, hash = 0, gnu_hash = 0, versym = 0;
   size_t soname = (size_t)-1;
@@ -146,7 +122,8 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data) {
     list->n--;
     return 0;
   }
-  read_build_id(l, info);
+  l->build_id_len =
+      (uint32_t)ckpt_phdr_build_id(info, l->build_id, sizeof l->build_id);
   if (dyn)
     read_dynamic(l, dyn);
   return 0;

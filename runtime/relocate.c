@@ -27,6 +27,33 @@
 #include "rt.h"
 #include "sections.h"
 
+/* Address ranges sorted by start, disjoint, each naming an entry of
+ * another table: libraries (writer), threads' glibc data (restart). */
+struct range_ix {
+  uint64_t lo, hi;
+  uint32_t index;
+};
+
+static int range_cmp(const void *a, const void *b) {
+  const struct range_ix *x = a, *y = b;
+  return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The index of the range holding v, or -1. */
+static int range_at(const struct range_ix *r, size_t n, uint64_t v) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) { /* the last range starting at or below v */
+    size_t mid = (lo + hi) / 2;
+    if (r[mid].lo <= v)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == 0 || v >= r[lo - 1].hi)
+    return -1;
+  return (int)r[lo - 1].index;
+}
+
 static int lib_by_value(const void *a, const void *b) {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
   return x < y ? -1 : x > y;
@@ -42,21 +69,13 @@ struct found {
 
 static struct ckpt_lib *libs;
 static size_t nlibs;
-static struct span {
-  uint64_t lo, hi;
-  uint32_t lib;
-} *spans; /* libs by address */
+static struct range_ix *spans; /* libs by address */
 static uint64_t spans_lo, spans_hi;
 static struct found *table; /* open addressing by value; value 0 = free */
 static size_t table_cap, table_used;
 static int scan_failed;
 static uint64_t *handles; /* the program's dlopen handles */
 static size_t nhandles;
-
-static int span_cmp(const void *a, const void *b) {
-  const struct span *x = a, *y = b;
-  return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
 
 static int add_handle(void *ctx, uint64_t handle, int flags,
                       const char *path) {
@@ -79,28 +98,14 @@ int ckpt_reloc_scan_begin(void) {
   if (!spans || !table)
     return -1;
   for (size_t i = 0; i < nlibs; i++)
-    spans[i] = (struct span){libs[i].lo, libs[i].hi, (uint32_t)i};
-  qsort(spans, nlibs, sizeof *spans, span_cmp);
+    spans[i] = (struct range_ix){libs[i].lo, libs[i].hi, (uint32_t)i};
+  qsort(spans, nlibs, sizeof *spans, range_cmp);
   spans_lo = nlibs ? spans[0].lo : 0;
   spans_hi = 0;
   for (size_t i = 0; i < nlibs; i++)
     if (spans[i].hi > spans_hi)
       spans_hi = spans[i].hi;
   return ckpt_dlopen_each_call(add_handle, NULL);
-}
-
-static int lib_at(uint64_t v) {
-  size_t lo = 0, hi = nlibs;
-  while (lo < hi) { /* the last span starting at or below v */
-    size_t mid = (lo + hi) / 2;
-    if (spans[mid].lo <= v)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  if (lo == 0 || v >= spans[lo - 1].hi)
-    return -1;
-  return (int)spans[lo - 1].lib;
 }
 
 static size_t slot_of(uint64_t v, size_t cap) {
@@ -139,7 +144,7 @@ void ckpt_reloc_scan(const void *data, size_t len, uint64_t where,
     memcpy(&v, p + i, 8);
     if (v - spans_lo >= width)
       continue;
-    int lib = lib_at(v);
+    int lib = range_at(spans, nlibs, v);
     if (lib < 0)
       continue;
     if (2 * (table_used + 1) > table_cap) {
@@ -382,14 +387,10 @@ struct pending_list {
 static struct pending_list lib_pending, thread_pending;
 
 /* glibc's data of each saved thread: its pthread_t (one address) and the
- * executable's TLS block, by address. */
-struct thread_range {
-  uint64_t lo, hi;
-  uint32_t thread; /* index into old_threads */
-};
+ * executable's TLS block, by address; index: into old_threads. */
 static struct ckpt_reloc_thread *old_threads;
 static size_t nold_threads;
-static struct thread_range *thread_ranges;
+static struct range_ix *thread_ranges;
 static size_t nthread_ranges;
 static uint64_t threads_lo, threads_hi;
 static int threads_settled;
@@ -401,11 +402,6 @@ struct protect_later {
 };
 static struct protect_later *protect_later;
 static size_t nprotect_later;
-
-static int range_cmp(const void *a, const void *b) {
-  const struct thread_range *x = a, *y = b;
-  return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
 
 void ckpt_reloc_restore_begin(struct ckpt_reloc_lib *libs_then, size_t n,
                               struct ckpt_reloc_target *t, size_t nt,
@@ -429,9 +425,9 @@ void ckpt_reloc_restore_begin(struct ckpt_reloc_lib *libs_then, size_t n,
   nthread_ranges = 0;
   for (size_t i = 0; thread_ranges && i < nth; i++) {
     thread_ranges[nthread_ranges++] =
-        (struct thread_range){th[i].ptid, th[i].ptid + 1, (uint32_t)i};
+        (struct range_ix){th[i].ptid, th[i].ptid + 1, (uint32_t)i};
     if (th[i].tls_block && th[i].tls_size)
-      thread_ranges[nthread_ranges++] = (struct thread_range){
+      thread_ranges[nthread_ranges++] = (struct range_ix){
           th[i].tls_block, th[i].tls_block + th[i].tls_size, (uint32_t)i};
   }
   if (thread_ranges)
@@ -606,17 +602,7 @@ static int fix(uint64_t *word, uint64_t where, const char *what, char *msg,
 static int old_thread_at(uint64_t v) {
   if (v < threads_lo || v >= threads_hi)
     return -1;
-  size_t lo = 0, hi = nthread_ranges;
-  while (lo < hi) { /* the last range starting at or below v */
-    size_t mid = (lo + hi) / 2;
-    if (thread_ranges[mid].lo <= v)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  if (lo == 0 || v >= thread_ranges[lo - 1].hi)
-    return -1;
-  return (int)thread_ranges[lo - 1].thread;
+  return range_at(thread_ranges, nthread_ranges, v);
 }
 
 static void thread_fix(uint64_t *word) {

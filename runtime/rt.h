@@ -954,6 +954,11 @@ size_t ckpt_self_build_id(uint8_t *out, size_t max);
 /* The GNU build-id of the loaded object holding address `within` (0 bytes
  * if it has none). */
 size_t ckpt_object_build_id(uintptr_t within, uint8_t *out, size_t max);
+/* The GNU build-id in an object's PT_NOTE segments (at most max bytes; 0:
+ * none). */
+struct dl_phdr_info;
+size_t ckpt_phdr_build_id(const struct dl_phdr_info *info, uint8_t *out,
+                          size_t max);
 /* Memory range saving: calls emit(ctx, addr, len) for each sub-range of
  * [addr, addr+len) that holds non-zero data: all-zero pages are skipped,
  * and, if trust_absent, pages never touched (absent from pagemap) are

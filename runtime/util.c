@@ -113,12 +113,8 @@ struct build_id_search {
   uintptr_t within; /* an address in the object; 0: the executable */
 };
 
-static int find_build_id(struct dl_phdr_info *info, size_t size, void *data) {
-  (void)size;
-  struct build_id_search *s = data;
-  if (s->within && !ckpt_object_holds(info, s->within))
-    return 0;
-  /* Otherwise the first object, which is the executable. */
+size_t ckpt_phdr_build_id(const struct dl_phdr_info *info, uint8_t *out,
+                          size_t max) {
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type != PT_NOTE)
@@ -131,13 +127,23 @@ static int find_build_id(struct dl_phdr_info *info, size_t size, void *data) {
       const char *desc = name + ((nh->n_namesz + 3) & ~3u);
       if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
           memcmp(name, "GNU", 4) == 0) {
-        s->len = nh->n_descsz < s->max ? nh->n_descsz : s->max;
-        memcpy(s->out, desc, s->len);
-        return 1;
+        size_t len = nh->n_descsz < max ? nh->n_descsz : max;
+        memcpy(out, desc, len);
+        return len;
       }
       p = desc + ((nh->n_descsz + 3) & ~3u);
     }
   }
+  return 0;
+}
+
+static int find_build_id(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  struct build_id_search *s = data;
+  if (s->within && !ckpt_object_holds(info, s->within))
+    return 0;
+  /* Otherwise the first object, which is the executable. */
+  s->len = ckpt_phdr_build_id(info, s->out, s->max);
   return 1;
 }
 
