@@ -23,6 +23,17 @@ struct saved_action {
 
 static struct saved_action actions[CKPT_NSIG] CKPT_RTSTATE_VAR;
 
+/* What is recorded of the program's action: glibc fills sa_restorer in
+ * the actions it reports (its own __restore_rt, a private function) and
+ * sets it again at every sigaction, whatever it is given, so it is not
+ * kept: a saved copy would be a pointer into libc's code that another
+ * build of libc has elsewhere (relocate.c). */
+static void record(int sig, const struct sigaction *act) {
+  actions[sig].act = *act;
+  actions[sig].act.sa_restorer = NULL;
+  actions[sig].installed = 1;
+}
+
 /* Stack addresses of the trampolines running on this thread, innermost
  * last. A handler left by siglongjmp never returns through the trampoline,
  * so "inside a handler" is decided by where the caller's frame is: below a
@@ -131,18 +142,15 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
       if (had)
         *old = previous;
     }
-    if (act) {
-      actions[sig].act = *act;
-      actions[sig].installed = 1;
-    }
+    if (act)
+      record(sig, act);
     return 0;
   }
   int rc;
   if (act) {
     /* Recorded before the kernel can deliver to the trampoline. */
     struct saved_action before = actions[sig];
-    actions[sig].act = *act;
-    actions[sig].installed = 1;
+    record(sig, act);
     struct sigaction k;
     kernel_action(sig, act, &k);
     rc = real(sig, &k, old);
